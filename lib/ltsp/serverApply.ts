@@ -1,0 +1,167 @@
+import { FileTransaction, ManagedFileRecord, restoreOriginal } from "../host/fileTransaction";
+import { HostObservation, observeHost } from "../host/observe";
+import { progress } from "../provider/progress";
+import { RemoteHost } from "../ssh/remoteHost";
+import { NamedSection } from "./ltspConf";
+import { LtspServerSpec } from "./serverSpec";
+import {
+    DNSMASQ_CONF,
+    DesiredFile,
+    IPXE_FILES,
+    LTSP_IMG,
+    NFS_EXPORTS,
+    Step,
+    observationFor,
+    planServer,
+    renderServerFiles,
+    serverPackages,
+} from "./serverPlan";
+
+/** What an LtspServer remembers between runs, besides its inputs. */
+export interface ServerRecord {
+    managedFiles: Record<string, ManagedFileRecord>;
+    /** Files the ltsp applets created that were not there before: delete removes them. */
+    generatedFiles: string[];
+    /** Packages this resource installed: removed on delete only when asked. */
+    installedPackages: string[];
+}
+
+export interface ServerApplyResult extends ServerRecord {
+    steps: Step[];
+    observation: HostObservation;
+    files: DesiredFile[];
+}
+
+const INSTALL_SCRIPT = `export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold "$@"`;
+
+/** dnsmasq's own syntax check, on the candidate alone, before it replaces anything. */
+async function validateDnsmasq(host: RemoteHost, content: string): Promise<void> {
+    const result = await host.exec('t=$(mktemp); trap \'rm -f "$t"\' EXIT; cat >"$t"; dnsmasq --test --conf-file="$t" 2>&1', [], {
+        stdin: content,
+    });
+    if (result.code !== 0) {
+        throw new Error(`${host.label}: dnsmasq --test rejects the rendered ${DNSMASQ_CONF}: ${result.stdout.trim()}`);
+    }
+}
+
+async function runStep(host: RemoteHost, tx: FileTransaction, record: ServerRecord, step: Step): Promise<void> {
+    switch (step.kind) {
+        case "write":
+            if (step.file.path === DNSMASQ_CONF) await validateDnsmasq(host, step.file.content);
+            record.managedFiles[step.file.path] = await tx.write(step.file.path, step.file.content, step.file.mode, record.managedFiles[step.file.path]);
+            return;
+        case "release":
+            await tx.release(step.path, record.managedFiles[step.path]);
+            delete record.managedFiles[step.path];
+            return;
+        case "install":
+            await host.mutate(`apt-get install ${step.packages.join(" ")}`, INSTALL_SCRIPT, step.packages, { timeoutMs: 30 * 60_000 });
+            record.installedPackages = [...new Set([...record.installedPackages, ...step.packages])];
+            return;
+        case "applet":
+            await host.mutate(`ltsp ${step.applet}`, 'ltsp "$1"', [step.applet], { timeoutMs: 10 * 60_000 });
+            return;
+        case "restart":
+            await host.mutate(`restart ${step.service}`, 'systemctl restart "$1" && systemctl is-active --quiet "$1"', [step.service]).catch(async (err: Error) => {
+                const journal = await host.exec('journalctl -u "$1" -n 15 --no-pager 2>&1', [step.service]);
+                throw new Error(`${err.message}\n${journal.stdout}`);
+            });
+            return;
+        case "enable":
+            await host.mutate(`enable ${step.service}`, 'systemctl enable --quiet "$1"', [step.service]);
+            return;
+    }
+}
+
+/**
+ * Makes the host match `spec`: observe (one read-only round trip), plan, run the steps. If a
+ * step fails, every file written so far is put back and dnsmasq is restarted on the old config.
+ */
+export async function applyServer(
+    host: RemoteHost,
+    spec: LtspServerSpec,
+    resource: string,
+    previous: ServerRecord,
+    clientSections: readonly NamedSection[] = [],
+): Promise<ServerApplyResult> {
+    const files = renderServerFiles(spec, resource, clientSections);
+    const packages = serverPackages(spec);
+    const request = observationFor(files, previous.managedFiles, packages);
+    const before = await observeHost(host, request);
+    const steps = planServer(files, packages, spec.nfs, previous.managedFiles, before);
+    const record: ServerRecord = {
+        managedFiles: { ...previous.managedFiles },
+        generatedFiles: [...previous.generatedFiles],
+        installedPackages: [...previous.installedPackages],
+    };
+    const tx = new FileTransaction(host);
+    const started = Date.now();
+    for (const step of steps) {
+        progress(`${resource}: ${describeStep(step)} (${step.why})`, started);
+        try {
+            await runStep(host, tx, record, step);
+        } catch (err) {
+            const touched = tx.touched;
+            const problems = await tx.rollback();
+            if (touched.includes(DNSMASQ_CONF)) {
+                await host.mutate("restart dnsmasq on the restored config", "systemctl restart dnsmasq").catch(() => undefined);
+            }
+            const restored = touched.length ? `\nRestored the previous ${touched.join(", ")}.` : "";
+            const unrestored = problems.length ? `\nCould not restore: ${problems.join("; ")}` : "";
+            throw new Error(`${(err as Error).message}${restored}${unrestored}`);
+        }
+    }
+    const after = steps.length ? await observeHost(host, request) : before;
+    for (const file of files) {
+        if (after.files[file.path] !== file.sha256) {
+            throw new Error(`${host.label}: read-back of ${file.path} gives ${after.files[file.path]}, expected ${file.sha256}`);
+        }
+    }
+    for (const path of [...IPXE_FILES, LTSP_IMG, NFS_EXPORTS]) {
+        if (before.files[path] === null && after.files[path] !== null && !record.generatedFiles.includes(path)) {
+            record.generatedFiles.push(path);
+        }
+    }
+    return { ...record, steps, observation: after, files };
+}
+
+export function describeStep(step: Step): string {
+    switch (step.kind) {
+        case "write":
+            return `write ${step.file.path}`;
+        case "release":
+            return `release ${step.path}`;
+        case "install":
+            return `install ${step.packages.join(" ")}`;
+        case "applet":
+            return `ltsp ${step.applet}`;
+        case "restart":
+            return `restart ${step.service}`;
+        case "enable":
+            return `enable ${step.service}`;
+    }
+}
+
+/** Delete: put back what was replaced, remove what was created; packages stay unless asked. */
+export async function removeServer(host: RemoteHost, record: ServerRecord, removePackages: boolean, resource: string): Promise<void> {
+    const started = Date.now();
+    for (const [path, file] of Object.entries(record.managedFiles)) {
+        progress(`${resource}: ${file.backup ? "restore" : "remove"} ${path}`, started);
+        await restoreOriginal(host, path, file);
+    }
+    if (record.generatedFiles.length) {
+        progress(`${resource}: remove ${record.generatedFiles.join(" ")}`, started);
+        await host.mutate("remove generated TFTP files", 'rm -f -- "$@"', record.generatedFiles);
+    }
+    if (removePackages && record.installedPackages.length) {
+        progress(`${resource}: purge ${record.installedPackages.join(" ")}`, started);
+        await host.mutate(`apt-get purge ${record.installedPackages.join(" ")}`, 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "$@"', record.installedPackages, {
+            timeoutMs: 30 * 60_000,
+        });
+    } else if (Object.keys(record.managedFiles).includes(DNSMASQ_CONF)) {
+        // dnsmasq stays installed: make it drop the configuration we just removed.
+        await host.mutate("restart dnsmasq without our config", "if systemctl is-active --quiet dnsmasq; then systemctl restart dnsmasq; fi");
+    }
+}

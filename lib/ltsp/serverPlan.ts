@@ -1,0 +1,153 @@
+import { createHash } from "node:crypto";
+import { HostObservation } from "../host/observe";
+import { ManagedFileRecord } from "../host/fileTransaction";
+import { renderTemplate } from "../render/templates";
+import { parseSubnet } from "../validate/fields";
+import { NamedSection, renderLtspConf } from "./ltspConf";
+import { LtspServerSpec } from "./serverSpec";
+
+/** Paths as LTSP 23 and Debian lay them out. */
+export const TFTP_ROOT = "/srv/tftp";
+export const LTSP_CONF = "/etc/ltsp/ltsp.conf";
+/** The file `ltsp dnsmasq` writes; we render the same settings into it from a template. */
+export const DNSMASQ_CONF = "/etc/dnsmasq.d/ltsp-dnsmasq.conf";
+export const APT_PROXY_CONF = "/etc/apt/apt.conf.d/01netboot-proxy";
+export const NFS_EXPORTS = "/etc/exports.d/ltsp-nfs.exports";
+/** What `ltsp ipxe` and `ltsp initrd` produce in TFTP. */
+export const IPXE_FILES = ["ltsp.ipxe", "undionly.kpxe", "snponly.efi"].map((f) => `${TFTP_ROOT}/ltsp/${f}`);
+export const LTSP_IMG = `${TFTP_ROOT}/ltsp/ltsp.img`;
+
+export const BASE_PACKAGES = ["ltsp", "ipxe", "dnsmasq", "squashfs-tools", "openssh-server"];
+export const SERVICES = ["dnsmasq"];
+
+export interface DesiredFile {
+    path: string;
+    content: string;
+    mode: string;
+    sha256: string;
+}
+
+function desired(path: string, content: string, mode = "0644"): DesiredFile {
+    return { path, content, mode, sha256: createHash("sha256").update(content).digest("hex") };
+}
+
+export function serverPackages(spec: LtspServerSpec): string[] {
+    const packages = [...BASE_PACKAGES, ...(spec.nfs ? ["nfs-kernel-server"] : []), ...spec.extraPackages];
+    return [...new Set(packages)];
+}
+
+export function ltspConfSections(spec: LtspServerSpec, clientSections: readonly NamedSection[] = []): NamedSection[] {
+    const sections: NamedSection[] = [];
+    for (const name of ["server", "common", "clients"] as const) {
+        const section = spec.ltspConf[name];
+        if (section) sections.push({ name, section });
+    }
+    return [...sections, ...clientSections];
+}
+
+/** Every file this server manages, rendered from templates/. */
+export function renderServerFiles(spec: LtspServerSpec, resource: string, clientSections: readonly NamedSection[] = []): DesiredFile[] {
+    const files: DesiredFile[] = [];
+    if (spec.aptProxy) {
+        files.push(desired(APT_PROXY_CONF, renderTemplate("apt-proxy.conf", { path: APT_PROXY_CONF, resource, proxy: spec.aptProxy })));
+    }
+    files.push(desired(LTSP_CONF, renderLtspConf(resource, ltspConfSections(spec, clientSections))));
+    const subnet = parseSubnet(spec.lan.address)!;
+    const dhcp = spec.dhcp;
+    files.push(
+        desired(
+            DNSMASQ_CONF,
+            renderTemplate("dnsmasq-ltsp.conf", {
+                path: DNSMASQ_CONF,
+                resource,
+                interface: spec.lan.interface,
+                tftpRoot: TFTP_ROOT,
+                dhcp: dhcp.mode !== "none",
+                full: dhcp.mode === "full",
+                proxy: dhcp.mode === "proxy",
+                rangeStart: dhcp.rangeStart ?? null,
+                rangeEnd: dhcp.rangeEnd ?? null,
+                leaseTime: dhcp.leaseTime,
+                netmask: subnet.netmask,
+                network: subnet.network,
+                router: dhcp.router ?? null,
+                dnsServers: dhcp.dnsServers?.join(",") ?? null,
+                domain: dhcp.domain ?? null,
+            }),
+        ),
+    );
+    return files;
+}
+
+export type Step =
+    | { kind: "write"; file: DesiredFile; why: string }
+    | { kind: "release"; path: string; why: string }
+    | { kind: "install"; packages: string[]; why: string }
+    | { kind: "applet"; applet: "ipxe" | "initrd" | "nfs"; why: string }
+    | { kind: "restart"; service: string; why: string }
+    | { kind: "enable"; service: string; why: string };
+
+/** What to look at on the host before planning. */
+export function observationFor(files: readonly DesiredFile[], managed: Record<string, ManagedFileRecord>, packages: readonly string[]) {
+    return {
+        files: [...new Set([...files.map((f) => f.path), ...Object.keys(managed), ...IPXE_FILES, LTSP_IMG, NFS_EXPORTS])],
+        services: SERVICES,
+        packages,
+    };
+}
+
+/**
+ * The least work that makes the host match: files whose checksum differs, packages missing,
+ * only the ltsp applets whose inputs changed, and a dnsmasq restart only when its config
+ * changed or it is not running. An empty plan means the host already matches.
+ */
+export function planServer(
+    files: readonly DesiredFile[],
+    packages: readonly string[],
+    nfs: boolean,
+    managed: Record<string, ManagedFileRecord>,
+    observed: HostObservation,
+): Step[] {
+    const steps: Step[] = [];
+    const changed = (path: string) => {
+        const file = files.find((f) => f.path === path);
+        return file !== undefined && observed.files[path] !== file.sha256;
+    };
+    const write = (path: string) => {
+        const file = files.find((f) => f.path === path);
+        if (file && changed(path)) {
+            steps.push({ kind: "write", file, why: observed.files[path] === null ? "missing" : "content differs" });
+        }
+    };
+
+    // The proxy first: installing needs it.
+    write(APT_PROXY_CONF);
+    const missing = packages.filter((p) => observed.packages[p] == null);
+    if (missing.length > 0) steps.push({ kind: "install", packages: missing, why: "not installed" });
+    write(LTSP_CONF);
+    write(DNSMASQ_CONF);
+    for (const path of Object.keys(managed)) {
+        if (!files.some((f) => f.path === path)) steps.push({ kind: "release", path, why: "no longer managed" });
+    }
+
+    // ltsp.conf reaches the iPXE menu through `ltsp ipxe` and the clients through `ltsp initrd`.
+    const confChanged = changed(LTSP_CONF);
+    if (confChanged || IPXE_FILES.some((f) => observed.files[f] === null)) {
+        steps.push({ kind: "applet", applet: "ipxe", why: confChanged ? "ltsp.conf changed" : "iPXE files missing" });
+    }
+    if (confChanged || observed.files[LTSP_IMG] === null) {
+        steps.push({ kind: "applet", applet: "initrd", why: confChanged ? "ltsp.conf changed" : "ltsp.img missing" });
+    }
+    if (nfs && observed.files[NFS_EXPORTS] === null) {
+        steps.push({ kind: "applet", applet: "nfs", why: "NFS exports missing" });
+    }
+
+    const dnsmasq = observed.services.dnsmasq ?? { active: "unknown", enabled: "unknown" };
+    if (changed(DNSMASQ_CONF) || dnsmasq.active !== "active" || missing.includes("dnsmasq")) {
+        steps.push({ kind: "restart", service: "dnsmasq", why: changed(DNSMASQ_CONF) ? "config changed" : `service is ${dnsmasq.active}` });
+    }
+    if (dnsmasq.enabled !== "enabled" && !missing.includes("dnsmasq")) {
+        steps.push({ kind: "enable", service: "dnsmasq", why: `service is ${dnsmasq.enabled}` });
+    }
+    return steps;
+}

@@ -1,0 +1,135 @@
+import { z } from "zod";
+import {
+    CheckFailure,
+    cidr,
+    debianPackage,
+    dhcpLeaseTime,
+    fingerprint,
+    formatIssues,
+    hostOrAddress,
+    inSubnet,
+    ipv4,
+    ipv4ToNumber,
+    parseSubnet,
+    port,
+    privateKey,
+    unixUser,
+} from "../validate/fields";
+import { LtspConfSection, ltspConfSectionSchema, typedDirectiveKeys } from "./ltspConf";
+
+export const connectionSchema = z
+    .object({
+        host: hostOrAddress,
+        port: port.default(22),
+        user: unixUser.default("root"),
+        privateKey: privateKey,
+        hostKeyFingerprint: fingerprint,
+        sudo: z.boolean().default(false),
+    })
+    .strict();
+
+export type Connection = z.infer<typeof connectionSchema>;
+
+export const DHCP_MODES = ["full", "proxy", "none"] as const;
+
+const dhcpSchema = z
+    .object({
+        /** full: hand out addresses; proxy: boot info beside another DHCP server; none: TFTP only. */
+        mode: z.enum(DHCP_MODES),
+        rangeStart: ipv4.optional(),
+        rangeEnd: ipv4.optional(),
+        leaseTime: dhcpLeaseTime.default("12h"),
+        router: ipv4.optional(),
+        dnsServers: z.array(ipv4).optional(),
+        domain: z.string().regex(/^[A-Za-z0-9.-]+$/, "is not a domain name").optional(),
+    })
+    .strict();
+
+const ltspConfSchema = z
+    .object({
+        server: ltspConfSectionSchema.optional(),
+        common: ltspConfSectionSchema.optional(),
+        clients: ltspConfSectionSchema.optional(),
+    })
+    .strict();
+
+export const ltspServerSchema = z
+    .object({
+        connection: connectionSchema,
+        /** Acquire::http::Proxy for apt, e.g. the site's apt-cacher-ng. */
+        aptProxy: z
+            .string()
+            .refine((v) => /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/.test(v), "is not a proxy URL like http://10.0.0.1:3142")
+            .optional(),
+        extraPackages: z.array(debianPackage).default([]),
+        /** On delete, also purge the packages this resource installed. */
+        removePackagesOnDelete: z.boolean().default(false),
+        /** The LAN the clients boot on: the server's interface and its address with prefix. */
+        lan: z.object({ interface: z.string().regex(/^[A-Za-z0-9_.:-]{1,15}$/, "is not a network interface name"), address: cidr }).strict(),
+        dhcp: dhcpSchema,
+        ltspConf: ltspConfSchema.default({}),
+        /** Export the images over NFS (`ltsp nfs`); needs a kernel NFS server on the host. */
+        nfs: z.boolean().default(false),
+    })
+    .strict()
+    .superRefine((spec, ctx) => {
+        const subnet = parseSubnet(spec.lan.address);
+        if (!subnet) return; // already reported by `cidr`
+        const dhcp = spec.dhcp;
+        if (dhcp.mode === "full") {
+            for (const field of ["rangeStart", "rangeEnd"] as const) {
+                const value = dhcp[field];
+                if (value === undefined) {
+                    ctx.addIssue({ code: "custom", path: ["dhcp", field], input: value, message: "is required when dhcp.mode is \"full\"" });
+                } else if (!inSubnet(value, subnet)) {
+                    ctx.addIssue({ code: "custom", path: ["dhcp", field], input: value, message: `is outside the LAN subnet ${subnet.network}/${subnet.prefix} (lan.address)` });
+                } else if (value === subnet.network || value === subnet.broadcast || value === subnet.address) {
+                    ctx.addIssue({ code: "custom", path: ["dhcp", field], input: value, message: `is the network, broadcast or server address of ${subnet.network}/${subnet.prefix}` });
+                }
+            }
+            if (dhcp.rangeStart && dhcp.rangeEnd && inSubnet(dhcp.rangeStart, subnet) && inSubnet(dhcp.rangeEnd, subnet)) {
+                const [start, end, server] = [dhcp.rangeStart, dhcp.rangeEnd, subnet.address].map(ipv4ToNumber);
+                if (start > end) {
+                    ctx.addIssue({ code: "custom", path: ["dhcp", "rangeEnd"], input: dhcp.rangeEnd, message: `comes before dhcp.rangeStart ${dhcp.rangeStart}` });
+                } else if (server >= start && server <= end) {
+                    ctx.addIssue({ code: "custom", path: ["dhcp", "rangeStart"], input: dhcp.rangeStart, message: `range ${dhcp.rangeStart}-${dhcp.rangeEnd} contains the server's own address ${subnet.address}` });
+                }
+            }
+        } else {
+            for (const field of ["rangeStart", "rangeEnd", "router", "dnsServers", "domain"] as const) {
+                if (dhcp[field] !== undefined) {
+                    ctx.addIssue({ code: "custom", path: ["dhcp", field], input: dhcp[field], message: `only applies when dhcp.mode is "full" (it is "${dhcp.mode}")` });
+                }
+            }
+        }
+        if (dhcp.router && !inSubnet(dhcp.router, subnet)) {
+            ctx.addIssue({ code: "custom", path: ["dhcp", "router"], input: dhcp.router, message: `is outside the LAN subnet ${subnet.network}/${subnet.prefix}` });
+        }
+        if (spec.connection.user !== "root" && !spec.connection.sudo) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["connection", "sudo"],
+                input: spec.connection.sudo,
+                message: `must be true when connection.user is "${spec.connection.user}" (not root): provisioning writes /etc and runs apt`,
+            });
+        }
+        for (const name of ["server", "common", "clients"] as const) {
+            for (const key of Object.keys(spec.ltspConf[name]?.extra ?? {})) {
+                if (typedDirectiveKeys().has(key)) {
+                    ctx.addIssue({ code: "custom", path: ["ltspConf", name, "extra", key], input: key, message: "has a typed field: set that instead of extra" });
+                }
+            }
+        }
+    });
+
+export type LtspServerSpec = z.infer<typeof ltspServerSchema>;
+
+export type Validated<T> = { ok: true; spec: T } | { ok: false; failures: CheckFailure[] };
+
+export function validateLtspServer(inputs: unknown): Validated<LtspServerSpec> {
+    const result = ltspServerSchema.safeParse(inputs, { reportInput: true });
+    if (result.success) return { ok: true, spec: result.data };
+    return { ok: false, failures: formatIssues(result.error.issues, ["connection.privateKey"]) };
+}
+
+export type { LtspConfSection };

@@ -1,0 +1,22 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import Handlebars from "handlebars";
+
+/** templates/ at the top of the repository: file syntax lives there, not in code. */
+export const TEMPLATE_DIR = join(__dirname, "..", "..", "templates");
+
+const compiled = new Map<string, Handlebars.TemplateDelegate>();
+
+/**
+ * Renders templates/<name>.hbs. Config files are not HTML, so nothing is escaped: values are
+ * validated before they get here, and code quotes what needs quoting.
+ */
+export function renderTemplate(name: string, context: object): string {
+    let template = compiled.get(name);
+    if (!template) {
+        const source = readFileSync(join(TEMPLATE_DIR, `${name}.hbs`), "utf8");
+        template = Handlebars.compile(source, { noEscape: true, strict: true });
+        compiled.set(name, template);
+    }
+    return template(context);
+}

@@ -1,0 +1,144 @@
+import ipaddr from "ipaddr.js";
+import { z } from "zod";
+import { FINGERPRINT_PATTERN, privateKeyProblem } from "../ssh/hostKey";
+
+/**
+ * Field validators shared by every resource. Each message says what is wrong in words an
+ * administrator knows; the failing field and its value are added by `formatIssues`.
+ */
+
+export function isIPv4(value: string): boolean {
+    return ipaddr.IPv4.isValidFourPartDecimal(value);
+}
+
+export interface Subnet {
+    /** The address as written, e.g. 10.213.1.1 in 10.213.1.1/24. */
+    address: string;
+    prefix: number;
+    network: string;
+    netmask: string;
+    broadcast: string;
+}
+
+export function parseSubnet(cidr: string): Subnet | undefined {
+    const [address, prefixText] = cidr.split("/");
+    if (!address || prefixText === undefined || !isIPv4(address) || !/^\d{1,2}$/.test(prefixText)) return undefined;
+    const prefix = Number(prefixText);
+    if (prefix < 1 || prefix > 30) return undefined;
+    return {
+        address,
+        prefix,
+        network: ipaddr.IPv4.networkAddressFromCIDR(cidr).toString(),
+        netmask: ipaddr.IPv4.subnetMaskFromPrefixLength(prefix).toString(),
+        broadcast: ipaddr.IPv4.broadcastAddressFromCIDR(cidr).toString(),
+    };
+}
+
+export function inSubnet(address: string, subnet: Subnet): boolean {
+    return isIPv4(address) && ipaddr.IPv4.parse(address).match(ipaddr.IPv4.parse(subnet.network), subnet.prefix);
+}
+
+export function ipv4ToNumber(address: string): number {
+    return ipaddr.IPv4.parse(address).octets.reduce((n, octet) => n * 256 + octet, 0);
+}
+
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+export const ipv4 = z.string().refine(isIPv4, "is not an IPv4 address (like 192.168.67.1)");
+
+export const cidr = z
+    .string()
+    .refine((v) => parseSubnet(v) !== undefined, "is not an IPv4 address with a prefix length 1-30 (like 192.168.67.1/24)");
+
+export const hostOrAddress = z
+    .string()
+    .refine((v) => isIPv4(v) || HOSTNAME.test(v), "is neither an IPv4 address nor a valid host name");
+
+export const dnsLabel = z.string().refine((v) => DNS_LABEL.test(v), "is not a valid DNS label (letters, digits, '-', 1-63 chars, no leading or trailing '-')");
+
+export const port = z.number().int("is not a whole number").min(1, "is not a TCP port (1-65535)").max(65535, "is not a TCP port (1-65535)");
+
+export const unixUser = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "is not a valid Unix user name");
+
+export const fingerprint = z
+    .string()
+    .regex(FINGERPRINT_PATTERN, "is not an OpenSSH SHA256 fingerprint (SHA256: followed by 43 base64 characters, as `ssh-keygen -lf` prints)");
+
+/** A secret: the value never appears in a message. */
+export const privateKey = z.string().superRefine((value, ctx) => {
+    const problem = privateKeyProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem, input: SECRET_VALUE });
+});
+
+export const SECRET_VALUE = Symbol("secret");
+
+export const debianPackage = z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, "is not a Debian package name");
+
+export const httpUrl = z.string().refine((v) => {
+    try {
+        const u = new URL(v);
+        return (u.protocol === "http:" || u.protocol === "https:") && !/[\s'"\\]/.test(v);
+    } catch {
+        return false;
+    }
+}, "is not an http:// or https:// URL");
+
+export const dhcpLeaseTime = z
+    .string()
+    .regex(/^(infinite|\d+[smhdw]?)$/, "is not a lease time (seconds, or a number with s/m/h/d/w, or infinite)");
+
+/** Characters that would let a value escape its assignment in ltsp.conf, which clients run as shell. */
+const SHELL_UNSAFE = /[`;&|<>\\'(){}\n\r\t\0\x01-\x08\x0b\x0c\x0e-\x1f\x7f]|\$(?![A-Za-z_{])|\$\{(?![A-Za-z_][A-Za-z0-9_]*\})/;
+
+export function shellUnsafeReason(value: string): string | undefined {
+    const match = SHELL_UNSAFE.exec(value);
+    if (!match) return undefined;
+    const ch = match[0];
+    const shown = ch === "\n" ? "a newline" : ch === "\r" ? "a carriage return" : /[\x00-\x1f\x7f]/.test(ch) ? "a control character" : `'${ch}'`;
+    return `contains ${shown}; ltsp.conf is shell code on every client, so values may not contain newlines, quotes other than ", or any of \` ; & | < > \\ ( ) { } $( (a plain $VARIABLE is allowed)`;
+}
+
+export const shellSafeValue = z.string().superRefine((value, ctx) => {
+    const reason = shellUnsafeReason(value);
+    if (reason) ctx.addIssue({ code: "custom", message: reason });
+});
+
+export const ltspConfKey = z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]*$/, "is not an ltsp.conf parameter name (capital letters, digits and _, starting with a letter)");
+
+/** A failed check: the field (dotted path) and a message that names it and its value. */
+export interface CheckFailure {
+    property: string;
+    reason: string;
+}
+
+export function describeValue(value: unknown): string {
+    if (value === SECRET_VALUE) return "[secret]";
+    if (value === undefined) return "missing";
+    const text = JSON.stringify(value);
+    return text.length > 120 ? text.slice(0, 117) + "..." : text;
+}
+
+/** zod issues as check failures whose reason reads `field: value is wrong because ...`. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[], secretPaths: readonly string[] = []): CheckFailure[] {
+    return issues.map((issue) => {
+        const property = issue.path.map(String).join(".") || "(inputs)";
+        const secret = secretPaths.includes(property) || (issue as { input?: unknown }).input === SECRET_VALUE;
+        const input = (issue as { input?: unknown }).input;
+        let reason: string;
+        if (issue.code === "unrecognized_keys") {
+            reason = `${property === "(inputs)" ? "" : property + ": "}unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`;
+        } else if (issue.code === "invalid_type" && input === undefined) {
+            reason = `${property}: is required`;
+        } else if (issue.code === "invalid_type") {
+            reason = `${property}: ${secret ? "[secret]" : describeValue(input)} has the wrong type (${issue.message.replace(/^Invalid input: /, "")})`;
+        } else if (issue.code === "invalid_value") {
+            reason = `${property}: ${describeValue(input)} is not one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+        } else {
+            reason = `${property}: ${secret ? "[secret]" : describeValue(input)} ${issue.message}`;
+        }
+        return { property, reason };
+    });
+}

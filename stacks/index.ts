@@ -1,0 +1,16 @@
+import * as pulumi from "@pulumi/pulumi";
+import { labSite } from "./lab";
+
+/** The program Pulumi runs: `netboot:site` picks which site this stack describes. */
+const config = new pulumi.Config("netboot");
+const sites: Record<string, (c: pulumi.Config) => Record<string, unknown>> = {
+    lab: labSite,
+};
+
+const site = config.get("site") ?? "lab";
+const compose = sites[site];
+if (!compose) {
+    throw new Error(`netboot:site is "${site}"; known sites: ${Object.keys(sites).join(", ")}`);
+}
+
+module.exports = compose(config);
