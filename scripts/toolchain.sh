@@ -27,6 +27,7 @@ if [ -f "$bin/.stamp" ] && [ "$(cat "$bin/.stamp")" = "$stamp" ] &&
     exit 0
 fi
 
+command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
 command -v go >/dev/null || { echo "toolchain: Go is required (/usr/local/go/bin)" >&2; exit 1; }
 mkdir -p "$bin"
 ldflags="-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION"

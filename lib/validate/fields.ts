@@ -136,6 +136,9 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], secretPaths: r
             reason = `${property}: ${secret ? "[secret]" : describeValue(input)} has the wrong type (${issue.message.replace(/^Invalid input: /, "")})`;
         } else if (issue.code === "invalid_value") {
             reason = `${property}: ${describeValue(input)} is not one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+        } else if (issue.code === "invalid_key") {
+            // A record key that failed its own schema: the key's message is the useful one.
+            reason = `${property}: ${describeValue(input)} ${issue.issues[0]?.message ?? issue.message}`;
         } else {
             reason = `${property}: ${secret ? "[secret]" : describeValue(input)} ${issue.message}`;
         }

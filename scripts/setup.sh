@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs everything this project needs on a fresh machine of its kind (Debian 12, root, Node 20,
+# Go), and returns at once when all of it is already there:
+#   - host packages for the lab (debootstrap, systemd-nspawn, apt-cacher-ng, QEMU, ...)
+#   - npm packages, exactly as package-lock.json pins them (install scripts off: they download)
+#   - the pinned Pulumi CLI and plugins (scripts/toolchain.sh)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+"$root/lab/netboot-lab" install-deps
+
+stamp=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.netboot-stamp 2>/dev/null)" != "$stamp" ]; then
+    # `npm install` with the committed lock installs exactly what it pins. (`npm ci` would be the
+    # usual choice, but npm 11 writes locks without the other platforms' optional packages and
+    # then `npm ci` refuses its own lock.)
+    echo "setup: npm install (package-lock.json)" >&2
+    npm install --ignore-scripts --no-audit --no-fund --loglevel=error >&2
+    echo "$stamp" >node_modules/.netboot-stamp
+fi
+
+"$root/scripts/toolchain.sh" >/dev/null

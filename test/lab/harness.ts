@@ -1,0 +1,220 @@
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { randomBytes } from "node:crypto";
+
+/**
+ * Drives the real lab (lab/netboot-lab) and the real Pulumi CLI for the lab tests. Each
+ * TestStack has its own file:// backend, passphrase and config file, so tests never touch the
+ * developer's dev stack or the committed Pulumi.dev.yaml.
+ */
+export const ROOT = resolve(__dirname, "..", "..");
+const LAB = join(ROOT, "lab", "netboot-lab");
+const WORK = join(ROOT, ".test-work");
+
+export interface Run {
+    code: number;
+    stdout: string;
+    stderr: string;
+    output: string;
+}
+
+/**
+ * Runs a command without blocking the test worker (vitest talks to its workers over the same
+ * event loop, and a long synchronous child process starves it).
+ */
+export function run(
+    command: string,
+    args: readonly string[],
+    opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number } = {},
+): Promise<Run> {
+    return new Promise((resolvePromise, reject) => {
+        const child = spawn(command, args, { env: opts.env ?? process.env, cwd: opts.cwd ?? ROOT, stdio: "pipe" });
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        child.stdout.on("data", (d: Buffer) => out.push(d));
+        child.stderr.on("data", (d: Buffer) => err.push(d));
+        const timer = setTimeout(() => child.kill("SIGTERM"), opts.timeoutMs ?? 15 * 60_000);
+        child.on("error", reject);
+        child.on("close", (code) => {
+            clearTimeout(timer);
+            const stdout = Buffer.concat(out).toString("utf8");
+            const stderr = Buffer.concat(err).toString("utf8");
+            resolvePromise({ code: code ?? -1, stdout, stderr, output: `${stdout}\n${stderr}` });
+        });
+        child.stdin.end(opts.input ?? "");
+    });
+}
+
+async function mustRun(command: string, args: readonly string[], input?: string): Promise<string> {
+    const result = await run(command, args, { input });
+    if (result.code !== 0) throw new Error(`${command} ${args.join(" ")} exited ${result.code}:\n${result.output.slice(-4000)}`);
+    return result.stdout;
+}
+
+export async function labUp(fresh: boolean): Promise<Record<string, string>> {
+    await mustRun(LAB, fresh ? ["up", "--fresh"] : ["up"]);
+    return labEnv();
+}
+
+export async function labEnv(): Promise<Record<string, string>> {
+    return parseKeyValues(await mustRun(LAB, ["env"]));
+}
+
+/** A command on the lab server as root (through the lab's own SSH, not the code under test). */
+export function labSsh(command: string): Promise<string> {
+    return mustRun(LAB, ["ssh", command]);
+}
+
+/** Writes a file on the lab server (content through stdin, so no quoting games). */
+export async function labWriteFile(path: string, content: string): Promise<void> {
+    await mustRun(LAB, ["ssh", `mkdir -p "$(dirname '${path}')" && cat > '${path}'`], content);
+}
+
+export async function dhcpProbe(mac: string, arch = 0): Promise<Record<string, string>> {
+    return parseKeyValues(await mustRun(LAB, ["dhcp-probe", "--mac", mac, "--arch", String(arch)]));
+}
+
+export function parseKeyValues(text: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const line of text.split("\n")) {
+        const eq = line.indexOf("=");
+        if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
+    }
+    return out;
+}
+
+/** sha256 of each path on the lab server ("missing" when absent). */
+export async function hostChecksums(paths: readonly string[]): Promise<Record<string, string>> {
+    const script = paths.map((p) => `if [ -f '${p}' ]; then sha256sum '${p}'; else echo "missing ${p}"; fi`).join("; ");
+    const out: Record<string, string> = {};
+    for (const line of (await labSsh(script)).trim().split("\n")) {
+        const [sum, path] = line.split(/\s+/);
+        out[path] = sum;
+    }
+    return out;
+}
+
+/** Lines in the host's audit log of mutating commands. */
+export async function mutationCount(): Promise<number> {
+    return Number((await labSsh("cat /var/log/netboot/mutations.log 2>/dev/null | wc -l")).trim());
+}
+
+let toolchainBin: string | undefined;
+function toolchain(): string {
+    toolchainBin ??= execFileSync(join(ROOT, "scripts", "toolchain.sh"), { encoding: "utf8" }).trim();
+    return toolchainBin;
+}
+
+export class TestStack {
+    readonly dir: string;
+    readonly configFile: string;
+    readonly name: string;
+    private readonly env: NodeJS.ProcessEnv;
+
+    private constructor(label: string) {
+        mkdirSync(WORK, { recursive: true });
+        this.dir = mkdtempSync(join(WORK, `${label}-`));
+        this.name = `${label}-${randomBytes(3).toString("hex")}`;
+        this.configFile = join(this.dir, `Pulumi.${this.name}.yaml`);
+        mkdirSync(join(this.dir, "state"));
+        this.env = {
+            ...process.env,
+            PATH: `${toolchain()}:${join(ROOT, "node_modules", ".bin")}:${process.env.PATH}`,
+            PULUMI_BACKEND_URL: `file://${join(this.dir, "state")}`,
+            PULUMI_CONFIG_PASSPHRASE: randomBytes(12).toString("hex"),
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+            PULUMI_HOME: join(this.dir, "pulumi-home"),
+            // tsc --noEmit is a test of its own; the program need not be type-checked each run.
+            PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+            NO_COLOR: "1",
+        };
+    }
+
+    static async create(label: string, config: Record<string, unknown>): Promise<TestStack> {
+        const stack = new TestStack(label);
+        await stack.init(config);
+        return stack;
+    }
+
+    private async init(config: Record<string, unknown>): Promise<void> {
+        // `stack init` puts the passphrase salt in Pulumi.<stack>.yaml beside Pulumi.yaml; move it
+        // into this stack's own config file so the project directory stays clean.
+        await this.pulumi(["stack", "init"]);
+        const initFile = join(ROOT, `Pulumi.${this.name}.yaml`);
+        const salt = /encryptionsalt: (\S+)/.exec(readFileSync(initFile, "utf8"))?.[1];
+        rmSync(initFile);
+        writeFileSync(this.configFile, `encryptionsalt: ${salt}\nconfig: ${JSON.stringify(prefixKeys(config))}\n`);
+    }
+
+    async pulumi(args: readonly string[], opts: { allowFailure?: boolean } = {}): Promise<Run> {
+        const takesConfigFile = ["up", "preview", "refresh", "destroy", "config"].includes(args[0]);
+        const stackArgs = ["--stack", this.name, "--non-interactive", ...(takesConfigFile ? ["--config-file", this.configFile] : [])];
+        const result = await run("pulumi", [...args, ...stackArgs], { env: this.env });
+        if (result.code !== 0 && !opts.allowFailure) {
+            throw new Error(`pulumi ${args.join(" ")} exited ${result.code}:\n${result.output.slice(-6000)}`);
+        }
+        return result;
+    }
+
+    up(opts: { allowFailure?: boolean } = {}): Promise<Run> {
+        return this.pulumi(["up", "--yes", "--skip-preview", "--diff"], opts);
+    }
+
+    preview(opts: { allowFailure?: boolean } = {}): Promise<Run> {
+        return this.pulumi(["preview", "--diff"], opts);
+    }
+
+    refresh(): Promise<Run> {
+        return this.pulumi(["refresh", "--yes", "--skip-preview", "--diff"]);
+    }
+
+    destroy(): Promise<Run> {
+        return this.pulumi(["destroy", "--yes", "--skip-preview"]);
+    }
+
+    async setConfig(path: string, value: string): Promise<void> {
+        await this.pulumi(["config", "set", "--path", `netboot:${path}`, value]);
+    }
+
+    async outputs(): Promise<Record<string, any>> {
+        return JSON.parse((await this.pulumi(["stack", "output", "--json"])).stdout);
+    }
+
+    async exportState(): Promise<string> {
+        return (await this.pulumi(["stack", "export"])).stdout;
+    }
+
+    /** resourceChanges of the newest update, from `pulumi stack history`. */
+    async lastChanges(): Promise<Record<string, number>> {
+        const history = JSON.parse((await this.pulumi(["stack", "history", "--json"])).stdout) as Array<{ resourceChanges?: Record<string, number> }>;
+        return history[0]?.resourceChanges ?? {};
+    }
+}
+
+function prefixKeys(config: Record<string, unknown>): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(config).map(([k, v]) => [k.includes(":") ? k : `netboot:${k}`, v]));
+}
+
+/** The config of the dev stack, pointed at the running lab. */
+export function labStackConfig(env: Record<string, string>, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+        site: "lab",
+        server: {
+            host: env.NETBOOT_LAB_HOST,
+            user: env.NETBOOT_LAB_USER,
+            privateKeyFile: env.NETBOOT_LAB_KEY,
+            knownHostsFile: env.NETBOOT_LAB_KNOWN_HOSTS,
+        },
+        aptProxy: env.NETBOOT_LAB_APT_PROXY,
+        lan: { interface: env.NETBOOT_LAB_BRIDGE, address: `${env.NETBOOT_LAB_SERVER_LAN_ADDR}/24` },
+        dhcp: { mode: "full", rangeStart: "10.213.1.100", rangeEnd: "10.213.1.199", leaseTime: "1h" },
+        ltspConf: { server: { menuTimeout: 5000 }, clients: { kernelParameters: "quiet" } },
+        ...overrides,
+    };
+}
+
+export function readPrivateKey(env: Record<string, string>): string {
+    return readFileSync(env.NETBOOT_LAB_KEY, "utf8");
+}

@@ -1,0 +1,159 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { createHash } from "node:crypto";
+import {
+    TestStack,
+    dhcpProbe,
+    hostChecksums,
+    labSsh,
+    labStackConfig,
+    labUp,
+    labWriteFile,
+    mutationCount,
+    readPrivateKey,
+} from "./harness";
+
+const LTSP_CONF = "/etc/ltsp/ltsp.conf";
+const DNSMASQ_CONF = "/etc/dnsmasq.d/ltsp-dnsmasq.conf";
+const APT_PROXY_CONF = "/etc/apt/apt.conf.d/01netboot-proxy";
+const MANAGED = [LTSP_CONF, DNSMASQ_CONF, APT_PROXY_CONF];
+const TFTP = ["/srv/tftp/ltsp/ltsp.ipxe", "/srv/tftp/ltsp/undionly.kpxe", "/srv/tftp/ltsp/snponly.efi", "/srv/tftp/ltsp/ltsp.img"];
+/** What the administrator had in ltsp.conf before this stack took the server over. */
+const ORIGINAL_LTSP_CONF = "# the administrator's own ltsp.conf, before Pulumi\n[clients]\nRELOGIN=1\n";
+
+/** ctime and inode of each path, plus dnsmasq's main PID: unchanged means nothing touched them. */
+function hostFingerprint(): Promise<string> {
+    return labSsh(`stat -c '%n %i %Z' ${MANAGED.join(" ")} ${TFTP.join(" ")}; systemctl show -p MainPID -p ExecMainStartTimestamp dnsmasq`);
+}
+
+function keyFragments(key: string): string[] {
+    return key
+        .split("\n")
+        .filter((line) => line.length >= 20 && !line.startsWith("-----"));
+}
+
+describe("LtspServer against the lab host, through the real Pulumi CLI", () => {
+    let stack: TestStack;
+    let env: Record<string, string>;
+    let privateKey: string;
+
+    beforeAll(async () => {
+        // A pristine server disk, so the first `up` installs everything over the apt proxy.
+        env = await labUp(true);
+        privateKey = readPrivateKey(env);
+        await labWriteFile(LTSP_CONF, ORIGINAL_LTSP_CONF);
+        stack = await TestStack.create("ltsp-server", labStackConfig(env));
+    });
+
+    it("up: packages, rendered ltsp.conf and dnsmasq config, dnsmasq active, the iPXE menu in TFTP", async () => {
+        const run = await stack.up();
+        expect(run.output).toMatch(/install ltsp ipxe dnsmasq/);
+        const outputs = (await stack.outputs()).server;
+        const onHost = await hostChecksums([...MANAGED, ...TFTP]);
+        for (const path of MANAGED) expect(onHost[path]).toBe(outputs.managedFiles[path].sha256);
+        for (const path of TFTP) expect(onHost[path]).not.toBe("missing");
+        expect(outputs.services.dnsmasq).toEqual({ active: "active", enabled: "enabled" });
+        expect(outputs.ltspVersion).toMatch(/^23\./);
+        const conf = await labSsh(`cat ${LTSP_CONF}`);
+        expect(conf).toContain("[server]\nMENU_TIMEOUT=5000");
+        expect(conf).toContain('[clients]\nKERNEL_PARAMETERS="quiet"');
+        expect(await labSsh(`cat ${DNSMASQ_CONF}`)).toContain("dhcp-range=10.213.1.100,10.213.1.199,255.255.255.0,1h");
+        expect((await labSsh("systemctl is-active dnsmasq")).trim()).toBe("active");
+        // ltsp ipxe read the [server] section: the menu timeout reached the iPXE script.
+        expect((await labSsh("grep -c 'set menu-timeout 5000' /srv/tftp/ltsp/ltsp.ipxe")).trim()).toBe("1");
+    });
+
+    it("a busybox udhcpc client in its own namespace gets a lease with the LTSP boot file", async () => {
+        const bios = await dhcpProbe("52:54:00:10:00:01", 0);
+        expect(bios.ip).toMatch(/^10\.213\.1\.(1[0-9][0-9])$/);
+        expect(bios.siaddr).toBe("10.213.1.1");
+        expect(bios.bootfile || bios.boot_file).toBe("ltsp/undionly.kpxe");
+        const uefi = await dhcpProbe("52:54:00:10:00:02", 7);
+        expect(uefi.bootfile || uefi.boot_file).toBe("ltsp/snponly.efi");
+    });
+
+    it("a second up reports no changes and sends the host no mutating command", async () => {
+        const before = { mutations: await mutationCount(), host: await hostFingerprint() };
+        const run = await stack.up();
+        expect(await stack.lastChanges()).toEqual({ same: 2 });
+        expect(run.output).not.toMatch(/\bupdated\b|\bcreated\b/);
+        expect(await mutationCount()).toBe(before.mutations);
+        expect(await hostFingerprint()).toBe(before.host);
+    });
+
+    it("a hand edit of ltsp.conf shows in refresh and the next up repairs it", async () => {
+        const rendered = await labSsh(`cat ${LTSP_CONF}`);
+        await labSsh(`echo 'HAND_EDIT=1' >> ${LTSP_CONF}`);
+        const refresh = await stack.refresh();
+        expect(refresh.output).toContain("HAND_EDIT=1");
+        expect(refresh.output).toMatch(/~ .*ltsp-server.*update|ltsp-server.*\[diff/s);
+        await stack.up();
+        expect(await labSsh(`cat ${LTSP_CONF}`)).toBe(rendered);
+        expect((await stack.lastChanges()).update).toBe(1);
+    });
+
+    it("a stopped and disabled dnsmasq shows in refresh and the next up starts it", async () => {
+        await labSsh("systemctl disable --now dnsmasq 2>/dev/null");
+        const refresh = await stack.refresh();
+        expect(refresh.output).toMatch(/active\s*:\s*"active"\s*=>\s*"inactive"/);
+        await stack.up();
+        expect((await labSsh("systemctl is-active dnsmasq; systemctl is-enabled dnsmasq")).trim().split("\n")).toEqual(["active", "enabled"]);
+    });
+
+    it("bad input fails at preview with the field and value, and the host is untouched", async () => {
+        const before = { sums: await hostChecksums([...MANAGED, ...TFTP]), mutations: await mutationCount() };
+        await stack.setConfig("dhcp.rangeEnd", "10.213.9.50");
+        const preview = await stack.preview({ allowFailure: true });
+        expect(preview.code).not.toBe(0);
+        expect(preview.output).toContain('dhcp.rangeEnd: "10.213.9.50" is outside the LAN subnet 10.213.1.0/24');
+        const up = await stack.up({ allowFailure: true });
+        expect(up.code).not.toBe(0);
+        await stack.setConfig("dhcp.rangeEnd", "10.213.1.199");
+        await stack.setConfig("ltspConf.clients.kernelParameters", "quiet; rm -rf /");
+        const shell = await stack.preview({ allowFailure: true });
+        expect(shell.output).toContain(`ltspConf.clients.kernelParameters: "quiet; rm -rf /" contains ';'`);
+        await stack.setConfig("ltspConf.clients.kernelParameters", "quiet");
+        expect(await hostChecksums([...MANAGED, ...TFTP])).toEqual(before.sums);
+        expect(await mutationCount()).toBe(before.mutations);
+    });
+
+    it("the private key appears nowhere: not in stack export, preview, up or refresh output", async () => {
+        const fragments = keyFragments(privateKey);
+        expect(fragments.length).toBeGreaterThan(2);
+        await stack.setConfig("ltspConf.server.menuTimeout", "3000");
+        const texts = {
+            preview: (await stack.preview()).output,
+            up: (await stack.up()).output,
+            refresh: (await stack.refresh()).output,
+            export: await stack.exportState(),
+            hostLog: await labSsh("cat /var/log/netboot/mutations.log"),
+        };
+        for (const [name, text] of Object.entries(texts)) {
+            for (const fragment of fragments) expect(text.includes(fragment), `${name} contains the key`).toBe(false);
+        }
+        // The key is in the state, encrypted: a secret, not a missing value.
+        expect(texts.export).toMatch(/"privateKey":\s*\{\s*"4dabf18193072939515e22adb298388d":\s*"1b47061264138c4ac30d75fd1eb44270",\s*"ciphertext"/);
+    });
+
+    it("a wrong host key pin is refused before anything is sent", async () => {
+        const before = await mutationCount();
+        const wrongPin = "SHA256:" + createHash("sha256").update("not the lab").digest("base64").replace(/=+$/, "");
+        const other = await TestStack.create("wrong-pin", labStackConfig(env, {
+            server: { host: env.NETBOOT_LAB_HOST, privateKeyFile: env.NETBOOT_LAB_KEY, hostKeyFingerprint: wrongPin },
+        }));
+        const run = await other.up({ allowFailure: true });
+        expect(run.code).not.toBe(0);
+        expect(run.output).toContain(`but connection.hostKeyFingerprint pins ${wrongPin}: refusing to connect`);
+        expect(await mutationCount()).toBe(before);
+    });
+
+    it("destroy removes what it created and puts back what it replaced", async () => {
+        await stack.destroy();
+        const sums = await hostChecksums([...MANAGED, ...TFTP]);
+        expect(sums[DNSMASQ_CONF]).toBe("missing");
+        expect(sums[APT_PROXY_CONF]).toBe("missing");
+        for (const path of TFTP) expect(sums[path]).toBe("missing");
+        expect(await labSsh(`cat ${LTSP_CONF}`)).toBe(ORIGINAL_LTSP_CONF);
+        // Packages stay unless asked.
+        expect(await labSsh("dpkg-query -W -f='${Status}' ltsp")).toBe("install ok installed");
+    });
+});

@@ -1,0 +1,16 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** A key made for these tests only (test/fixtures): it opens nothing. */
+export const TEST_KEY = readFileSync(join(__dirname, "..", "fixtures", "unit-test-key"), "utf8");
+export const TEST_PIN = "SHA256:rigszrBQLPzch2qZFv4eTD1n1F3JI/d7wIwewr+Mjrk";
+
+export function validServerInputs(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+        connection: { host: "10.213.0.2", privateKey: TEST_KEY, hostKeyFingerprint: TEST_PIN },
+        aptProxy: "http://10.213.0.1:3142",
+        lan: { interface: "pxebr0", address: "10.213.1.1/24" },
+        dhcp: { mode: "full", rangeStart: "10.213.1.100", rangeEnd: "10.213.1.199" },
+        ...overrides,
+    };
+}

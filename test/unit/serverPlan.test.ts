@@ -1,0 +1,115 @@
+import { describe, expect, it } from "vitest";
+import { HostObservation } from "../../lib/host/observe";
+import { renderLtspConf } from "../../lib/ltsp/ltspConf";
+import {
+    APT_PROXY_CONF,
+    DNSMASQ_CONF,
+    IPXE_FILES,
+    LTSP_CONF,
+    LTSP_IMG,
+    NFS_EXPORTS,
+    planServer,
+    renderServerFiles,
+    serverPackages,
+} from "../../lib/ltsp/serverPlan";
+import { LtspServerSpec, validateLtspServer } from "../../lib/ltsp/serverSpec";
+import { validServerInputs } from "./helpers";
+
+function spec(overrides: Record<string, unknown> = {}): LtspServerSpec {
+    const result = validateLtspServer(validServerInputs(overrides));
+    if (!result.ok) throw new Error(result.failures.map((f) => f.reason).join("\n"));
+    return result.spec;
+}
+
+/** A host that already has exactly what `files` say, everything installed and running. */
+function matchingHost(files: ReturnType<typeof renderServerFiles>, packages: string[]): HostObservation {
+    const observed: HostObservation = { files: {}, services: { dnsmasq: { active: "active", enabled: "enabled" } }, packages: {} };
+    for (const f of files) observed.files[f.path] = f.sha256;
+    for (const p of [...IPXE_FILES, LTSP_IMG]) observed.files[p] = "0".repeat(64);
+    observed.files[NFS_EXPORTS] = null;
+    for (const p of packages) observed.packages[p] = "1.0";
+    return observed;
+}
+
+const managedOf = (files: ReturnType<typeof renderServerFiles>) => Object.fromEntries(files.map((f) => [f.path, { sha256: f.sha256, backup: null }]));
+
+describe("planning LtspServer changes", () => {
+    const base = spec();
+    const files = renderServerFiles(base, "test");
+    const packages = serverPackages(base);
+
+    it("plans nothing when the host already matches", () => {
+        expect(planServer(files, packages, false, managedOf(files), matchingHost(files, packages))).toEqual([]);
+    });
+
+    it("a fresh host: proxy first, install, files, every applet, start dnsmasq", () => {
+        const fresh: HostObservation = { files: {}, services: { dnsmasq: { active: "inactive", enabled: "not-found" } }, packages: {} };
+        for (const p of [...files.map((f) => f.path), ...IPXE_FILES, LTSP_IMG, NFS_EXPORTS]) fresh.files[p] = null;
+        for (const p of packages) fresh.packages[p] = null;
+        const steps = planServer(files, packages, false, {}, fresh).map((s) => s.kind + ":" + ("file" in s ? s.file.path : "applet" in s ? s.applet : ""));
+        expect(steps).toEqual([`write:${APT_PROXY_CONF}`, "install:", `write:${LTSP_CONF}`, `write:${DNSMASQ_CONF}`, "applet:ipxe", "applet:initrd", "restart:"]);
+    });
+
+    it("a changed ltsp.conf regenerates the iPXE menu and ltsp.img, and leaves dnsmasq alone", () => {
+        const changed = renderServerFiles(spec({ ltspConf: { server: { menuTimeout: 0 } } }), "test");
+        const steps = planServer(changed, packages, false, managedOf(files), matchingHost(files, packages));
+        expect(steps.map((s) => s.kind + ("applet" in s ? ":" + s.applet : ""))).toEqual(["write", "applet:ipxe", "applet:initrd"]);
+    });
+
+    it("a changed DHCP range rewrites the dnsmasq config and restarts it, no applets", () => {
+        const changed = renderServerFiles(spec({ dhcp: { mode: "full", rangeStart: "10.213.1.50", rangeEnd: "10.213.1.60" } }), "test");
+        const steps = planServer(changed, packages, false, managedOf(files), matchingHost(files, packages));
+        expect(steps.map((s) => s.kind)).toEqual(["write", "restart"]);
+    });
+
+    it("a stopped, disabled dnsmasq is started and enabled; nothing else", () => {
+        const host = matchingHost(files, packages);
+        host.services.dnsmasq = { active: "inactive", enabled: "disabled" };
+        expect(planServer(files, packages, false, managedOf(files), host).map((s) => s.kind)).toEqual(["restart", "enable"]);
+    });
+
+    it("a file no longer wanted is released (restored or removed)", () => {
+        const noProxy = renderServerFiles(spec({ aptProxy: undefined }), "test");
+        const steps = planServer(noProxy, packages, false, managedOf(files), matchingHost(files, packages));
+        expect(steps).toEqual([{ kind: "release", path: APT_PROXY_CONF, why: "no longer managed" }]);
+    });
+});
+
+describe("rendering", () => {
+    it("ltsp.conf: typed fields, then extra keys sorted, values double-quoted", () => {
+        const text = renderLtspConf("netboot/dev: LtspServer x", [
+            { name: "server", section: { menuTimeout: 5000, defaultImage: "x86_64" } },
+            { name: "clients", section: { kernelParameters: "quiet splash", imageToRam: true, extra: { X_MODES: '"1024x768" "800x600"', CUPS_SERVER: "$SERVER" } } },
+        ]);
+        expect(text).toBe(
+            [
+                "# /etc/ltsp/ltsp.conf, managed by netboot (netboot/dev: LtspServer x). `pulumi up` reverts hand edits.",
+                "# Documentation=man:ltsp.conf(5). Clients receive this file in ltsp.img (`ltsp initrd`).",
+                "",
+                "[server]",
+                'DEFAULT_IMAGE="x86_64"',
+                "MENU_TIMEOUT=5000",
+                "",
+                "[clients]",
+                'KERNEL_PARAMETERS="quiet splash"',
+                "IMAGE_TO_RAM=1",
+                'CUPS_SERVER="$SERVER"',
+                'X_MODES="\\"1024x768\\" \\"800x600\\""',
+                "",
+            ].join("\n"),
+        );
+    });
+
+    it("dnsmasq: full DHCP has a range and the LTSP boot tags; proxy has pxe-service; none is TFTP only", () => {
+        const full = renderServerFiles(spec(), "t").find((f) => f.path === DNSMASQ_CONF)!.content;
+        expect(full).toContain("dhcp-range=10.213.1.100,10.213.1.199,255.255.255.0,12h");
+        expect(full).toContain("dhcp-boot=tag:ipxe,ltsp/ltsp.ipxe");
+        expect(full).not.toContain("pxe-service");
+        const proxy = renderServerFiles(spec({ dhcp: { mode: "proxy" } }), "t").find((f) => f.path === DNSMASQ_CONF)!.content;
+        expect(proxy).toContain("dhcp-range=set:proxy,10.213.1.0,proxy,255.255.255.0");
+        expect(proxy).toContain('pxe-service=tag:proxy,tag:!ipxe,X86PC,"undionly.kpxe",ltsp/undionly.kpxe');
+        const none = renderServerFiles(spec({ dhcp: { mode: "none" } }), "t").find((f) => f.path === DNSMASQ_CONF)!.content;
+        expect(none).not.toMatch(/^dhcp-/m);
+        expect(none).toContain("enable-tftp");
+    });
+});

@@ -1,0 +1,27 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+    test: {
+        projects: [
+            {
+                test: {
+                    name: "unit",
+                    include: ["test/unit/**/*.test.ts"],
+                },
+            },
+            {
+                // The lab tests share one lab host and drive the real CLI: one file at a time,
+                // tests in order, generous timeouts (a first run installs packages).
+                test: {
+                    name: "lab",
+                    include: ["test/lab/**/*.lab.test.ts"],
+                    pool: "forks",
+                    poolOptions: { forks: { singleFork: true } },
+                    sequence: { concurrent: false },
+                    testTimeout: 15 * 60_000,
+                    hookTimeout: 15 * 60_000,
+                },
+            },
+        ],
+    },
+});
