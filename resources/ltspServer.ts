@@ -5,7 +5,7 @@ import { ServiceState, observeHost } from "../lib/host/observe";
 import { ServerRecord, applyServer, removeServer } from "../lib/ltsp/serverApply";
 import { IPXE_FILES, LTSP_IMG, SERVICES, TFTP_ROOT, renderServerFiles } from "../lib/ltsp/serverPlan";
 import { LtspServerSpec, ltspServerSchema, validateLtspServer } from "../lib/ltsp/serverSpec";
-import { DeepInput, containsUnknown, inputsDiffer, withoutProvider } from "../lib/provider/inputs";
+import { ResourceArgs, containsUnknown, inputsDiffer, withoutProvider } from "../lib/provider/inputs";
 import { lazyProvider } from "../lib/provider/lazy";
 import { progress } from "../lib/provider/progress";
 import { connectHost } from "../lib/ssh/pool";
@@ -16,7 +16,7 @@ import { z } from "zod";
  * An LTSP 23 server: packages, /etc/ltsp/ltsp.conf, the dnsmasq configuration for its LAN
  * (full DHCP, proxyDHCP or TFTP only), the iPXE menu and ltsp.img, kept in shape over SSH.
  */
-export type LtspServerArgs = DeepInput<z.input<typeof ltspServerSchema>>;
+export type LtspServerArgs = ResourceArgs<z.input<typeof ltspServerSchema>>;
 
 /** The inputs as stored: validated, defaults filled in, rendered files added for reviewable diffs. */
 interface CheckedInputs extends LtspServerSpec {
@@ -36,7 +36,7 @@ interface Outputs extends CheckedInputs, ServerRecord {
     files: Record<string, string | null>;
 }
 
-const INPUT_KEYS = ["connection", "aptProxy", "extraPackages", "removePackagesOnDelete", "lan", "dhcp", "ltspConf", "nfs", "managedBy", "rendered"];
+const INPUT_KEYS = ["connection", "aptProxy", "extraPackages", "removePackagesOnDelete", "lan", "dhcp", "ltspConf", "nfs", "images", "nodes", "managedBy", "rendered"];
 
 function sha256(text: string): string {
     return createHash("sha256").update(text).digest("hex");
@@ -51,9 +51,10 @@ async function hostFor(spec: LtspServerSpec) {
     return connectHost({ ...spec.connection });
 }
 
-async function converge(inputs: CheckedInputs, previous: ServerRecord): Promise<Outputs> {
+async function converge(inputs: CheckedInputs, previous: ServerRecord, previousImages: readonly string[]): Promise<Outputs> {
     const host = await hostFor(inputs);
-    const result = await applyServer(host, inputs, inputs.managedBy, previous);
+    const imagesChanged = [...previousImages].sort().join() !== [...inputs.images].sort().join();
+    const result = await applyServer(host, inputs, inputs.managedBy, previous, imagesChanged);
     const bootFiles = Object.fromEntries([...IPXE_FILES, LTSP_IMG].map((p) => [p, result.observation.files[p] ?? null]));
     return {
         ...inputs,
@@ -92,12 +93,12 @@ export const ltspServerProvider: pulumi.dynamic.ResourceProvider = {
 
     async create(inputs) {
         const checked = parse(inputs);
-        const outs = await converge(checked, { managedFiles: {}, generatedFiles: [], installedPackages: [] });
+        const outs = await converge(checked, { managedFiles: {}, generatedFiles: [], installedPackages: [] }, []);
         return { id: `${checked.connection.host}:${checked.connection.port}`, outs };
     },
 
     async update(_id, olds: Outputs, news) {
-        return { outs: await converge(parse(news), olds) };
+        return { outs: await converge(parse(news), olds, olds.images ?? []) };
     },
 
     /** Refresh: what the host really has, so hand edits and stopped services show as drift. */

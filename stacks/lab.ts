@@ -1,21 +1,58 @@
 import * as pulumi from "@pulumi/pulumi";
-import { LtspServer } from "../resources/ltspServer";
+import { ChrootImage, ChrootImageArgs } from "../resources/chrootImage";
+import { LtspServer, LtspServerArgs } from "../resources/ltspServer";
+import { NodeAssignment } from "../resources/nodeAssignment";
 import { ServerConfig, connectionFrom } from "./config";
 
+interface ImageConfig {
+    name: string;
+    source: ChrootImageArgs["source"];
+    rollback?: boolean;
+}
+
+interface NodeConfig {
+    hostname: string;
+    mac: string;
+    image: string;
+    ip?: string;
+    kernelParameters?: string;
+    menuTimeout?: number;
+    ltspConf?: Record<string, string>;
+    role?: string;
+}
+
 /**
- * The lab site: one LTSP server (by default the lab/netboot-lab host) serving its PXE LAN.
- * Config: server, aptProxy, lan, dhcp, ltspConf, extraPackages (see Pulumi.dev.yaml).
+ * The lab site: one LTSP server (by default the lab/netboot-lab host), its images and the
+ * clients assigned to them. Config: server, aptProxy, lan, dhcp, ltspConf, extraPackages,
+ * images, nodes (see Pulumi.dev.yaml).
  */
 export function labSite(config: pulumi.Config) {
-    const server = config.requireObject<ServerConfig>("server");
+    const connection = connectionFrom(config.requireObject<ServerConfig>("server"), config);
+    const aptProxy = config.get("aptProxy");
+
+    // Images first: the server's iPXE menu lists them, so the server is configured after them.
+    const images = new Map(
+        (config.getObject<ImageConfig[]>("images") ?? []).map((image) => [
+            image.name,
+            new ChrootImage(image.name, { connection, aptProxy, name: image.name, source: image.source, rollback: image.rollback }),
+        ]),
+    );
+    // A node names its image; an unknown name is left as it is for the server to reject.
+    const nodes = (config.getObject<NodeConfig[]>("nodes") ?? []).map(
+        (node) => new NodeAssignment(node.hostname, { ...node, image: images.get(node.image)?.name ?? node.image }),
+    );
+
     const ltsp = new LtspServer("ltsp-server", {
-        connection: connectionFrom(server, config),
-        aptProxy: config.get("aptProxy"),
+        connection,
+        aptProxy,
         extraPackages: config.getObject<string[]>("extraPackages"),
-        lan: config.requireObject<{ interface: string; address: string }>("lan"),
-        dhcp: config.requireObject("dhcp"),
-        ltspConf: config.getObject("ltspConf"),
+        lan: config.requireObject<LtspServerArgs["lan"]>("lan"),
+        dhcp: config.requireObject<LtspServerArgs["dhcp"]>("dhcp"),
+        ltspConf: config.getObject<LtspServerArgs["ltspConf"]>("ltspConf"),
+        images: [...images.values()].map((image) => image.name),
+        nodes: nodes.map((node) => node.spec),
     });
+
     return {
         server: {
             address: ltsp.address,
@@ -25,5 +62,9 @@ export function labSite(config: pulumi.Config) {
             managedFiles: ltsp.managedFiles,
             bootFiles: ltsp.bootFiles,
         },
+        images: Object.fromEntries(
+            [...images].map(([name, image]) => [name, { sha256: image.sha256, size: image.size, kernelVersion: image.kernelVersion, buildSeconds: image.buildSeconds }]),
+        ),
+        nodes: nodes.map((node) => ({ hostname: node.hostname, mac: node.mac, image: node.image, role: node.role })),
     };
 }

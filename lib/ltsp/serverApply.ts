@@ -2,7 +2,6 @@ import { FileTransaction, ManagedFileRecord, restoreOriginal } from "../host/fil
 import { HostObservation, observeHost } from "../host/observe";
 import { progress } from "../provider/progress";
 import { RemoteHost } from "../ssh/remoteHost";
-import { NamedSection } from "./ltspConf";
 import { LtspServerSpec } from "./serverSpec";
 import {
     DNSMASQ_CONF,
@@ -84,13 +83,13 @@ export async function applyServer(
     spec: LtspServerSpec,
     resource: string,
     previous: ServerRecord,
-    clientSections: readonly NamedSection[] = [],
+    imagesChanged = false,
 ): Promise<ServerApplyResult> {
-    const files = renderServerFiles(spec, resource, clientSections);
+    const files = renderServerFiles(spec, resource);
     const packages = serverPackages(spec);
     const request = observationFor(files, previous.managedFiles, packages);
     const before = await observeHost(host, request);
-    const steps = planServer(files, packages, spec.nfs, previous.managedFiles, before);
+    const steps = planServer(files, packages, spec.nfs, previous.managedFiles, before, imagesChanged);
     const record: ServerRecord = {
         managedFiles: { ...previous.managedFiles },
         generatedFiles: [...previous.generatedFiles],

@@ -3,6 +3,7 @@ import { HostObservation } from "../host/observe";
 import { ManagedFileRecord } from "../host/fileTransaction";
 import { renderTemplate } from "../render/templates";
 import { parseSubnet } from "../validate/fields";
+import { nodeSection } from "../nodes/nodeSpec";
 import { NamedSection, renderLtspConf } from "./ltspConf";
 import { LtspServerSpec } from "./serverSpec";
 
@@ -36,22 +37,24 @@ export function serverPackages(spec: LtspServerSpec): string[] {
     return [...new Set(packages)];
 }
 
-export function ltspConfSections(spec: LtspServerSpec, clientSections: readonly NamedSection[] = []): NamedSection[] {
+/** [server], [common], [clients], then one [MAC] section per node, in MAC order. */
+export function ltspConfSections(spec: LtspServerSpec): NamedSection[] {
     const sections: NamedSection[] = [];
     for (const name of ["server", "common", "clients"] as const) {
         const section = spec.ltspConf[name];
         if (section) sections.push({ name, section });
     }
-    return [...sections, ...clientSections];
+    const nodes = [...spec.nodes].sort((a, b) => a.mac.localeCompare(b.mac));
+    return [...sections, ...nodes.map(nodeSection)];
 }
 
 /** Every file this server manages, rendered from templates/. */
-export function renderServerFiles(spec: LtspServerSpec, resource: string, clientSections: readonly NamedSection[] = []): DesiredFile[] {
+export function renderServerFiles(spec: LtspServerSpec, resource: string): DesiredFile[] {
     const files: DesiredFile[] = [];
     if (spec.aptProxy) {
         files.push(desired(APT_PROXY_CONF, renderTemplate("apt-proxy.conf", { path: APT_PROXY_CONF, resource, proxy: spec.aptProxy })));
     }
-    files.push(desired(LTSP_CONF, renderLtspConf(resource, ltspConfSections(spec, clientSections))));
+    files.push(desired(LTSP_CONF, renderLtspConf(resource, ltspConfSections(spec))));
     const subnet = parseSubnet(spec.lan.address)!;
     const dhcp = spec.dhcp;
     files.push(
@@ -107,6 +110,7 @@ export function planServer(
     nfs: boolean,
     managed: Record<string, ManagedFileRecord>,
     observed: HostObservation,
+    imagesChanged = false,
 ): Step[] {
     const steps: Step[] = [];
     const changed = (path: string) => {
@@ -131,9 +135,11 @@ export function planServer(
     }
 
     // ltsp.conf reaches the iPXE menu through `ltsp ipxe` and the clients through `ltsp initrd`.
+    // The menu also lists the images, so a served image added or removed regenerates it.
     const confChanged = changed(LTSP_CONF);
-    if (confChanged || IPXE_FILES.some((f) => observed.files[f] === null)) {
-        steps.push({ kind: "applet", applet: "ipxe", why: confChanged ? "ltsp.conf changed" : "iPXE files missing" });
+    if (confChanged || imagesChanged || IPXE_FILES.some((f) => observed.files[f] === null)) {
+        const why = confChanged ? "ltsp.conf changed" : imagesChanged ? "the served images changed" : "iPXE files missing";
+        steps.push({ kind: "applet", applet: "ipxe", why });
     }
     if (confChanged || observed.files[LTSP_IMG] === null) {
         steps.push({ kind: "applet", applet: "initrd", why: confChanged ? "ltsp.conf changed" : "ltsp.img missing" });

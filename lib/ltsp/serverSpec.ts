@@ -15,6 +15,7 @@ import {
     privateKey,
     unixUser,
 } from "../validate/fields";
+import { checkNodeSet, imageName, nodeSchema } from "../nodes/nodeSpec";
 import { LtspConfSection, ltspConfSectionSchema, typedDirectiveKeys } from "./ltspConf";
 
 export const connectionSchema = z
@@ -70,6 +71,10 @@ export const ltspServerSchema = z
         ltspConf: ltspConfSchema.default({}),
         /** Export the images over NFS (`ltsp nfs`); needs a kernel NFS server on the host. */
         nfs: z.boolean().default(false),
+        /** Names of the ChrootImages this server serves (their menu entries come from `ltsp ipxe`). */
+        images: z.array(imageName).default([]),
+        /** The clients: each NodeAssignment's spec, written as its [MAC] section of ltsp.conf. */
+        nodes: z.array(nodeSchema).default([]),
     })
     .strict()
     .superRefine((spec, ctx) => {
@@ -128,8 +133,16 @@ export type Validated<T> = { ok: true; spec: T } | { ok: false; failures: CheckF
 
 export function validateLtspServer(inputs: unknown): Validated<LtspServerSpec> {
     const result = ltspServerSchema.safeParse(inputs, { reportInput: true });
-    if (result.success) return { ok: true, spec: result.data };
-    return { ok: false, failures: formatIssues(result.error.issues, ["connection.privateKey"]) };
+    if (!result.success) return { ok: false, failures: formatIssues(result.error.issues, ["connection.privateKey"]) };
+    const spec = result.data;
+    const dhcp = spec.dhcp;
+    const failures = checkNodeSet(spec.nodes, {
+        field: "nodes",
+        images: spec.images,
+        subnet: parseSubnet(spec.lan.address),
+        dynamicRange: dhcp.mode === "full" && dhcp.rangeStart && dhcp.rangeEnd ? [dhcp.rangeStart, dhcp.rangeEnd] : undefined,
+    });
+    return failures.length ? { ok: false, failures } : { ok: true, spec };
 }
 
 export type { LtspConfSection };

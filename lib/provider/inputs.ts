@@ -8,6 +8,9 @@ export type DeepInput<T> = T extends readonly (infer U)[]
       ? pulumi.Input<{ [K in keyof T]: DeepInput<T[K]> }>
       : pulumi.Input<T>;
 
+/** A resource's args: a plain object whose fields are DeepInputs. */
+export type ResourceArgs<T> = { [K in keyof T]: DeepInput<T[K]> };
+
 /** How the engine marks a value not known until apply (during preview). */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 

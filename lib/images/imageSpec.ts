@@ -1,0 +1,87 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { imageName } from "../nodes/nodeSpec";
+import { connectionSchema, Validated } from "../ltsp/serverSpec";
+import { debianPackage, formatIssues, httpUrl } from "../validate/fields";
+
+export const ARCHITECTURES = ["amd64", "i386"] as const;
+
+const absolutePath = z.string().regex(/^\/[A-Za-z0-9._+\/-]*$/, "is not an absolute path of plain characters");
+
+const debootstrapSource = z
+    .object({
+        suite: z.string().regex(/^[a-z]+$/, "is not a Debian suite name (bookworm, trixie, ...)").default("bookworm"),
+        architecture: z.enum(ARCHITECTURES),
+        /** The Debian mirror; reached through the server's apt proxy when one is set. */
+        mirror: httpUrl.default("http://deb.debian.org/debian"),
+        /** Installed into the chroot with apt (so dependencies resolve); ltsp and a kernel are added. */
+        packages: z.array(debianPackage).default([]),
+        /** path inside the image -> content. */
+        extraFiles: z.record(absolutePath, z.string()).default({}),
+        /**
+         * initramfs-tools MODULES: "most" (Debian's default), or "netboot" for a much smaller
+         * initrd with the network drivers only (faster over TFTP).
+         */
+        initramfsModules: z.enum(["most", "dep", "netboot"]).default("most"),
+        /** Shell commands run in the chroot after the packages and files, in order. */
+        postInstall: z.array(z.string().refine((c) => !c.includes("\n"), "contains a newline; give one command per entry")).default([]),
+    })
+    .strict();
+
+/** Where the image's root filesystem comes from: the three sources `ltsp image` knows. */
+const sourceSchema = z.union([
+    z.object({ debootstrap: debootstrapSource }).strict(),
+    /** The server's own root filesystem ("chrootless" LTSP: `ltsp image /`). */
+    z.object({ serverRoot: z.literal(true) }).strict(),
+    /** An existing chroot directory or a VM's raw disk image on the server. */
+    z.object({ path: absolutePath }).strict(),
+]);
+
+export const imageSchema = z
+    .object({
+        connection: connectionSchema,
+        /** http_proxy for debootstrap and apt, e.g. the site's apt-cacher-ng. */
+        aptProxy: z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, "is not a proxy URL like http://10.0.0.1:3142").optional(),
+        name: imageName,
+        source: sourceSchema,
+        /** mksquashfs compression: zstd builds in seconds where LTSP's default (gzip) takes minutes. */
+        compression: z.enum(["gzip", "xz", "zstd", "lz4"]).default("zstd"),
+        /** Serve the build before the current one (kept by every rebuild) instead of the current. */
+        rollback: z.boolean().default(false),
+    })
+    .strict();
+
+export type ImageSpec = z.infer<typeof imageSchema>;
+export type DebootstrapSource = z.infer<typeof debootstrapSource>;
+
+export function validateImage(inputs: unknown): Validated<ImageSpec> {
+    const result = imageSchema.safeParse(inputs, { reportInput: true });
+    if (result.success) return { ok: true, spec: result.data };
+    return { ok: false, failures: formatIssues(result.error.issues, ["connection.privateKey"]) };
+}
+
+/** Packages every LTSP client image needs: LTSP itself and a kernel for its architecture. */
+export function imagePackages(source: DebootstrapSource): string[] {
+    const kernel = source.architecture === "amd64" ? "linux-image-amd64" : "linux-image-686";
+    return [...new Set(["ltsp", kernel, "initramfs-tools", "zstd", ...source.packages])].sort();
+}
+
+/**
+ * The build's identity: everything that changes what is built, nothing that does not (the
+ * connection, the proxy, rollback). Same hash, same image: no rebuild.
+ */
+export function buildHash(spec: Pick<ImageSpec, "name" | "source" | "compression">): string {
+    const source =
+        "debootstrap" in spec.source
+            ? { debootstrap: { ...spec.source.debootstrap, packages: imagePackages(spec.source.debootstrap) } }
+            : spec.source;
+    return createHash("sha256").update(JSON.stringify({ name: spec.name, compression: spec.compression, source: sortKeys(source) })).digest("hex");
+}
+
+function sortKeys(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(sortKeys);
+    if (value && typeof value === "object") {
+        return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+    }
+    return value;
+}

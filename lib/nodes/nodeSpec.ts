@@ -1,0 +1,125 @@
+import { z } from "zod";
+import { NamedSection } from "../ltsp/ltspConf";
+import { CheckFailure, dnsLabel, formatIssues, inSubnet, ipv4, ipv4ToNumber, ltspConfKey, shellSafeValue, Subnet } from "../validate/fields";
+import { Validated } from "../ltsp/serverSpec";
+
+/** MAC in any common notation -> 52:54:00:12:34:56, or undefined. */
+export function normalizeMac(value: string): string | undefined {
+    const hex = value.trim().toLowerCase();
+    let digits: string | undefined;
+    if (/^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$/.test(hex)) digits = hex.replace(/[:-]/g, "");
+    else if (/^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$/.test(hex)) digits = hex.replace(/\./g, "");
+    else if (/^[0-9a-f]{12}$/.test(hex)) digits = hex;
+    return digits?.match(/../g)!.join(":");
+}
+
+/** Microsoft DHCP's ClientId form of a MAC: 52-54-00-12-34-56. */
+export function macToClientId(mac: string): string {
+    return mac.replace(/:/g, "-");
+}
+
+const mac = z.string().transform((value, ctx) => {
+    const normal = normalizeMac(value);
+    if (!normal) {
+        ctx.addIssue({ code: "custom", input: value, message: "is not a MAC address (like 52:54:00:12:34:56, 52-54-00-12-34-56 or 5254.0012.3456)" });
+        return z.NEVER;
+    }
+    if (parseInt(normal.slice(0, 2), 16) & 1) {
+        ctx.addIssue({ code: "custom", input: value, message: "is a multicast or broadcast address, not a network card's" });
+        return z.NEVER;
+    }
+    if (normal === "00:00:00:00:00:00") {
+        ctx.addIssue({ code: "custom", input: value, message: "is all zeros" });
+        return z.NEVER;
+    }
+    return normal;
+});
+
+export const imageName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "is not an image name (lower-case letters, digits, _ and -, up to 63)");
+
+export const nodeSchema = z
+    .object({
+        /** The Pulumi resource name, so messages can name the node. */
+        nodeName: z.string(),
+        mac,
+        hostname: dnsLabel,
+        /** The ChrootImage (its name) this client boots by default. */
+        image: imageName,
+        /** A fixed address: a DHCP reservation where a DhcpScope manages them. */
+        ip: ipv4.optional(),
+        kernelParameters: shellSafeValue.optional(),
+        /** MENU_TIMEOUT for this client: ms, 0 waits forever, -1 boots the image without a menu. */
+        menuTimeout: z.number().int("is not a whole number of milliseconds").min(-1, "must be -1, 0 or more").optional(),
+        /** Further ltsp.conf parameters for this client only, e.g. { MOSIX: "N" }. */
+        ltspConf: z.record(ltspConfKey, shellSafeValue).default({}),
+        /** A label for inventory and monitoring (render-node, thin-client, ...). */
+        role: z.string().regex(/^[A-Za-z0-9 ._-]{0,64}$/, "is not a short label").default(""),
+    })
+    .strict();
+
+export type NodeSpec = z.infer<typeof nodeSchema>;
+
+export function validateNode(inputs: unknown): Validated<NodeSpec> {
+    const result = nodeSchema.safeParse(inputs, { reportInput: true });
+    if (result.success) return { ok: true, spec: result.data };
+    return { ok: false, failures: formatIssues(result.error.issues) };
+}
+
+/** The client's [MAC] section of ltsp.conf (LTSP also writes it into the iPXE menu). */
+export function nodeSection(node: NodeSpec): NamedSection {
+    return {
+        name: node.mac,
+        section: {
+            hostname: node.hostname,
+            defaultImage: node.image,
+            ...(node.kernelParameters !== undefined ? { kernelParameters: node.kernelParameters } : {}),
+            ...(node.menuTimeout !== undefined ? { menuTimeout: node.menuTimeout } : {}),
+            ...(Object.keys(node.ltspConf).length ? { extra: node.ltspConf } : {}),
+        },
+    };
+}
+
+/**
+ * What one node may not share with another in the same stack, and where its fixed address may
+ * lie. Each failure names both nodes.
+ */
+export function checkNodeSet(
+    nodes: readonly NodeSpec[],
+    opts: { field: string; images?: readonly string[]; subnet?: Subnet; dynamicRange?: [string, string] },
+): CheckFailure[] {
+    const failures: CheckFailure[] = [];
+    const seen: Record<string, Map<string, string>> = { mac: new Map(), hostname: new Map(), ip: new Map() };
+    nodes.forEach((node, i) => {
+        const where = `${opts.field}[${i}] (${node.nodeName})`;
+        for (const key of ["mac", "hostname", "ip"] as const) {
+            const value = key === "hostname" ? node.hostname.toLowerCase() : node[key];
+            if (value === undefined) continue;
+            const other = seen[key].get(value);
+            if (other !== undefined) {
+                failures.push({ property: `${opts.field}[${i}].${key}`, reason: `${where}.${key}: "${value}" is also the ${key} of node ${other}` });
+            } else {
+                seen[key].set(value, node.nodeName);
+            }
+        }
+        if (opts.images && !opts.images.includes(node.image)) {
+            failures.push({
+                property: `${opts.field}[${i}].image`,
+                reason: `${where}.image: "${node.image}" is not an image of this server (known: ${opts.images.join(", ") || "none"})`,
+            });
+        }
+        if (node.ip && opts.subnet && !inSubnet(node.ip, opts.subnet)) {
+            failures.push({ property: `${opts.field}[${i}].ip`, reason: `${where}.ip: "${node.ip}" is outside the subnet ${opts.subnet.network}/${opts.subnet.prefix}` });
+        }
+        if (node.ip && opts.dynamicRange) {
+            const [start, end] = opts.dynamicRange.map(ipv4ToNumber);
+            const n = ipv4ToNumber(node.ip);
+            if (n >= start && n <= end) {
+                failures.push({
+                    property: `${opts.field}[${i}].ip`,
+                    reason: `${where}.ip: "${node.ip}" is inside the dynamic range ${opts.dynamicRange[0]}-${opts.dynamicRange[1]}; a reservation must lie outside it`,
+                });
+            }
+        }
+    });
+    return failures;
+}

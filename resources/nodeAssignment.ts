@@ -1,0 +1,56 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { NodeSpec, nodeSchema, validateNode } from "../lib/nodes/nodeSpec";
+import { ResourceArgs, containsUnknown, inputsDiffer, withoutProvider } from "../lib/provider/inputs";
+import { lazyProvider } from "../lib/provider/lazy";
+
+/**
+ * One client machine: its MAC, host name, the image it boots and its per-client settings.
+ * It changes nothing by itself: the LtspServer that lists it writes its [MAC] section into
+ * ltsp.conf and the iPXE menu, and a DhcpScope that lists it makes its reservation, each once
+ * per `pulumi up` however many nodes changed. So a node costs no SSH work and little state.
+ */
+export type NodeAssignmentArgs = ResourceArgs<Omit<z.input<typeof nodeSchema>, "nodeName">>;
+
+const KEYS = ["nodeName", "mac", "hostname", "image", "ip", "kernelParameters", "menuTimeout", "ltspConf", "role"];
+
+export const nodeAssignmentProvider: pulumi.dynamic.ResourceProvider = {
+    async check(_olds, news) {
+        const inputs = withoutProvider(news);
+        if (containsUnknown(inputs)) return { inputs: news };
+        const validated = validateNode(inputs);
+        return validated.ok ? { inputs: validated.spec } : { failures: validated.failures };
+    },
+    async diff(_id, olds, news) {
+        return { changes: inputsDiffer(olds, news, KEYS).length > 0 };
+    },
+    async create(inputs) {
+        const node = inputs as NodeSpec;
+        return { id: node.mac, outs: node };
+    },
+    async update(_id, _olds, news) {
+        return { outs: news };
+    },
+};
+
+export class NodeAssignment extends pulumi.dynamic.Resource {
+    /** Normalized: 52:54:00:12:34:56. */
+    declare readonly mac: pulumi.Output<string>;
+    declare readonly hostname: pulumi.Output<string>;
+    declare readonly image: pulumi.Output<string>;
+    declare readonly ip: pulumi.Output<string | undefined>;
+    declare readonly role: pulumi.Output<string>;
+
+    constructor(name: string, args: NodeAssignmentArgs, opts?: pulumi.CustomResourceOptions) {
+        // Every field is registered, set or not, so `spec` can gather them all.
+        const props: Record<string, unknown> = Object.fromEntries(KEYS.map((k) => [k, (args as Record<string, unknown>)[k]]));
+        props.nodeName = name;
+        super(lazyProvider(__filename, "nodeAssignmentProvider"), name, props, opts, "netboot", "NodeAssignment");
+    }
+
+    /** Everything a server or DHCP scope needs of this node, as one Output. */
+    get spec(): pulumi.Output<NodeSpec> {
+        const self = this as unknown as Record<string, pulumi.Output<unknown>>;
+        return pulumi.all(Object.fromEntries(KEYS.map((k) => [k, self[k]]))) as unknown as pulumi.Output<NodeSpec>;
+    }
+}
