@@ -36,7 +36,7 @@ interface Outputs extends CheckedInputs, ServerRecord {
     files: Record<string, string | null>;
 }
 
-const INPUT_KEYS = ["connection", "aptProxy", "extraPackages", "removePackagesOnDelete", "lan", "dhcp", "ltspConf", "nfs", "images", "nodes", "managedBy", "rendered"];
+const INPUT_KEYS = ["connection", "aptProxy", "extraPackages", "removePackagesOnDelete", "lan", "dhcp", "ltspConf", "nfs", "nulSuffixLinks", "images", "nodes", "managedBy", "rendered"];
 
 function sha256(text: string): string {
     return createHash("sha256").update(text).digest("hex");
@@ -61,6 +61,7 @@ async function converge(inputs: CheckedInputs, previous: ServerRecord, previousI
         managedFiles: result.managedFiles,
         generatedFiles: result.generatedFiles,
         installedPackages: result.installedPackages,
+        nulLinks: result.nulLinks,
         address: parseSubnet(inputs.lan.address)!.address,
         tftpRoot: TFTP_ROOT,
         ltspVersion: result.observation.packages.ltsp ?? "",

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ChrootImage, ChrootImageArgs } from "../resources/chrootImage";
+import { DhcpScope, DhcpScopeArgs } from "../resources/dhcpScope";
 import { LtspServer, LtspServerArgs } from "../resources/ltspServer";
 import { NodeAssignment } from "../resources/nodeAssignment";
 import { ServerConfig, connectionFrom } from "./config";
@@ -21,10 +22,13 @@ interface NodeConfig {
     role?: string;
 }
 
+/** A DHCP scope in config: the scope's fields; `server` when it is not the LTSP server. */
+type ScopeConfig = Omit<DhcpScopeArgs, "connection" | "nodes" | "aptProxy"> & { server?: ServerConfig };
+
 /**
  * The lab site: one LTSP server (by default the lab/netboot-lab host), its images and the
  * clients assigned to them. Config: server, aptProxy, lan, dhcp, ltspConf, extraPackages,
- * images, nodes (see Pulumi.dev.yaml).
+ * images, nodes, dhcpScopes, nulSuffixLinks (see Pulumi.dev.yaml).
  */
 export function labSite(config: pulumi.Config) {
     const connection = connectionFrom(config.requireObject<ServerConfig>("server"), config);
@@ -42,6 +46,17 @@ export function labSite(config: pulumi.Config) {
         (node) => new NodeAssignment(node.hostname, { ...node, image: images.get(node.image)?.name ?? node.image }),
     );
 
+    // Each scope reserves the nodes' fixed addresses and points PXE clients at the server.
+    const scopes = (config.getObject<ScopeConfig[]>("dhcpScopes") ?? []).map(
+        ({ server, ...scope }) =>
+            new DhcpScope(`dhcp-${scope.name}`, {
+                ...scope,
+                connection: server ? connectionFrom(server, config) : connection,
+                aptProxy,
+                nodes: nodes.map((node) => node.spec),
+            }),
+    );
+
     const ltsp = new LtspServer("ltsp-server", {
         connection,
         aptProxy,
@@ -49,6 +64,7 @@ export function labSite(config: pulumi.Config) {
         lan: config.requireObject<LtspServerArgs["lan"]>("lan"),
         dhcp: config.requireObject<LtspServerArgs["dhcp"]>("dhcp"),
         ltspConf: config.getObject<LtspServerArgs["ltspConf"]>("ltspConf"),
+        nulSuffixLinks: config.getObject<string[]>("nulSuffixLinks"),
         images: [...images.values()].map((image) => image.name),
         nodes: nodes.map((node) => node.spec),
     });
@@ -66,5 +82,6 @@ export function labSite(config: pulumi.Config) {
             [...images].map(([name, image]) => [name, { sha256: image.sha256, size: image.size, kernelVersion: image.kernelVersion, buildSeconds: image.buildSeconds }]),
         ),
         nodes: nodes.map((node) => ({ hostname: node.hostname, mac: node.mac, image: node.image, role: node.role })),
+        dhcpScopes: scopes.map((scope) => ({ kind: scope.kind, service: scope.service, managedFiles: scope.managedFiles })),
     };
 }

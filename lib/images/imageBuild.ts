@@ -1,6 +1,6 @@
 import { progress } from "../provider/progress";
 import { RemoteHost } from "../ssh/remoteHost";
-import { observeHost } from "../host/observe";
+import { ensurePackages } from "../host/packages";
 import { buildHash, DebootstrapSource, ImageSpec, imagePackages } from "./imageSpec";
 
 /** Where LTSP 23 keeps an image's parts (BASE_DIR=/srv/ltsp, TFTP_DIR=/srv/tftp). */
@@ -97,20 +97,6 @@ mv -f "$image" "$image.swap"; mv -f "$image.old" "$image"; mv -f "$image.swap" "
 if [ -d "$tftp.old" ]; then mv -- "$tftp" "$tftp.swap"; mv -- "$tftp.old" "$tftp"; mv -- "$tftp.swap" "$tftp.old"; fi
 if [ -f "$marker.old" ]; then mv -f "$marker" "$marker.swap"; mv -f "$marker.old" "$marker"; mv -f "$marker.swap" "$marker.old"; fi`;
 
-async function ensureBuildDeps(host: RemoteHost, proxy: string | undefined): Promise<void> {
-    const observed = await observeHost(host, { packages: BUILD_DEPS });
-    const missing = BUILD_DEPS.filter((p) => observed.packages[p] === null);
-    if (missing.length === 0) return;
-    await host.mutate(
-        `apt-get install ${missing.join(" ")}`,
-        `if [ -n "$1" ]; then export http_proxy=$1; fi; shift
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@"`,
-        [proxy ?? "", ...missing],
-        { timeoutMs: 30 * 60_000 },
-    );
-}
-
 async function buildChroot(host: RemoteHost, spec: ImageSpec, source: DebootstrapSource, phase: (what: string) => void): Promise<void> {
     const paths = imagePaths(spec.name);
     const logDir = `/var/log/netboot/images/${spec.name}`;
@@ -146,7 +132,7 @@ export async function buildImage(host: RemoteHost, spec: ImageSpec): Promise<Ima
     const phase = (what: string) => progress(`ChrootImage ${spec.name}: ${what}`, started);
     const paths = imagePaths(spec.name);
     phase("build dependencies");
-    await ensureBuildDeps(host, spec.aptProxy);
+    await ensurePackages(host, BUILD_DEPS, spec.aptProxy);
     let src = spec.name;
     const source = spec.source;
     if ("debootstrap" in source) {
@@ -162,9 +148,12 @@ export async function buildImage(host: RemoteHost, spec: ImageSpec): Promise<Ima
     } else {
         src = "/";
     }
-    phase(`ltsp image ${src}`);
-    await host.mutate(`ltsp image ${spec.name}`, LTSP_IMAGE_SCRIPT, [spec.name, src, paths.tftp, `/var/log/netboot/images/${spec.name}/ltsp-image.log`, spec.compression], {
-        timeoutMs: 60 * 60_000,
+    // One `ltsp image` at a time per server: it mounts, squashes with every core and writes TFTP.
+    await host.exclusive("ltsp", async () => {
+        phase(`ltsp image ${src}`);
+        await host.mutate(`ltsp image ${spec.name}`, LTSP_IMAGE_SCRIPT, [spec.name, src, paths.tftp, `/var/log/netboot/images/${spec.name}/ltsp-image.log`, spec.compression], {
+            timeoutMs: 60 * 60_000,
+        });
     });
     const hash = buildHash(spec);
     await host.mutate(`record build of ${spec.name}`, 'set -eu; if [ -f "$1" ]; then cp -p "$1" "$1.old"; fi; printf "%s\\n" "$2" >"$1"', [paths.marker, hash]);

@@ -1,5 +1,7 @@
 import { FileTransaction, ManagedFileRecord, restoreOriginal } from "../host/fileTransaction";
 import { HostObservation, observeHost } from "../host/observe";
+import { ensurePackages } from "../host/packages";
+import { validateCandidate } from "../host/validateCandidate";
 import { progress } from "../provider/progress";
 import { RemoteHost } from "../ssh/remoteHost";
 import { LtspServerSpec } from "./serverSpec";
@@ -23,6 +25,8 @@ export interface ServerRecord {
     generatedFiles: string[];
     /** Packages this resource installed: removed on delete only when asked. */
     installedPackages: string[];
+    /** The DIR/000 -> DIR links this resource made. */
+    nulLinks?: string[];
 }
 
 export interface ServerApplyResult extends ServerRecord {
@@ -31,34 +35,22 @@ export interface ServerApplyResult extends ServerRecord {
     files: DesiredFile[];
 }
 
-const INSTALL_SCRIPT = `export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold "$@"`;
-
-/** dnsmasq's own syntax check, on the candidate alone, before it replaces anything. */
-async function validateDnsmasq(host: RemoteHost, content: string): Promise<void> {
-    const result = await host.exec('t=$(mktemp); trap \'rm -f "$t"\' EXIT; cat >"$t"; dnsmasq --test --conf-file="$t" 2>&1', [], {
-        stdin: content,
-    });
-    if (result.code !== 0) {
-        throw new Error(`${host.label}: dnsmasq --test rejects the rendered ${DNSMASQ_CONF}: ${result.stdout.trim()}`);
-    }
-}
-
 async function runStep(host: RemoteHost, tx: FileTransaction, record: ServerRecord, step: Step): Promise<void> {
     switch (step.kind) {
         case "write":
-            if (step.file.path === DNSMASQ_CONF) await validateDnsmasq(host, step.file.content);
+            if (step.file.path === DNSMASQ_CONF) await validateCandidate(host, DNSMASQ_CONF, step.file.content, 'dnsmasq --test --conf-file="$1"');
             record.managedFiles[step.file.path] = await tx.write(step.file.path, step.file.content, step.file.mode, record.managedFiles[step.file.path]);
             return;
         case "release":
             await tx.release(step.path, record.managedFiles[step.path]);
             delete record.managedFiles[step.path];
             return;
-        case "install":
-            await host.mutate(`apt-get install ${step.packages.join(" ")}`, INSTALL_SCRIPT, step.packages, { timeoutMs: 30 * 60_000 });
-            record.installedPackages = [...new Set([...record.installedPackages, ...step.packages])];
+        case "install": {
+            // The apt proxy file is written by now (the plan puts it first), so no proxy here.
+            const installed = await ensurePackages(host, step.packages);
+            record.installedPackages = [...new Set([...record.installedPackages, ...installed])];
             return;
+        }
         case "applet":
             await host.mutate(`ltsp ${step.applet}`, 'ltsp "$1"', [step.applet], { timeoutMs: 10 * 60_000 });
             return;
@@ -112,6 +104,7 @@ export async function applyServer(
             throw new Error(`${(err as Error).message}${restored}${unrestored}`);
         }
     }
+    record.nulLinks = await reconcileNulLinks(host, spec.nulSuffixLinks, previous.nulLinks ?? [], resource, started);
     const after = steps.length ? await observeHost(host, request) : before;
     for (const file of files) {
         if (after.files[file.path] !== file.sha256) {
@@ -124,6 +117,24 @@ export async function applyServer(
         }
     }
     return { ...record, steps, observation: after, files };
+}
+
+const NUL_LINKS_MISSING = 'for d in "$@"; do [ "$(readlink "$d/000" 2>/dev/null)" = "$d" ] || printf "%s\\n" "$d"; done';
+
+/** Makes DIR/000 point at DIR for each wanted DIR, removes the links no longer wanted. */
+async function reconcileNulLinks(host: RemoteHost, wanted: readonly string[], had: readonly string[], resource: string, started: number): Promise<string[]> {
+    const missing = wanted.length ? (await host.run("check NUL-suffix links", NUL_LINKS_MISSING, wanted)).split("\n").filter(Boolean) : [];
+    if (missing.length) {
+        progress(`${resource}: link ${missing.map((d) => `${d}/000`).join(" ")}`, started);
+        await host.mutate("link NUL-suffixed root paths", 'set -e; for d in "$@"; do [ -d "$d" ] || { echo "$d is not a directory" >&2; exit 1; }; ln -sfn -- "$d" "$d/000"; done', missing);
+    }
+    const unwanted = had.filter((d) => !wanted.includes(d));
+    if (unwanted.length) await removeNulLinks(host, unwanted);
+    return [...wanted];
+}
+
+async function removeNulLinks(host: RemoteHost, dirs: readonly string[]): Promise<void> {
+    await host.mutate("remove NUL-suffix links", 'for d in "$@"; do if [ -L "$d/000" ]; then rm -f -- "$d/000"; fi; done', dirs);
 }
 
 export function describeStep(step: Step): string {
@@ -150,6 +161,7 @@ export async function removeServer(host: RemoteHost, record: ServerRecord, remov
         progress(`${resource}: ${file.backup ? "restore" : "remove"} ${path}`, started);
         await restoreOriginal(host, path, file);
     }
+    if (record.nulLinks?.length) await removeNulLinks(host, record.nulLinks);
     if (record.generatedFiles.length) {
         progress(`${resource}: remove ${record.generatedFiles.join(" ")}`, started);
         await host.mutate("remove generated TFTP files", 'rm -f -- "$@"', record.generatedFiles);

@@ -73,6 +73,11 @@ export const ltspServerSchema = z
         nfs: z.boolean().default(false),
         /** Names of the ChrootImages this server serves (their menu entries come from `ltsp ipxe`). */
         images: z.array(imageName).default([]),
+        /**
+         * NFS root directories that clients may ask for with a NUL appended (Windows DHCP appends
+         * one to option 17): each gets a link named 000 to itself, as LTSP admins did.
+         */
+        nulSuffixLinks: z.array(z.string().regex(/^\/[A-Za-z0-9._+\/-]*[^\/]$/, "is not an absolute directory path without a trailing slash")).default([]),
         /** The clients: each NodeAssignment's spec, written as its [MAC] section of ltsp.conf. */
         nodes: z.array(nodeSchema).default([]),
     })

@@ -7,6 +7,9 @@ export const TEMPLATE_DIR = join(__dirname, "..", "..", "templates");
 
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 
+// For JSON files (Kea): a value written as a JSON literal, quoted and escaped.
+Handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));
+
 /**
  * Renders templates/<name>.hbs. Config files are not HTML, so nothing is escaped: values are
  * validated before they get here, and code quotes what needs quoting.

@@ -59,6 +59,7 @@ export class RemoteHost {
     /** Mutating commands this process sent over this connection. */
     mutations = 0;
     private active = 0;
+    private readonly locks = new Map<string, Promise<unknown>>();
     private waiting: Array<() => void> = [];
     private closed = false;
 
@@ -119,6 +120,17 @@ export class RemoteHost {
         });
     }
 
+    /**
+     * Runs `fn` when no other `exclusive(name)` call on this host is running: for work the host
+     * allows only once at a time (apt, dpkg), while resources are applied in parallel.
+     */
+    async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+        const previous = this.locks.get(name) ?? Promise.resolve();
+        const run = previous.catch(() => undefined).then(fn);
+        this.locks.set(name, run);
+        return run;
+    }
+
     get isClosed(): boolean {
         return this.closed;
     }
@@ -155,6 +167,22 @@ export class RemoteHost {
             `mkdir -p ${shq(MUTATION_LOG.replace(/\/[^/]*$/, ""))} && ` +
             `printf '%s %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" ${shq(what.replace(/\n/g, " "))} >>${shq(MUTATION_LOG)}\n`;
         return this.run(what, audit + script, args, opts);
+    }
+
+    /**
+     * A command line sent as it is, for hosts without a POSIX shell (OpenSSH on Windows runs it
+     * with cmd.exe). Throws RemoteCommandError on a non-zero exit.
+     */
+    async runCommandLine(what: string, commandLine: string, opts: ExecOptions & { mutating?: boolean } = {}): Promise<string> {
+        if (opts.mutating) this.mutations++;
+        await this.acquireChannel();
+        try {
+            const result = await this.execRaw(commandLine, opts);
+            if (result.code !== 0) throw new RemoteCommandError(this.label, what, result);
+            return result.stdout;
+        } finally {
+            this.releaseChannel();
+        }
     }
 
     async readFile(path: string): Promise<Buffer | undefined> {

@@ -75,6 +75,11 @@ export async function dhcpProbe(mac: string, arch = 0): Promise<Record<string, s
     return parseKeyValues(await mustRun(LAB, ["dhcp-probe", "--mac", mac, "--arch", String(arch)]));
 }
 
+/** PXE-boots a QEMU client until its kernel prints its command line; returns the console text. */
+export async function pxeBoot(mac: string, uefi: boolean): Promise<string> {
+    return mustRun(LAB, ["pxe-boot", "--mac", mac, ...(uefi ? ["--uefi"] : []), "--until", "Command line:", "--timeout", "300"]);
+}
+
 export function parseKeyValues(text: string): Record<string, string> {
     const out: Record<string, string> = {};
     for (const line of text.split("\n")) {

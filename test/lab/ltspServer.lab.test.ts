@@ -146,6 +146,16 @@ describe("LtspServer against the lab host, through the real Pulumi CLI", () => {
         expect(await mutationCount()).toBe(before);
     });
 
+    it("links an NFS root to itself as 000, for root paths that Windows DHCP hands out with a NUL", async () => {
+        await labSsh("mkdir -p /srv/ltsp/i386");
+        await stack.pulumi(["config", "set", "--path", "netboot:nulSuffixLinks[0]", "/srv/ltsp/i386"]);
+        await stack.up();
+        expect((await labSsh("readlink /srv/ltsp/i386/000")).trim()).toBe("/srv/ltsp/i386");
+        // "/ltsp/i386/" + NUL reaches the NFS server as /ltsp/i386/000: the root itself.
+        expect((await labSsh("cd /srv/ltsp/i386/000 && pwd -P")).trim()).toBe("/srv/ltsp/i386");
+        expect((await stack.up()).output).not.toMatch(/link NUL|updated/);
+    });
+
     it("destroy removes what it created and puts back what it replaced", async () => {
         await stack.destroy();
         const sums = await hostChecksums([...MANAGED, ...TFTP]);
@@ -153,6 +163,7 @@ describe("LtspServer against the lab host, through the real Pulumi CLI", () => {
         expect(sums[APT_PROXY_CONF]).toBe("missing");
         for (const path of TFTP) expect(sums[path]).toBe("missing");
         expect(await labSsh(`cat ${LTSP_CONF}`)).toBe(ORIGINAL_LTSP_CONF);
+        expect(await labSsh("ls -A /srv/ltsp/i386")).toBe("");
         // Packages stay unless asked.
         expect(await labSsh("dpkg-query -W -f='${Status}' ltsp")).toBe("install ok installed");
     });

@@ -1,0 +1,152 @@
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { applyLinuxScope, removeLinuxScope } from "../lib/dhcp/linuxApply";
+import { linuxBackend } from "../lib/dhcp/linuxBackends";
+import { ScopeSpec, scopeSchema, validateScope } from "../lib/dhcp/scopeSpec";
+import {
+    desiredWindowsScope,
+    encodedCommand,
+    parseWindowsState,
+    planWindowsScope,
+    readScript,
+    removalScript,
+    renderScript,
+} from "../lib/dhcp/windows";
+import { ManagedFileRecord } from "../lib/host/fileTransaction";
+import { ServiceState, observeHost } from "../lib/host/observe";
+import { ResourceArgs, containsUnknown, inputsDiffer, withoutProvider } from "../lib/provider/inputs";
+import { lazyProvider } from "../lib/provider/lazy";
+import { progress } from "../lib/provider/progress";
+import { connectHost } from "../lib/ssh/pool";
+import { RemoteHost } from "../lib/ssh/remoteHost";
+
+/**
+ * A DHCP scope that sends PXE clients to the boot server: subnet, range, options,
+ * reservations for the listed nodes, and the boot files (BIOS, UEFI, and the iPXE menu for
+ * clients already running iPXE). Served by dnsmasq, ISC dhcpd or Kea over SSH, each config
+ * checked by the daemon before it is used, or by a Windows DHCP Server through PowerShell.
+ */
+export type DhcpScopeArgs = ResourceArgs<z.input<typeof scopeSchema>> & { aptProxy?: pulumi.Input<string> };
+
+interface CheckedInputs extends ScopeSpec {
+    aptProxy?: string;
+    managedBy: string;
+    /** What the server will be told: config files (Linux) or the desired scope (Windows). */
+    rendered: Record<string, string>;
+}
+
+interface Outputs extends CheckedInputs {
+    managedFiles: Record<string, ManagedFileRecord>;
+    service: ServiceState | null;
+    /** Windows: cmdlets a refresh found still needed (empty when the server matches). */
+    pendingCommands: string[];
+}
+
+const KEYS = ["kind", "connection", "name", "interface", "subnet", "mode", "rangeStart", "rangeEnd", "router", "dnsServers", "domain", "leaseSeconds", "boot", "nodes", "windows", "aptProxy", "managedBy", "rendered"];
+
+function render(spec: ScopeSpec, managedBy: string): Record<string, string> {
+    if (spec.kind === "windows") {
+        const desired = desiredWindowsScope(spec);
+        return { "windows-scope.json": JSON.stringify({ ...desired, options: Object.fromEntries(desired.options) }, null, 2) };
+    }
+    return Object.fromEntries(linuxBackend(spec, managedBy).files.map((f) => [f.path, f.content]));
+}
+
+function parse(inputs: Record<string, unknown>): CheckedInputs {
+    const { managedBy, rendered, aptProxy, ...rest } = withoutProvider(inputs);
+    return { ...scopeSchema.parse(rest), aptProxy: aptProxy as string | undefined, managedBy: managedBy as string, rendered: rendered as Record<string, string> };
+}
+
+async function windowsState(host: RemoteHost, spec: ScopeSpec) {
+    const json = await host.runCommandLine(`read DHCP scope ${spec.windows!.scopeId}`, encodedCommand(readScript(spec.windows!.scopeId)));
+    return parseWindowsState(json);
+}
+
+async function converge(spec: CheckedInputs, previous: Record<string, ManagedFileRecord>): Promise<Outputs> {
+    const host = await connectHost(spec.connection);
+    if (spec.kind === "windows") {
+        const desired = desiredWindowsScope(spec);
+        const commands = planWindowsScope(desired, await windowsState(host, spec));
+        if (commands.length) {
+            progress(`${spec.managedBy}: ${commands.length} DhcpServer cmdlets on ${host.label}`);
+            await host.runCommandLine(`configure DHCP scope ${desired.scopeId}`, encodedCommand(renderScript(commands)), { mutating: true });
+        }
+        const left = planWindowsScope(desired, await windowsState(host, spec));
+        if (left.length) throw new Error(`${host.label}: after configuring, the scope still differs:\n${left.join("\n")}`);
+        return { ...spec, managedFiles: {}, service: null, pendingCommands: [] };
+    }
+    const state = await applyLinuxScope(host, linuxBackend(spec, spec.managedBy), previous, spec.managedBy, spec.aptProxy);
+    return { ...spec, managedFiles: state.managedFiles, service: state.service, pendingCommands: [] };
+}
+
+function sha256(text: string): string {
+    return createHash("sha256").update(text).digest("hex");
+}
+
+export const dhcpScopeProvider: pulumi.dynamic.ResourceProvider = {
+    async check(_olds, news) {
+        const { managedBy, aptProxy, ...rest } = withoutProvider(news);
+        if (containsUnknown(rest)) return { inputs: news };
+        const validated = validateScope(rest);
+        if (!validated.ok) return { failures: validated.failures };
+        return { inputs: { ...validated.spec, aptProxy, managedBy, rendered: render(validated.spec, managedBy as string) } };
+    },
+
+    async diff(_id, olds: Outputs, news: CheckedInputs) {
+        const changed = inputsDiffer(olds as never, news as never, KEYS).length > 0;
+        const drifted =
+            news.kind === "windows"
+                ? (olds.pendingCommands ?? []).length > 0
+                : Object.entries(news.rendered ?? {}).some(([path, content]) => olds.managedFiles?.[path]?.sha256 !== sha256(content)) ||
+                  olds.service?.active !== "active";
+        // Never two DHCP servers on one LAN: the old one goes before the new one starts.
+        const replaces = [...(olds.kind !== news.kind ? ["kind"] : []), ...(olds.connection?.host !== news.connection?.host ? ["connection.host"] : [])];
+        return { changes: changed || drifted, replaces, deleteBeforeReplace: replaces.length > 0 };
+    },
+
+    async create(inputs) {
+        const spec = parse(inputs);
+        return { id: `${spec.connection.host}:${spec.kind}:${spec.name}`, outs: await converge(spec, {}) };
+    },
+
+    async update(_id, olds: Outputs, news) {
+        return { outs: await converge(parse(news), olds.managedFiles ?? {}) };
+    },
+
+    async read(id, props: Outputs) {
+        const host = await connectHost(props.connection);
+        if (props.kind === "windows") {
+            const pendingCommands = planWindowsScope(desiredWindowsScope(props), await windowsState(host, props));
+            return { id, props: { ...props, pendingCommands } };
+        }
+        const service = linuxBackend(props, props.managedBy).service;
+        const observed = await observeHost(host, { files: Object.keys(props.managedFiles ?? {}), services: [service] });
+        const managedFiles = Object.fromEntries(
+            Object.entries(props.managedFiles ?? {}).map(([path, record]) => [path, { ...record, sha256: observed.files[path] ?? "missing" }]),
+        );
+        return { id, props: { ...props, managedFiles, service: observed.services[service] } };
+    },
+
+    async delete(_id, props: Outputs) {
+        const host = await connectHost(props.connection);
+        if (props.kind === "windows") {
+            await host.runCommandLine(`remove DHCP scope ${props.windows!.scopeId}`, encodedCommand(removalScript(props.windows!.scopeId)), { mutating: true });
+            return;
+        }
+        await removeLinuxScope(host, linuxBackend(props, props.managedBy).service, props.managedFiles ?? {});
+    },
+};
+
+export class DhcpScope extends pulumi.dynamic.Resource {
+    declare readonly kind: pulumi.Output<string>;
+    declare readonly managedFiles: pulumi.Output<Record<string, ManagedFileRecord>>;
+    declare readonly service: pulumi.Output<ServiceState | null>;
+    declare readonly pendingCommands: pulumi.Output<string[]>;
+
+    constructor(name: string, args: DhcpScopeArgs, opts?: pulumi.CustomResourceOptions) {
+        const managedBy = `${pulumi.getProject()}/${pulumi.getStack()}: DhcpScope ${name}`;
+        const props = { ...(args as object), managedBy, managedFiles: undefined, service: undefined, pendingCommands: undefined };
+        super(lazyProvider(__filename, "dhcpScopeProvider"), name, props, opts, "netboot", "DhcpScope");
+    }
+}

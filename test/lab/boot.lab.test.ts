@@ -1,0 +1,161 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { TestStack, dhcpProbe, labSsh, labStackConfig, labUp, mutationCount, pxeBoot } from "./harness";
+
+/**
+ * Proof by boot: real images built on the lab server, real QEMU clients PXE-booting them.
+ * This kernel has no NFS, so a client stops once its kernel is running (the root mount would
+ * fail): the test reads the kernel's command line on the serial console and stops QEMU there.
+ */
+const BIOS_MAC = "52:54:00:b0:00:01";
+const UEFI_MAC = "52:54:00:b0:00:02";
+const RESERVED_MAC = "52:54:00:b0:00:03";
+
+function image(marker: string) {
+    return {
+        name: `thin-${marker}`,
+        source: {
+            debootstrap: {
+                architecture: "amd64",
+                // Only network drivers in the initrd: a few MB less to move over TFTP in emulation.
+                initramfsModules: "netboot",
+                extraFiles: { "/etc/netboot-image": `${marker}\n` },
+            },
+        },
+    };
+}
+
+const NODES = [
+    // Notations as administrators write them: the resources normalize.
+    { hostname: "bios-client", mac: "52-54-00-B0-00-01", image: "thin-a", kernelParameters: "console=ttyS0", menuTimeout: -1, role: "thin-client" },
+    { hostname: "uefi-client", mac: "5254.00b0.0002", image: "thin-b", kernelParameters: "console=ttyS0", menuTimeout: -1, role: "thin-client" },
+    { hostname: "render-01", mac: RESERVED_MAC, image: "thin-a", ip: "10.213.1.50", role: "render-node" },
+];
+
+function commandLine(console: string): string {
+    const line = console.split("\n").find((l) => l.includes("Command line:"));
+    if (!line) throw new Error(`no kernel command line on the console:\n${console.slice(-3000)}`);
+    return line;
+}
+
+describe("the boot model, proven by PXE-booting QEMU clients from the lab server", () => {
+    let stack: TestStack;
+    let env: Record<string, string>;
+
+    beforeAll(async () => {
+        env = await labUp(true);
+        stack = await TestStack.create("boot", labStackConfig(env, { images: [image("a"), image("b")], nodes: NODES }));
+    });
+
+    it("builds both images, with progress per phase, and serves them", async () => {
+        const run = await stack.up();
+        expect(run.output).toMatch(/ChrootImage thin-a: debootstrap bookworm amd64 \[\+\d+\.\ds\]/);
+        expect(run.output).toMatch(/ChrootImage thin-b: ltsp image thin-b \[\+\d+\.\ds\]/);
+        const outputs = await stack.outputs();
+        for (const name of ["thin-a", "thin-b"]) {
+            expect(outputs.images[name].sha256).toMatch(/^[0-9a-f]{64}$/);
+            expect(outputs.images[name].kernelVersion).toMatch(/^6\.1\./);
+        }
+        const conf = await labSsh("cat /etc/ltsp/ltsp.conf");
+        expect(conf).toContain('[52:54:00:b0:00:01]\nHOSTNAME="bios-client"\nDEFAULT_IMAGE="thin-a"');
+        expect(await labSsh("grep -c '^:52:54:00:b0:00:0[12]$' /srv/tftp/ltsp/ltsp.ipxe")).toBe("2\n");
+    });
+
+    it("a BIOS client (SeaBIOS + iPXE ROM) starts the kernel of its own image", async () => {
+        const line = commandLine(await pxeBoot(BIOS_MAC, false));
+        expect(line).toContain("ltsp.image=images/thin-a.img");
+        expect(line).toContain("BOOTIF=01-52-54-00-b0-00-01");
+    });
+
+    it("a UEFI client (OVMF's own PXE -> snponly.efi -> the LTSP menu) starts the kernel of its own image", async () => {
+        const console = await pxeBoot(UEFI_MAC, true);
+        expect(console).toContain("NBP filename is ltsp/snponly.efi");
+        const line = commandLine(console);
+        expect(line).toContain("ltsp.image=images/thin-b.img");
+        expect(line).toContain("BOOTIF=01-52-54-00-b0-00-02");
+    });
+
+    it("nothing changed: the next up rebuilds nothing and changes nothing", async () => {
+        const before = await mutationCount();
+        await stack.up();
+        expect(await stack.lastChanges()).toEqual({ same: 7 });
+        expect(await mutationCount()).toBe(before);
+    });
+
+    it("reassigning one MAC is one node update and one regeneration; the client then boots the other image", async () => {
+        const log = () => labSsh("cat /var/log/netboot/mutations.log");
+        const before = (await log()).split("\n").length;
+        await stack.setConfig("nodes[0].image", "thin-b");
+        const preview = await stack.preview();
+        expect(preview.output).toMatch(/~\s+pulumi-nodejs:dynamic\/netboot:NodeAssignment: \(update\)[\s\S]*bios-client/);
+        await stack.up();
+        expect(await stack.lastChanges()).toEqual({ same: 5, update: 2 });
+        const added = (await log()).split("\n").slice(before - 1);
+        expect(added.filter((l) => / ltsp ipxe$/.test(l))).toHaveLength(1);
+        expect(added.filter((l) => / ltsp initrd$/.test(l))).toHaveLength(1);
+        expect(added.some((l) => /ltsp image|debootstrap/.test(l))).toBe(false);
+        const line = commandLine(await pxeBoot(BIOS_MAC, false));
+        expect(line).toContain("ltsp.image=images/thin-b.img");
+    });
+
+    it("rejects at preview: a duplicate MAC (naming both nodes), an unknown image, a bad MAC", async () => {
+        await stack.setConfig("nodes[1].mac", "52:54:00:b0:00:01");
+        let preview = await stack.preview({ allowFailure: true });
+        expect(preview.code).not.toBe(0);
+        expect(preview.output).toContain('"52:54:00:b0:00:01" is also the mac of node bios-client');
+        await stack.setConfig("nodes[1].mac", "52:54:00:b0:00:02");
+        await stack.setConfig("nodes[1].image", "thin-z");
+        preview = await stack.preview({ allowFailure: true });
+        expect(preview.output).toContain('nodes[1] (uefi-client).image: "thin-z" is not an image of this server (known: thin-a, thin-b)');
+        await stack.setConfig("nodes[1].image", "thin-b");
+        await stack.setConfig("nodes[1].mac", "52:54:00:b0:00:zz");
+        preview = await stack.preview({ allowFailure: true });
+        expect(preview.output).toContain('mac: "52:54:00:b0:00:zz" is not a MAC address');
+        await stack.setConfig("nodes[1].mac", "52:54:00:b0:00:02");
+    });
+
+    for (const kind of ["dnsmasq", "isc", "kea"] as const) {
+        it(`a DHCP scope on ${kind} gives a client its reservation, next-server, boot file and root path`, async () => {
+            await stack.setConfig("dhcp.mode", "none");
+            await stack.pulumi(["config", "rm", "--path", "netboot:dhcp.rangeStart"], { allowFailure: true });
+            await stack.pulumi(["config", "rm", "--path", "netboot:dhcp.rangeEnd"], { allowFailure: true });
+            await stack.pulumi(["config", "rm", "--path", "netboot:dhcp.leaseTime"], { allowFailure: true });
+            await stack.pulumi([
+                "config",
+                "set",
+                "--path",
+                "netboot:dhcpScopes",
+                JSON.stringify([
+                    {
+                        kind,
+                        name: "lab",
+                        interface: env.NETBOOT_LAB_BRIDGE,
+                        subnet: "10.213.1.0/24",
+                        rangeStart: "10.213.1.100",
+                        rangeEnd: "10.213.1.199",
+                        router: "10.213.1.254",
+                        leaseSeconds: 3600,
+                        boot: { nextServer: "10.213.1.1", rootPath: "/srv/ltsp/thin-a" },
+                    },
+                ]),
+                "--json",
+            ]);
+            await stack.up();
+            const service = { dnsmasq: "dnsmasq", isc: "isc-dhcp-server", kea: "kea-dhcp4-server" }[kind];
+            expect((await labSsh(`systemctl is-active ${service}`)).trim()).toBe("active");
+            const reserved = await dhcpProbe(RESERVED_MAC, 0);
+            expect(reserved.ip).toBe("10.213.1.50");
+            expect(reserved.siaddr).toBe("10.213.1.1");
+            expect(reserved.bootfile || reserved.boot_file).toBe("ltsp/undionly.kpxe");
+            expect(reserved.rootpath).toBe("/srv/ltsp/thin-a");
+            const uefi = await dhcpProbe("52:54:00:b0:00:99", 7);
+            expect(uefi.ip).toMatch(/^10\.213\.1\.1\d\d$/);
+            expect(uefi.bootfile || uefi.boot_file).toBe("ltsp/snponly.efi");
+        });
+    }
+
+    it("destroy removes the images and puts the server back", async () => {
+        await stack.destroy();
+        expect(await labSsh("ls /srv/ltsp/images/ /srv/tftp/ltsp/ 2>/dev/null | grep -c thin || true")).toBe("0\n");
+        expect(await labSsh("ls -d /srv/ltsp/thin-a 2>/dev/null || echo gone")).toBe("gone\n");
+    });
+});
