@@ -99,6 +99,6 @@ export class ChrootImage extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: ChrootImageArgs, opts?: pulumi.CustomResourceOptions) {
         const props = { ...(args as object), imagePath: undefined, size: undefined, sha256: undefined, kernelVersion: undefined, buildSeconds: undefined, buildHash: undefined };
-        super(lazyProvider(__filename, "chrootImageProvider"), name, props, opts, "netboot", "ChrootImage");
+        super(lazyProvider(__filename, "chrootImageProvider", ["check", "diff", "read", "update", "delete"]), name, props, opts, "netboot", "ChrootImage");
     }
 }

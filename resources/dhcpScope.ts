@@ -147,6 +147,6 @@ export class DhcpScope extends pulumi.dynamic.Resource {
     constructor(name: string, args: DhcpScopeArgs, opts?: pulumi.CustomResourceOptions) {
         const managedBy = `${pulumi.getProject()}/${pulumi.getStack()}: DhcpScope ${name}`;
         const props = { ...(args as object), managedBy, managedFiles: undefined, service: undefined, pendingCommands: undefined };
-        super(lazyProvider(__filename, "dhcpScopeProvider"), name, props, opts, "netboot", "DhcpScope");
+        super(lazyProvider(__filename, "dhcpScopeProvider", ["check", "diff", "read", "update", "delete"]), name, props, opts, "netboot", "DhcpScope");
     }
 }

@@ -139,7 +139,7 @@ export class LtspServer extends pulumi.dynamic.Resource {
     constructor(name: string, args: LtspServerArgs, opts?: pulumi.CustomResourceOptions) {
         const managedBy = `${pulumi.getProject()}/${pulumi.getStack()}: LtspServer ${name}`;
         super(
-            lazyProvider(__filename, "ltspServerProvider"),
+            lazyProvider(__filename, "ltspServerProvider", ["check", "diff", "read", "update", "delete"]),
             name,
             {
                 ...(args as object),

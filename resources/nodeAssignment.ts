@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { NodeSpec, nodeSchema, validateNode } from "../lib/nodes/nodeSpec";
+import { NodeSpec, nodeSchema, normalizeMac, validateNode } from "../lib/nodes/nodeSpec";
 import { ResourceArgs, containsUnknown, inputsDiffer, withoutProvider } from "../lib/provider/inputs";
 import { lazyProvider } from "../lib/provider/lazy";
 
@@ -33,6 +33,26 @@ export const nodeAssignmentProvider: pulumi.dynamic.ResourceProvider = {
     },
 };
 
+/**
+ * The nodes this program declared so far, by MAC, host name and address. The servers and scopes
+ * that list nodes check the whole set too, but during preview an updated node's values are not
+ * known to them yet; the program knows them, so duplicates fail the preview here, naming both.
+ */
+const declared = { mac: new Map<string, string>(), hostname: new Map<string, string>(), ip: new Map<string, string>() };
+
+function declare(name: string, values: { mac?: string; hostname?: string; ip?: string }): void {
+    const keys = { mac: values.mac && (normalizeMac(values.mac) ?? values.mac), hostname: values.hostname?.toLowerCase(), ip: values.ip };
+    for (const key of ["mac", "hostname", "ip"] as const) {
+        const value = keys[key];
+        if (!value) continue;
+        const other = declared[key].get(value);
+        if (other !== undefined && other !== name) {
+            throw new Error(`NodeAssignment ${name}: ${key} "${value}" is also the ${key} of node ${other}`);
+        }
+        declared[key].set(value, name);
+    }
+}
+
 export class NodeAssignment extends pulumi.dynamic.Resource {
     /** Normalized: 52:54:00:12:34:56. */
     declare readonly mac: pulumi.Output<string>;
@@ -45,7 +65,8 @@ export class NodeAssignment extends pulumi.dynamic.Resource {
         // Every field is registered, set or not, so `spec` can gather them all.
         const props: Record<string, unknown> = Object.fromEntries(KEYS.map((k) => [k, (args as Record<string, unknown>)[k]]));
         props.nodeName = name;
-        super(lazyProvider(__filename, "nodeAssignmentProvider"), name, props, opts, "netboot", "NodeAssignment");
+        super(lazyProvider(__filename, "nodeAssignmentProvider", ["check", "diff", "update"]), name, props, opts, "netboot", "NodeAssignment");
+        pulumi.output({ mac: args.mac, hostname: args.hostname, ip: args.ip }).apply((values) => declare(name, values));
     }
 
     /** Everything a server or DHCP scope needs of this node, as one Output. */

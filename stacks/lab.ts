@@ -41,10 +41,13 @@ export function labSite(config: pulumi.Config) {
             new ChrootImage(image.name, { connection, aptProxy, name: image.name, source: image.source, rollback: image.rollback }),
         ]),
     );
-    // A node names its image; an unknown name is left as it is for the server to reject.
-    const nodes = (config.getObject<NodeConfig[]>("nodes") ?? []).map(
-        (node) => new NodeAssignment(node.hostname, { ...node, image: images.get(node.image)?.name ?? node.image }),
-    );
+    const nodes = (config.getObject<NodeConfig[]>("nodes") ?? []).map((node, i) => {
+        const image = images.get(node.image);
+        if (!image) {
+            throw new Error(`nodes[${i}] (${node.hostname}).image: "${node.image}" is not an image of this stack (known: ${[...images.keys()].join(", ") || "none"})`);
+        }
+        return new NodeAssignment(node.hostname, { ...node, image: image.name });
+    });
 
     // Each scope reserves the nodes' fixed addresses and points PXE clients at the server.
     const scopes = (config.getObject<ScopeConfig[]>("dhcpScopes") ?? []).map(

@@ -135,9 +135,9 @@ export async function buildImage(host: RemoteHost, spec: ImageSpec): Promise<Ima
     await ensurePackages(host, BUILD_DEPS, spec.aptProxy);
     let src = spec.name;
     const source = spec.source;
-    if ("debootstrap" in source) {
+    if (source.debootstrap) {
         await buildChroot(host, spec, source.debootstrap, phase);
-    } else if ("path" in source) {
+    } else if (source.path) {
         phase(`link ${source.path}`);
         // LTSP finds image sources under /srv/ltsp: a chroot directory, or NAME.img for a VM disk.
         await host.mutate(
@@ -194,10 +194,10 @@ export async function sectionsUsingImage(host: RemoteHost, name: string): Promis
 /** Delete: the chroot we built (never a path the admin gave us: only our link to it), images, TFTP files. */
 export async function removeImage(host: RemoteHost, spec: ImageSpec): Promise<void> {
     const p = imagePaths(spec.name);
-    const chroot = "debootstrap" in spec.source ? [p.chroot, p.build] : [];
+    const chroot = spec.source.debootstrap ? [p.chroot, p.build] : [];
     await host.mutate(
         `remove image ${spec.name}`,
         'set -eu; for f in "$@"; do if [ -L "$f" ]; then rm -f -- "$f"; else rm -rf -- "$f"; fi; done',
-        [...chroot, ...("path" in spec.source ? [p.chroot, p.sourceImage] : []), p.image, p.previousImage, p.marker, `${p.marker}.old`, p.tftp, p.previousTftp],
+        [...chroot, ...(spec.source.path ? [p.chroot, p.sourceImage] : []), p.image, p.previousImage, p.marker, `${p.marker}.old`, p.tftp, p.previousTftp],
     );
 }

@@ -28,14 +28,26 @@ const debootstrapSource = z
     })
     .strict();
 
-/** Where the image's root filesystem comes from: the three sources `ltsp image` knows. */
-const sourceSchema = z.union([
-    z.object({ debootstrap: debootstrapSource }).strict(),
-    /** The server's own root filesystem ("chrootless" LTSP: `ltsp image /`). */
-    z.object({ serverRoot: z.literal(true) }).strict(),
-    /** An existing chroot directory or a VM's raw disk image on the server. */
-    z.object({ path: absolutePath }).strict(),
-]);
+/**
+ * Where the image's root filesystem comes from: exactly one of the three sources `ltsp image`
+ * knows. (An object of optional keys rather than a union, so a mistake inside one source is
+ * reported at its own field.)
+ */
+const sourceSchema = z
+    .object({
+        debootstrap: debootstrapSource.optional(),
+        /** The server's own root filesystem ("chrootless" LTSP: `ltsp image /`). */
+        serverRoot: z.literal(true).optional(),
+        /** An existing chroot directory or a VM's raw disk image on the server. */
+        path: absolutePath.optional(),
+    })
+    .strict()
+    .superRefine((source, ctx) => {
+        const given = Object.keys(source).filter((k) => source[k as keyof typeof source] !== undefined);
+        if (given.length !== 1) {
+            ctx.addIssue({ code: "custom", input: given, message: "must name exactly one source: debootstrap, serverRoot or path" });
+        }
+    });
 
 export const imageSchema = z
     .object({
@@ -71,10 +83,9 @@ export function imagePackages(source: DebootstrapSource): string[] {
  * connection, the proxy, rollback). Same hash, same image: no rebuild.
  */
 export function buildHash(spec: Pick<ImageSpec, "name" | "source" | "compression">): string {
-    const source =
-        "debootstrap" in spec.source
-            ? { debootstrap: { ...spec.source.debootstrap, packages: imagePackages(spec.source.debootstrap) } }
-            : spec.source;
+    const source = spec.source.debootstrap
+        ? { debootstrap: { ...spec.source.debootstrap, packages: imagePackages(spec.source.debootstrap) } }
+        : spec.source;
     return createHash("sha256").update(JSON.stringify({ name: spec.name, compression: spec.compression, source: sortKeys(source) })).digest("hex");
 }
 

@@ -34,8 +34,3 @@ export async function connectHost(target: SshTarget): Promise<RemoteHost> {
     }
     return host;
 }
-
-/** How many connections this process opened (for tests and the benchmark). */
-export function openConnectionCount(): number {
-    return connections.size;
-}

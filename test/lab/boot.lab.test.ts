@@ -101,11 +101,11 @@ describe("the boot model, proven by PXE-booting QEMU clients from the lab server
         await stack.setConfig("nodes[1].mac", "52:54:00:b0:00:01");
         let preview = await stack.preview({ allowFailure: true });
         expect(preview.code).not.toBe(0);
-        expect(preview.output).toContain('"52:54:00:b0:00:01" is also the mac of node bios-client');
+        expect(preview.output).toContain('NodeAssignment uefi-client: mac "52:54:00:b0:00:01" is also the mac of node bios-client');
         await stack.setConfig("nodes[1].mac", "52:54:00:b0:00:02");
         await stack.setConfig("nodes[1].image", "thin-z");
         preview = await stack.preview({ allowFailure: true });
-        expect(preview.output).toContain('nodes[1] (uefi-client).image: "thin-z" is not an image of this server (known: thin-a, thin-b)');
+        expect(preview.output).toContain('nodes[1] (uefi-client).image: "thin-z" is not an image of this stack (known: thin-a, thin-b)');
         await stack.setConfig("nodes[1].image", "thin-b");
         await stack.setConfig("nodes[1].mac", "52:54:00:b0:00:zz");
         preview = await stack.preview({ allowFailure: true });
@@ -119,26 +119,19 @@ describe("the boot model, proven by PXE-booting QEMU clients from the lab server
             await stack.pulumi(["config", "rm", "--path", "netboot:dhcp.rangeStart"], { allowFailure: true });
             await stack.pulumi(["config", "rm", "--path", "netboot:dhcp.rangeEnd"], { allowFailure: true });
             await stack.pulumi(["config", "rm", "--path", "netboot:dhcp.leaseTime"], { allowFailure: true });
-            await stack.pulumi([
-                "config",
-                "set",
-                "--path",
-                "netboot:dhcpScopes",
-                JSON.stringify([
-                    {
-                        kind,
-                        name: "lab",
-                        interface: env.NETBOOT_LAB_BRIDGE,
-                        subnet: "10.213.1.0/24",
-                        rangeStart: "10.213.1.100",
-                        rangeEnd: "10.213.1.199",
-                        router: "10.213.1.254",
-                        leaseSeconds: 3600,
-                        boot: { nextServer: "10.213.1.1", rootPath: "/srv/ltsp/thin-a" },
-                    },
-                ]),
-                "--json",
-            ]);
+            const scope: Record<string, string | number> = {
+                kind,
+                name: "lab",
+                interface: env.NETBOOT_LAB_BRIDGE,
+                subnet: "10.213.1.0/24",
+                rangeStart: "10.213.1.100",
+                rangeEnd: "10.213.1.199",
+                router: "10.213.1.254",
+                leaseSeconds: 3600,
+                "boot.nextServer": "10.213.1.1",
+                "boot.rootPath": "/srv/ltsp/thin-a",
+            };
+            await stack.pulumi(["config", "set-all", "--path", ...Object.entries(scope).flatMap(([k, v]) => ["--plaintext", `netboot:dhcpScopes[0].${k}=${v}`])]);
             await stack.up();
             const service = { dnsmasq: "dnsmasq", isc: "isc-dhcp-server", kea: "kea-dhcp4-server" }[kind];
             expect((await labSsh(`systemctl is-active ${service}`)).trim()).toBe("active");
@@ -152,6 +145,23 @@ describe("the boot model, proven by PXE-booting QEMU clients from the lab server
             expect(uefi.bootfile || uefi.boot_file).toBe("ltsp/snponly.efi");
         });
     }
+
+    it("a changed image rebuilds and keeps the previous build; rollback serves the previous one", async () => {
+        const first = (await stack.outputs()).images["thin-b"].sha256;
+        await stack.pulumi(["config", "set", "--path", 'netboot:images[1].source.debootstrap.extraFiles["/etc/netboot-image"]', "b2"]);
+        const rebuild = await stack.up();
+        expect(rebuild.output).toMatch(/ChrootImage thin-b: ltsp image thin-b/);
+        const second = (await stack.outputs()).images["thin-b"].sha256;
+        expect(second).not.toBe(first);
+        expect(await labSsh("ls /srv/ltsp/images/")).toContain("thin-b.img.old");
+        await stack.pulumi(["config", "set", "--path", "netboot:images[1].rollback", "true"]);
+        const before = await mutationCount();
+        await stack.up();
+        expect((await stack.outputs()).images["thin-b"].sha256).toBe(first);
+        const added = (await labSsh("cat /var/log/netboot/mutations.log")).split("\n").filter(Boolean).slice(before);
+        expect(added.some((l) => l.endsWith("roll back image thin-b"))).toBe(true);
+        expect(added.some((l) => /ltsp image|debootstrap/.test(l))).toBe(false);
+    });
 
     it("destroy removes the images and puts the server back", async () => {
         await stack.destroy();

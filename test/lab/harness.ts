@@ -100,6 +100,14 @@ export async function hostChecksums(paths: readonly string[]): Promise<Record<st
     return out;
 }
 
+/**
+ * SSH logins the lab server has accepted so far. Each call is itself one login (counted), so
+ * the logins between two calls are `after - before - 1`.
+ */
+export async function sshLogins(): Promise<number> {
+    return Number((await labSsh("journalctl -u ssh --no-pager -o cat | grep -c 'Accepted publickey' || true")).trim());
+}
+
 /** Lines in the host's audit log of mutating commands. */
 export async function mutationCount(): Promise<number> {
     return Number((await labSsh("cat /var/log/netboot/mutations.log 2>/dev/null | wc -l")).trim());

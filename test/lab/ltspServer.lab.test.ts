@@ -10,6 +10,7 @@ import {
     labWriteFile,
     mutationCount,
     readPrivateKey,
+    sshLogins,
 } from "./harness";
 
 const LTSP_CONF = "/etc/ltsp/ltsp.conf";
@@ -45,7 +46,10 @@ describe("LtspServer against the lab host, through the real Pulumi CLI", () => {
     });
 
     it("up: packages, rendered ltsp.conf and dnsmasq config, dnsmasq active, the iPXE menu in TFTP", async () => {
+        const logins = await sshLogins();
         const run = await stack.up();
+        // One connection for the whole run, however many commands went over it.
+        expect((await sshLogins()) - logins - 1).toBe(1);
         expect(run.output).toMatch(/install ltsp ipxe dnsmasq/);
         const outputs = (await stack.outputs()).server;
         const onHost = await hostChecksums([...MANAGED, ...TFTP]);
@@ -72,8 +76,9 @@ describe("LtspServer against the lab host, through the real Pulumi CLI", () => {
     });
 
     it("a second up reports no changes and sends the host no mutating command", async () => {
-        const before = { mutations: await mutationCount(), host: await hostFingerprint() };
+        const before = { mutations: await mutationCount(), host: await hostFingerprint(), logins: await sshLogins() };
         const run = await stack.up();
+        expect((await sshLogins()) - before.logins - 1).toBe(0);
         expect(await stack.lastChanges()).toEqual({ same: 2 });
         expect(run.output).not.toMatch(/\bupdated\b|\bcreated\b/);
         expect(await mutationCount()).toBe(before.mutations);

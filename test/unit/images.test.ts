@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { sectionsUsingImage } from "../../lib/images/imageBuild";
+import { buildHash, imagePackages, validateImage } from "../../lib/images/imageSpec";
+import { RemoteHost } from "../../lib/ssh/remoteHost";
+import { TEST_KEY, TEST_PIN } from "./helpers";
+
+const connection = { host: "10.213.0.2", privateKey: TEST_KEY, hostKeyFingerprint: TEST_PIN };
+
+function reasons(inputs: Record<string, unknown>): string[] {
+    const result = validateImage({ connection, name: "thin", ...inputs });
+    return result.ok ? [] : result.failures.map((f) => f.reason);
+}
+
+describe("ChrootImage", () => {
+    it("rejects an unsupported architecture at its own field", () => {
+        expect(reasons({ source: { debootstrap: { architecture: "arm64" } } })).toContain(
+            'source.debootstrap.architecture: "arm64" is not one of "amd64", "i386"',
+        );
+    });
+
+    it("wants exactly one source", () => {
+        expect(reasons({ source: { path: "/srv/vm/a.img", serverRoot: true } })[0]).toMatch(/^source: .* must name exactly one source/);
+        expect(reasons({ source: {} })[0]).toMatch(/must name exactly one source/);
+    });
+
+    it("rejects an image name that is not a simple word, and a multi-line post-install command", () => {
+        expect(reasons({ name: "../etc", source: { serverRoot: true } })[0]).toMatch(/^name: "..\/etc" is not an image name/);
+        expect(reasons({ source: { debootstrap: { architecture: "amd64", postInstall: ["a\nb"] } } })[0]).toMatch(/contains a newline/);
+    });
+
+    it("always installs ltsp and a kernel for the architecture", () => {
+        expect(imagePackages({ suite: "bookworm", architecture: "i386", mirror: "http://x/debian", packages: ["vim"], extraFiles: {}, postInstall: [], initramfsModules: "most" })).toEqual(
+            ["initramfs-tools", "linux-image-686", "ltsp", "vim", "zstd"],
+        );
+    });
+
+    it("build hash: changes with what is built, not with the connection or rollback", () => {
+        const spec = (extra: Record<string, unknown>) => {
+            const r = validateImage({ connection, name: "thin", source: { debootstrap: { architecture: "amd64" } }, ...extra });
+            if (!r.ok) throw new Error("fixture");
+            return r.spec;
+        };
+        const base = buildHash(spec({}));
+        expect(buildHash(spec({ rollback: true, aptProxy: "http://10.0.0.1:3142" }))).toBe(base);
+        expect(buildHash(spec({ source: { debootstrap: { architecture: "amd64", packages: ["vim"] } } }))).not.toBe(base);
+        expect(buildHash(spec({ compression: "xz" }))).not.toBe(base);
+    });
+
+    it("finds the ltsp.conf sections that still boot an image (delete refuses then)", async () => {
+        const conf = '[server]\nMENU_TIMEOUT=5000\n\n[52:54:00:00:00:01]\nHOSTNAME="pc01"\nDEFAULT_IMAGE="thin"\n\n[52:54:00:00:00:02]\nDEFAULT_IMAGE="thin-2"\n';
+        const host = { readFile: async () => Buffer.from(conf) } as unknown as RemoteHost;
+        expect(await sectionsUsingImage(host, "thin")).toEqual(["52:54:00:00:00:01"]);
+        expect(await sectionsUsingImage(host, "other")).toEqual([]);
+    });
+});
