@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { sha256Hex } from "../lib/host/sha256";
 import { z } from "zod";
 import { applyLinuxScope, removeLinuxScope } from "../lib/dhcp/linuxApply";
 import { linuxBackend } from "../lib/dhcp/linuxBackends";
@@ -80,10 +80,6 @@ async function converge(spec: CheckedInputs, previous: Record<string, ManagedFil
     return { ...spec, managedFiles: state.managedFiles, service: state.service, pendingCommands: [] };
 }
 
-function sha256(text: string): string {
-    return createHash("sha256").update(text).digest("hex");
-}
-
 export const dhcpScopeProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds, news) {
         const { managedBy, aptProxy, ...rest } = withoutProvider(news);
@@ -98,7 +94,7 @@ export const dhcpScopeProvider: pulumi.dynamic.ResourceProvider = {
         const drifted =
             news.kind === "windows"
                 ? (olds.pendingCommands ?? []).length > 0
-                : Object.entries(news.rendered ?? {}).some(([path, content]) => olds.managedFiles?.[path]?.sha256 !== sha256(content)) ||
+                : Object.entries(news.rendered ?? {}).some(([path, content]) => olds.managedFiles?.[path]?.sha256 !== sha256Hex(content)) ||
                   olds.service?.active !== "active";
         // Never two DHCP servers on one LAN: the old one goes before the new one starts.
         const replaces = [...(olds.kind !== news.kind ? ["kind"] : []), ...(olds.connection?.host !== news.connection?.host ? ["connection.host"] : [])];

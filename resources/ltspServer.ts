@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { sha256Hex } from "../lib/host/sha256";
 import { ManagedFileRecord } from "../lib/host/fileTransaction";
 import { ServiceState, observeHost } from "../lib/host/observe";
 import { ServerRecord, applyServer, removeServer } from "../lib/ltsp/serverApply";
@@ -37,10 +37,6 @@ interface Outputs extends CheckedInputs, ServerRecord {
 }
 
 const INPUT_KEYS = ["connection", "aptProxy", "extraPackages", "removePackagesOnDelete", "lan", "dhcp", "ltspConf", "nfs", "nulSuffixLinks", "images", "nodes", "managedBy", "rendered"];
-
-function sha256(text: string): string {
-    return createHash("sha256").update(text).digest("hex");
-}
 
 function parse(inputs: Record<string, unknown>): CheckedInputs {
     const { managedBy, rendered, ...rest } = withoutProvider(inputs);
@@ -84,7 +80,7 @@ export const ltspServerProvider: pulumi.dynamic.ResourceProvider = {
     async diff(_id, olds: Outputs, news: CheckedInputs) {
         const changed = inputsDiffer(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, INPUT_KEYS);
         const drifted =
-            Object.entries(news.rendered ?? {}).some(([path, content]) => olds.managedFiles?.[path]?.sha256 !== sha256(content)) ||
+            Object.entries(news.rendered ?? {}).some(([path, content]) => olds.managedFiles?.[path]?.sha256 !== sha256Hex(content)) ||
             SERVICES.some((s) => olds.services?.[s]?.active !== "active" || olds.services?.[s]?.enabled !== "enabled") ||
             Object.values(olds.bootFiles ?? {}).some((sum) => sum === null);
         // Another host is another server: build the new one, then remove the old.

@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import { renderTemplate } from "../render/templates";
+import { sha256Hex } from "../host/sha256";
 import { parseSubnet } from "../validate/fields";
 import { reservations, ScopeSpec } from "./scopeSpec";
 
@@ -19,7 +19,7 @@ export interface LinuxBackend {
 }
 
 function file(path: string, content: string, validate?: string): BackendFile {
-    return { path, content, validate, sha256: createHash("sha256").update(content).digest("hex") };
+    return { path, content, validate, sha256: sha256Hex(content) };
 }
 
 function context(spec: ScopeSpec, resource: string, path: string) {

@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import { z } from "zod";
+import { sha256Hex } from "../host/sha256";
 import { imageName } from "../nodes/nodeSpec";
 import { connectionSchema, Validated } from "../ltsp/serverSpec";
 import { debianPackage, formatIssues, httpUrl } from "../validate/fields";
@@ -86,7 +86,7 @@ export function buildHash(spec: Pick<ImageSpec, "name" | "source" | "compression
     const source = spec.source.debootstrap
         ? { debootstrap: { ...spec.source.debootstrap, packages: imagePackages(spec.source.debootstrap) } }
         : spec.source;
-    return createHash("sha256").update(JSON.stringify({ name: spec.name, compression: spec.compression, source: sortKeys(source) })).digest("hex");
+    return sha256Hex(JSON.stringify({ name: spec.name, compression: spec.compression, source: sortKeys(source) }));
 }
 
 function sortKeys(value: unknown): unknown {

@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import { HostObservation } from "../host/observe";
+import { sha256Hex } from "../host/sha256";
 import { ManagedFileRecord } from "../host/fileTransaction";
 import { renderTemplate } from "../render/templates";
 import { parseSubnet } from "../validate/fields";
@@ -29,7 +29,7 @@ export interface DesiredFile {
 }
 
 function desired(path: string, content: string, mode = "0644"): DesiredFile {
-    return { path, content, mode, sha256: createHash("sha256").update(content).digest("hex") };
+    return { path, content, mode, sha256: sha256Hex(content) };
 }
 
 export function serverPackages(spec: LtspServerSpec): string[] {

@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import { RemoteHost, SshTarget } from "./remoteHost";
+import { sha256Hex } from "../host/sha256";
 
 /**
  * One connection per host per run. The Pulumi engine runs every dynamic resource of a run in
@@ -9,7 +9,7 @@ import { RemoteHost, SshTarget } from "./remoteHost";
 const connections = new Map<string, Promise<RemoteHost>>();
 
 function poolKey(t: SshTarget): string {
-    const secretPart = createHash("sha256").update(t.privateKey).digest("hex");
+    const secretPart = sha256Hex(t.privateKey);
     return [t.user, t.host, t.port, t.hostKeyFingerprint, t.sudo, secretPart].join("|");
 }
 

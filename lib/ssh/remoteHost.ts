@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import { Client } from "ssh2";
+import { sha256Hex } from "../host/sha256";
 import { sha256Fingerprint } from "./hostKey";
 import { shq, shqAll } from "./shell";
 
@@ -198,7 +198,7 @@ export class RemoteHost {
      * a crash) sees the whole old file or the whole new one. Returns the new SHA-256.
      */
     async writeFileAtomic(path: string, content: string | Buffer, mode = "0644"): Promise<string> {
-        const sha256 = createHash("sha256").update(content).digest("hex");
+        const sha256 = sha256Hex(content);
         await this.mutate(`write ${path}`, WRITE_ATOMIC_SCRIPT, [path, mode, sha256], { stdin: content });
         return sha256;
     }
