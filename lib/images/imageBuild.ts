@@ -80,8 +80,10 @@ if [ "$src" = / ]; then
   fi
 fi`;
 
+// A missing image reads as "missing" with no build hash, which makes the next up rebuild it.
 const FACTS_SCRIPT = `set -eu
 image=$1 tftp=$2 marker=$3
+if [ ! -f "$image" ]; then printf 'missing\\t0\\tunknown\\t\\n'; exit 0; fi
 sha=$(sha256sum "$image" | cut -d' ' -f1)
 size=$(stat -c %s "$image")
 # A bzImage keeps a pointer to its version string at 0x20e (what file(1) reads).

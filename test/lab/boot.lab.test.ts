@@ -163,6 +163,15 @@ describe("the boot model, proven by PXE-booting QEMU clients from the lab server
         expect(added.some((l) => /ltsp image|debootstrap/.test(l))).toBe(false);
     });
 
+    it("an image removed by hand shows in refresh, and the next up builds it again", async () => {
+        await labSsh("rm -f /srv/ltsp/images/thin-a.img /srv/ltsp/images/thin-a.img.netboot");
+        const refresh = await stack.refresh();
+        expect(refresh.output).toMatch(/sha256\s*:\s*"[0-9a-f]{64}"\s*=>\s*"missing"/);
+        const up = await stack.up();
+        expect(up.output).toMatch(/ChrootImage thin-a: ltsp image thin-a/);
+        expect((await stack.outputs()).images["thin-a"].sha256).toMatch(/^[0-9a-f]{64}$/);
+    });
+
     it("destroy removes the images and puts the server back", async () => {
         await stack.destroy();
         expect(await labSsh("ls /srv/ltsp/images/ /srv/tftp/ltsp/ 2>/dev/null | grep -c thin || true")).toBe("0\n");

@@ -104,6 +104,23 @@ describe("LtspServer against the lab host, through the real Pulumi CLI", () => {
         expect((await labSsh("systemctl is-active dnsmasq; systemctl is-enabled dnsmasq")).trim().split("\n")).toEqual(["active", "enabled"]);
     });
 
+    it("a failed apply puts every file back as it was, and the next up converges", async () => {
+        const before = await hostChecksums(MANAGED);
+        // Break a step after the files are written: `ltsp ipxe` cannot run.
+        await labSsh("chmod -x /usr/sbin/ltsp");
+        await stack.setConfig("ltspConf.server.menuTimeout", "4000");
+        const failed = await stack.up({ allowFailure: true });
+        expect(failed.code).not.toBe(0);
+        expect(failed.output).toContain(`Restored the previous ${LTSP_CONF}`);
+        expect(await hostChecksums(MANAGED)).toEqual(before);
+        await labSsh("chmod +x /usr/sbin/ltsp");
+        await stack.up();
+        expect(await labSsh(`grep -c MENU_TIMEOUT=4000 ${LTSP_CONF}`)).toBe("1\n");
+        expect(await labSsh("grep -c 'set menu-timeout 4000' /srv/tftp/ltsp/ltsp.ipxe")).toBe("1\n");
+        await stack.setConfig("ltspConf.server.menuTimeout", "5000");
+        await stack.up();
+    });
+
     it("bad input fails at preview with the field and value, and the host is untouched", async () => {
         const before = { sums: await hostChecksums([...MANAGED, ...TFTP]), mutations: await mutationCount() };
         await stack.setConfig("dhcp.rangeEnd", "10.213.9.50");
