@@ -1,6 +1,7 @@
 import { FileTransaction, ManagedFileRecord, restoreOriginal } from "../host/fileTransaction";
 import { ServiceState, observeHost } from "../host/observe";
 import { ensurePackages } from "../host/packages";
+import { enableService, restartService } from "../host/services";
 import { validateCandidate } from "../host/validateCandidate";
 import { progress } from "../provider/progress";
 import { RemoteHost } from "../ssh/remoteHost";
@@ -50,14 +51,9 @@ export async function applyLinuxScope(
         const service = before.services[backend.service];
         if (changed || service?.active !== "active") {
             progress(`${resource}: restart ${backend.service}`, started);
-            await host.mutate(`restart ${backend.service}`, 'systemctl restart "$1" && systemctl is-active --quiet "$1"', [backend.service]).catch(async (err: Error) => {
-                const journal = await host.exec('journalctl -u "$1" -n 20 --no-pager 2>&1', [backend.service]);
-                throw new Error(`${err.message}\n${journal.stdout}`);
-            });
+            await restartService(host, backend.service);
         }
-        if (service?.enabled !== "enabled") {
-            await host.mutate(`enable ${backend.service}`, 'systemctl enable --quiet "$1"', [backend.service]);
-        }
+        if (service?.enabled !== "enabled") await enableService(host, backend.service);
     } catch (err) {
         const touched = tx.touched;
         await tx.rollback();

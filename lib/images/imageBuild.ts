@@ -61,7 +61,8 @@ chroot "$build" sh -c "$command"`;
 
 /** The finished chroot replaces the old one; `ltsp image` keeps the old image as .img.old. */
 const PUBLISH_CHROOT_SCRIPT = `set -eu
-build=$1 chroot=$2
+build=$1 chroot=$2 hash=$3
+printf '%s\\n' "$hash" >"$build/.netboot-build"
 rm -rf -- "$chroot"
 mv -- "$build" "$chroot"`;
 
@@ -122,7 +123,7 @@ async function buildChroot(host: RemoteHost, spec: ImageSpec, source: Debootstra
         await host.mutate(`update-initramfs in ${spec.name}`, IN_CHROOT_SCRIPT, [paths.build, "update-initramfs -u -k all"], long);
     }
     phase("publish chroot");
-    await host.mutate(`publish chroot ${spec.name}`, PUBLISH_CHROOT_SCRIPT, [paths.build, paths.chroot]);
+    await host.mutate(`publish chroot ${spec.name}`, PUBLISH_CHROOT_SCRIPT, [paths.build, paths.chroot, buildHash(spec)]);
 }
 
 /**
@@ -138,7 +139,11 @@ export async function buildImage(host: RemoteHost, spec: ImageSpec): Promise<Ima
     let src = spec.name;
     const source = spec.source;
     if (source.debootstrap) {
-        await buildChroot(host, spec, source.debootstrap, phase);
+        // A chroot already built from exactly these inputs (say the image was lost) is squashed
+        // again as it is: debootstrap and apt only run when what the chroot is made of changed.
+        const built = await host.readFile(`${paths.chroot}/.netboot-build`);
+        if (built?.toString("utf8").trim() === buildHash(spec)) phase("chroot is up to date");
+        else await buildChroot(host, spec, source.debootstrap, phase);
     } else if (source.path) {
         phase(`link ${source.path}`);
         // LTSP finds image sources under /srv/ltsp: a chroot directory, or NAME.img for a VM disk.

@@ -1,6 +1,7 @@
 import { FileTransaction, ManagedFileRecord, restoreOriginal } from "../host/fileTransaction";
 import { HostObservation, observeHost } from "../host/observe";
 import { ensurePackages } from "../host/packages";
+import { enableService, restartService } from "../host/services";
 import { validateCandidate } from "../host/validateCandidate";
 import { progress } from "../provider/progress";
 import { RemoteHost } from "../ssh/remoteHost";
@@ -55,13 +56,10 @@ async function runStep(host: RemoteHost, tx: FileTransaction, record: ServerReco
             await host.mutate(`ltsp ${step.applet}`, 'ltsp "$1"', [step.applet], { timeoutMs: 10 * 60_000 });
             return;
         case "restart":
-            await host.mutate(`restart ${step.service}`, 'systemctl restart "$1" && systemctl is-active --quiet "$1"', [step.service]).catch(async (err: Error) => {
-                const journal = await host.exec('journalctl -u "$1" -n 15 --no-pager 2>&1', [step.service]);
-                throw new Error(`${err.message}\n${journal.stdout}`);
-            });
+            await restartService(host, step.service);
             return;
         case "enable":
-            await host.mutate(`enable ${step.service}`, 'systemctl enable --quiet "$1"', [step.service]);
+            await enableService(host, step.service);
             return;
     }
 }
