@@ -35,8 +35,9 @@ echo "toolchain: building pulumi $PULUMI_VERSION from the Go module proxy (a few
 (
     cd "$src"
     # go.sum is committed and -mod=readonly refuses anything it does not pin; the checksum
-    # database is not reachable from here, go.sum is what verifies each module.
-    export GOFLAGS=-mod=readonly GOSUMDB=off
+    # database is not reachable from here, go.sum is what verifies each module. No VCS stamping:
+    # the version comes from -ldflags, and a checkout need not be a git work tree.
+    export GOFLAGS="-mod=readonly -buildvcs=false" GOSUMDB=off
     go build -trimpath -ldflags "$ldflags" -o "$bin/pulumi.new" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
     go build -trimpath -ldflags "$ldflags" -o "$bin/pulumi-language-nodejs.new" ./cmd/pulumi-language-nodejs
 ) >&2
