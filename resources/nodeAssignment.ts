@@ -31,6 +31,12 @@ export const nodeAssignmentProvider: pulumi.dynamic.ResourceProvider = {
     async update(_id, _olds, news) {
         return { outs: news };
     },
+    // Nothing on any host to read or remove. They exist for states written by an older loader,
+    // which calls every method; the current loader serializes only check, diff and update.
+    async read(id, props) {
+        return { id, props };
+    },
+    async delete() {},
 };
 
 /**
