@@ -64,11 +64,8 @@ const DIRECTIVES: ReadonlyArray<[keyof Omit<LtspConfSection, "extra">, string]> 
     ["include", "INCLUDE"],
 ];
 
-const TYPED_KEYS = new Set(DIRECTIVES.map(([, key]) => key));
-
-export function typedDirectiveKeys(): ReadonlySet<string> {
-    return TYPED_KEYS;
-}
+/** The parameters that have a typed field: `extra` may not set them again. */
+export const TYPED_KEYS: ReadonlySet<string> = new Set(DIRECTIVES.map(([, key]) => key));
 
 /** The value as ltsp.conf shell: double quotes, so a plain $VARIABLE still expands as LTSP documents. */
 function quote(value: string): string {

@@ -16,7 +16,7 @@ import {
     unixUser,
 } from "../validate/fields";
 import { checkNodeSet, imageName, nodeSchema } from "../nodes/nodeSpec";
-import { LtspConfSection, ltspConfSectionSchema, typedDirectiveKeys } from "./ltspConf";
+import { LtspConfSection, TYPED_KEYS, ltspConfSectionSchema } from "./ltspConf";
 
 export const connectionSchema = z
     .object({
@@ -125,7 +125,7 @@ export const ltspServerSchema = z
         }
         for (const name of ["server", "common", "clients"] as const) {
             for (const key of Object.keys(spec.ltspConf[name]?.extra ?? {})) {
-                if (typedDirectiveKeys().has(key)) {
+                if (TYPED_KEYS.has(key)) {
                     ctx.addIssue({ code: "custom", path: ["ltspConf", name, "extra", key], input: key, message: "has a typed field: set that instead of extra" });
                 }
             }
