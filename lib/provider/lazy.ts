@@ -1,28 +1,58 @@
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-
-const TSCONFIG = join(__dirname, "..", "..", "tsconfig.json");
 
 type Method = "check" | "diff" | "read" | "update" | "delete";
 type Implementation = Required<Pick<pulumi.dynamic.ResourceProvider, Method | "create">>;
 
+/** The directory of the nearest package.json at or above `start`. */
+export function packageRootOf(start: string): string {
+    for (let dir = start; ; dir = dirname(dir)) {
+        if (existsSync(join(dir, "package.json"))) return dir;
+        if (dirname(dir) === dir) throw new Error(`no package.json at or above ${start}`);
+    }
+}
+
+/** This package: its root (a checkout, or node_modules/<name> where it is installed) and its name. */
+const PACKAGE_ROOT = packageRootOf(__dirname);
+const PACKAGE_NAME: string = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")).name;
+
+/** A module of this package as the loader names it: its path from the package root, with forward slashes. */
+export function packageRelative(modulePath: string): string {
+    const rel = relative(PACKAGE_ROOT, modulePath);
+    if (rel.startsWith("..") || rel === "") throw new Error(`${modulePath} is not inside the package at ${PACKAGE_ROOT}`);
+    return rel.split(sep).join("/");
+}
+
 /**
  * The provider handed to the engine for every dynamic resource. The engine serializes it into
- * each resource's state (twice: inputs and outputs), so it must stay tiny: it captures two
- * strings and, when first called in the dynamic-provider process, loads the real implementation
- * (`exportName` of `modulePath`) from this checkout through ts-node. State stays small and every
- * run uses the current code. `methods` lists what the implementation has besides create, so
- * nothing else is serialized (a missing method is the engine's default).
+ * each resource's state (twice: inputs and outputs), so it must stay tiny: it captures the
+ * package name and the module's path inside the package, never an absolute path, so a state
+ * written in one checkout is refreshed or destroyed from a clone anywhere else, or from a
+ * program that installed the package. When first called in the dynamic-provider process it
+ * finds the package from the process's cwd, which the engine sets to the program's directory:
+ * the program's own package when the nearest package.json there names this package (a
+ * checkout of this repository, at any path), else this package installed as a dependency of
+ * the program. It registers ts-node with the package's tsconfig when the module is TypeScript (a
+ * checkout; the packed package ships compiled JS), and loads `exportName` of the module.
+ * `methods` lists what the implementation has besides create, so nothing else is serialized
+ * (a missing method is the engine's default).
  */
 export function lazyProvider(modulePath: string, exportName: string, methods: readonly Method[]): pulumi.dynamic.ResourceProvider {
-    const tsconfig = TSCONFIG;
+    const pkg = PACKAGE_NAME;
+    const rel = packageRelative(modulePath);
+    // No comments inside `load`: its text is what the state stores.
     const load = (): Implementation => {
+        const { dirname, join } = require("path");
+        let root = process.cwd();
+        while (!require("fs").existsSync(join(root, "package.json")) && dirname(root) !== root) root = dirname(root);
+        if (require(join(root, "package.json")).name !== pkg) root = dirname(require.resolve(pkg + "/package.json", { paths: [root] }));
         const g = globalThis as { __netbootTsNode?: boolean };
-        if (!g.__netbootTsNode) {
-            require("ts-node").register({ transpileOnly: true, project: tsconfig });
+        if (rel.endsWith(".ts") && !g.__netbootTsNode) {
+            require("ts-node").register({ transpileOnly: true, project: join(root, "tsconfig.json") });
             g.__netbootTsNode = true;
         }
-        return require(modulePath)[exportName];
+        return require(join(root, rel))[exportName];
     };
     const all: Implementation = {
         check: (o, n) => load().check(o, n),
