@@ -66,3 +66,39 @@ export function lazyProvider(modulePath: string, exportName: string, methods: re
     for (const m of methods) (provider as Record<Method, unknown>)[m] = all[m];
     return provider;
 }
+
+/** A resource as `pulumi stack export` writes it (only what adoptPortableProviders reads and writes). */
+export interface ExportedResource {
+    urn: string;
+    inputs?: Record<string, unknown>;
+    outputs?: Record<string, unknown>;
+}
+
+/** The earlier loader's provider captured an absolute `modulePath`; this one never does. */
+export function isAbsolutePathProvider(provider: unknown): boolean {
+    return typeof provider === "string" && /\bmodulePath: "\//.test(provider);
+}
+
+/**
+ * Makes a state written by the earlier loader portable. The engine keeps a dynamic resource's
+ * provider twice: in its inputs, which every `up` replaces with the current program's, and in
+ * its outputs, which only a create or update replaces, and which refresh and destroy run. So
+ * after one `up` with this loader, an unchanged resource has the portable provider in its inputs
+ * and the absolute-path one in its outputs: this copies the first over the second (what an
+ * update would have done) and returns what it changed and what still needs that `up` first.
+ */
+export function adoptPortableProviders(resources: ExportedResource[]): { adopted: string[]; needUp: string[] } {
+    const adopted: string[] = [];
+    const needUp: string[] = [];
+    for (const resource of resources) {
+        const current = resource.inputs?.__provider;
+        if (!resource.outputs || !isAbsolutePathProvider(resource.outputs.__provider)) continue;
+        if (typeof current !== "string" || isAbsolutePathProvider(current)) {
+            needUp.push(resource.urn);
+            continue;
+        }
+        resource.outputs.__provider = current;
+        adopted.push(resource.urn);
+    }
+    return { adopted, needUp };
+}
