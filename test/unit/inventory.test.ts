@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { InventoryError, InventoryNode, loadInventory, parseInventory } from "../../lib/inventory";
+import { generateInventory } from "../../lib/inventory/generate";
 
 const FIXTURES = join(__dirname, "..", "fixtures", "inventory");
 const fixture = (name: string) => join(FIXTURES, name);
@@ -122,5 +123,24 @@ describe("inventory files", () => {
         expect(error?.issues).toHaveLength(60);
         expect(error?.message).toMatch(/^inventory many.csv: 60 problems\n/);
         expect(error?.message).toMatch(/\n {2}\.\.\. and 10 more$/);
+    });
+});
+
+describe("generated inventories (scripts/gen-inventory)", () => {
+    it.each(["csv", "yaml"] as const)("1400 clients in %s load, each unique, images round-robin", (format) => {
+        const text = generateInventory({ count: 1400, format, images: ["thin", "fat"], subnet: "10.20.0.0/16", ipStart: "10.20.1.1", ltspEvery: 100 });
+        const nodes = parseInventory(`site.${format}`, text, { images: ["thin", "fat"] });
+        expect(nodes).toHaveLength(1400);
+        // Client n (1-based) has MAC 52:54:00 + n as three bytes, address ipStart + n - 1: 1400 = 0x000578,
+        // 10.20.1.1 + 1399 = 10.20.1.1 + 5*256 + 119 = 10.20.6.120. Four digits in the host names (1400 has four).
+        expect(nodes[0]).toEqual({ mac: "52:54:00:00:00:01", hostname: "pc0001", image: "thin", ip: "10.20.1.1", role: "", ltspConf: {} });
+        expect(nodes[1399]).toEqual({ mac: "52:54:00:00:05:78", hostname: "pc1400", image: "fat", ip: "10.20.6.120", role: "", ltspConf: { MOSIX: "N" } });
+        expect(nodes.filter((n) => n.ltspConf.MOSIX === "N")).toHaveLength(14);
+    });
+
+    it("refuses addresses that do not fit the subnet", () => {
+        expect(() => generateInventory({ count: 300, format: "csv", images: ["thin"], subnet: "10.0.0.0/24", ipStart: "10.0.0.10" })).toThrow(
+            "300 addresses from 10.0.0.10 do not fit in 10.0.0.0/24",
+        );
     });
 });
