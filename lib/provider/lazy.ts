@@ -33,8 +33,9 @@ export function packageRelative(modulePath: string): string {
  * finds the package from the process's cwd, which the engine sets to the program's directory:
  * the program's own package when the nearest package.json there names this package (a
  * checkout of this repository, at any path), else this package installed as a dependency of
- * the program. It registers ts-node with the package's tsconfig when the module is TypeScript (a
- * checkout; the packed package ships compiled JS), and loads `exportName` of the module.
+ * the program. It registers the package's own ts-node with the package's tsconfig when the
+ * module is TypeScript (a checkout; the packed package ships compiled JS), and loads
+ * `exportName` of the module.
  * `methods` lists what the implementation has besides create, so nothing else is serialized
  * (a missing method is the engine's default).
  */
@@ -49,7 +50,7 @@ export function lazyProvider(modulePath: string, exportName: string, methods: re
         if (require(join(root, "package.json")).name !== pkg) root = dirname(require.resolve(pkg + "/package.json", { paths: [root] }));
         const g = globalThis as { __netbootTsNode?: boolean };
         if (rel.endsWith(".ts") && !g.__netbootTsNode) {
-            require("ts-node").register({ transpileOnly: true, project: join(root, "tsconfig.json") });
+            require(require.resolve("ts-node", { paths: [root] })).register({ transpileOnly: true, project: join(root, "tsconfig.json") });
             g.__netbootTsNode = true;
         }
         return require(join(root, rel))[exportName];
