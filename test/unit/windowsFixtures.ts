@@ -45,3 +45,26 @@ export function expectGolden(name: string, text: string) {
     if (!existsSync(path)) expect.fail(`golden file ${name} is missing (test/fixtures/windows); UPDATE_GOLDEN=1 writes it for review`);
     expect(text).toBe(readFileSync(path, "utf8"));
 }
+
+/**
+ * A scope with `count` reserved nodes in 10.30.0.0/20 (addresses from 10.30.0.10 up, MACs
+ * 52:54:00:30:xx:xx), the dynamic range at the top of the subnet: the shape of a big compute hall.
+ */
+export function bigWindowsScope(count: number) {
+    const nodes = Array.from({ length: count }, (_, i) => {
+        const address = 10 + i;
+        const ip = `10.30.${Math.floor(address / 256)}.${address % 256}`;
+        const mac = `52:54:00:30:${(i >> 8).toString(16).padStart(2, "0")}:${(i & 0xff).toString(16).padStart(2, "0")}`;
+        const name = `node${String(i + 1).padStart(4, "0")}`;
+        return { nodeName: name, mac, hostname: name, image: "mosix", ip };
+    });
+    return windowsScope({
+        subnet: "10.30.0.0/20",
+        rangeStart: "10.30.15.1",
+        rangeEnd: "10.30.15.200",
+        router: "10.30.0.1",
+        boot: { nextServer: "10.30.0.5" },
+        nodes,
+        windows: { scopeId: "10.30.0.0" },
+    });
+}
