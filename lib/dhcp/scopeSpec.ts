@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { checkNodeSet, nodeSchema } from "../nodes/nodeSpec";
-import { connectionSchema, Validated } from "../ltsp/serverSpec";
-import { cidr, formatIssues, inSubnet, ipv4, ipv4ToNumber, parseSubnet } from "../validate/fields";
+import { checkNodeSet, nodeSchema } from "../core/node";
+import { connectionSchema } from "../core/connection";
+import { cidr, formatIssues, inSubnet, ipv4, ipv4ToNumber, parseSubnet, Validated } from "../core/fields";
 
 export const DHCP_KINDS = ["dnsmasq", "isc", "kea", "windows"] as const;
 

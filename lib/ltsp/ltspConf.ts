@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { renderTemplate } from "../render/templates";
-import { dnsLabel, ipv4, ltspConfKey, shellSafeValue } from "../validate/fields";
+import { dnsLabel, ipv4, ltspConfKey, shellSafeValue } from "../core/fields";
+import { NodeSpec } from "../core/node";
 
 /**
  * The common ltsp.conf(5) directives as typed fields. Anything else goes in `extra` as
@@ -99,4 +100,18 @@ export function renderLtspConf(resource: string, sections: readonly NamedSection
         resource,
         sections: sections.map(({ name, section }) => ({ name, lines: sectionLines(section) })),
     });
+}
+
+/** The client's [MAC] section of ltsp.conf (LTSP also writes it into the iPXE menu). */
+export function nodeSection(node: NodeSpec): NamedSection {
+    return {
+        name: node.mac,
+        section: {
+            hostname: node.hostname,
+            defaultImage: node.image,
+            ...(node.kernelParameters !== undefined ? { kernelParameters: node.kernelParameters } : {}),
+            ...(node.menuTimeout !== undefined ? { menuTimeout: node.menuTimeout } : {}),
+            ...(Object.keys(node.ltspConf).length ? { extra: node.ltspConf } : {}),
+        },
+    };
 }

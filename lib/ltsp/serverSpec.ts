@@ -1,35 +1,18 @@
 import { z } from "zod";
 import {
-    CheckFailure,
     cidr,
     debianPackage,
     dhcpLeaseTime,
-    fingerprint,
     formatIssues,
-    hostOrAddress,
     inSubnet,
     ipv4,
     ipv4ToNumber,
     parseSubnet,
-    port,
-    privateKey,
-    unixUser,
-} from "../validate/fields";
-import { checkNodeSet, imageName, nodeSchema } from "../nodes/nodeSpec";
+    Validated,
+} from "../core/fields";
+import { connectionSchema } from "../core/connection";
+import { checkNodeSet, imageName, nodeSchema } from "../core/node";
 import { LtspConfSection, TYPED_KEYS, ltspConfSectionSchema } from "./ltspConf";
-
-export const connectionSchema = z
-    .object({
-        host: hostOrAddress,
-        port: port.default(22),
-        user: unixUser.default("root"),
-        privateKey: privateKey,
-        hostKeyFingerprint: fingerprint,
-        sudo: z.boolean().default(false),
-    })
-    .strict();
-
-export type Connection = z.infer<typeof connectionSchema>;
 
 export const DHCP_MODES = ["full", "proxy", "none"] as const;
 
@@ -133,8 +116,6 @@ export const ltspServerSchema = z
     });
 
 export type LtspServerSpec = z.infer<typeof ltspServerSchema>;
-
-export type Validated<T> = { ok: true; spec: T } | { ok: false; failures: CheckFailure[] };
 
 export function validateLtspServer(inputs: unknown): Validated<LtspServerSpec> {
     const result = ltspServerSchema.safeParse(inputs, { reportInput: true });

@@ -1,7 +1,5 @@
 import { z } from "zod";
-import { NamedSection } from "../ltsp/ltspConf";
-import { CheckFailure, dnsLabel, formatIssues, inSubnet, ipv4, ipv4ToNumber, ltspConfKey, shellSafeValue, Subnet } from "../validate/fields";
-import { Validated } from "../ltsp/serverSpec";
+import { CheckFailure, dnsLabel, formatIssues, inSubnet, ipv4, ipv4ToNumber, ltspConfKey, shellSafeValue, Subnet, Validated } from "./fields";
 
 /** MAC in any common notation -> 52:54:00:12:34:56, or undefined. */
 export function normalizeMac(value: string): string | undefined {
@@ -63,20 +61,6 @@ export function validateNode(inputs: unknown): Validated<NodeSpec> {
     const result = nodeSchema.safeParse(inputs, { reportInput: true });
     if (result.success) return { ok: true, spec: result.data };
     return { ok: false, failures: formatIssues(result.error.issues) };
-}
-
-/** The client's [MAC] section of ltsp.conf (LTSP also writes it into the iPXE menu). */
-export function nodeSection(node: NodeSpec): NamedSection {
-    return {
-        name: node.mac,
-        section: {
-            hostname: node.hostname,
-            defaultImage: node.image,
-            ...(node.kernelParameters !== undefined ? { kernelParameters: node.kernelParameters } : {}),
-            ...(node.menuTimeout !== undefined ? { menuTimeout: node.menuTimeout } : {}),
-            ...(Object.keys(node.ltspConf).length ? { extra: node.ltspConf } : {}),
-        },
-    };
 }
 
 /**

@@ -1,6 +1,6 @@
 import ipaddr from "ipaddr.js";
 import { z } from "zod";
-import { FINGERPRINT_PATTERN, privateKeyProblem } from "../ssh/hostKey";
+import { FINGERPRINT_PATTERN, privateKeyProblem } from "./hostKey";
 
 /**
  * Field validators shared by every resource. Each message says what is wrong in words an
@@ -113,6 +113,9 @@ export interface CheckFailure {
     property: string;
     reason: string;
 }
+
+/** A validation's result: the parsed spec, or every failure found. */
+export type Validated<T> = { ok: true; spec: T } | { ok: false; failures: CheckFailure[] };
 
 export function describeValue(value: unknown): string {
     if (value === SECRET_VALUE) return "[secret]";
