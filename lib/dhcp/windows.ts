@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { macToClientId } from "../nodes/nodeSpec";
-import { parseSubnet } from "../validate/fields";
+import { macToClientId } from "../core/node";
+import { parseSubnet } from "../core/fields";
 import { COMMAND_LINE_BUDGET, ScriptStatement, encodedCommand, packScripts, SCRIPT_PREAMBLE } from "./windows/commandLine";
 import { reservations, ScopeSpec } from "./scopeSpec";
 
