@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { macToClientId } from "../core/node";
 import { parseSubnet } from "../core/fields";
-import { COMMAND_LINE_BUDGET, ScriptStatement, encodedCommand, packScripts, SCRIPT_PREAMBLE } from "./windows/commandLine";
-import { reservations, ScopeSpec } from "./scopeSpec";
+import { macToClientId } from "../core/node";
+import { reservations, type ScopeSpec } from "./scopeSpec";
+import { COMMAND_LINE_BUDGET, encodedCommand, packScripts, SCRIPT_PREAMBLE, type ScriptStatement } from "./windows/commandLine";
 
 export { CMD_EXE_COMMAND_LINE_LIMIT, COMMAND_LINE_BUDGET, decodeCommandLine, encodedCommand } from "./windows/commandLine";
 
@@ -45,7 +45,17 @@ export interface WindowsScope {
 }
 
 /** The criteria a policy can have (Add-DhcpServerv4Policy): each is a comparator (EQ, NE) followed by values. */
-export const POLICY_CRITERIA = ["VendorClass", "UserClass", "MacAddress", "ClientId", "RelayAgent", "CircuitId", "RemoteId", "SubscriberId", "Fqdn"] as const;
+export const POLICY_CRITERIA = [
+    "VendorClass",
+    "UserClass",
+    "MacAddress",
+    "ClientId",
+    "RelayAgent",
+    "CircuitId",
+    "RemoteId",
+    "SubscriberId",
+    "Fqdn",
+] as const;
 export type PolicyCriterion = (typeof POLICY_CRITERIA)[number];
 
 export type WindowsPolicy = { Name: string; ProcessingOrder: number; Enabled: boolean; Condition: string } & Record<PolicyCriterion, string[]>;
@@ -72,7 +82,8 @@ export function readScript(scopeId: string): string {
 /** The read as a command line (not mutating); it fits one cmd.exe command line like every step. */
 export function windowsReadCommandLine(scopeId: string): string {
     const commandLine = encodedCommand(readScript(scopeId));
-    if (commandLine.length > COMMAND_LINE_BUDGET) throw new Error(`the read script's command line is ${commandLine.length} characters, over ${COMMAND_LINE_BUDGET}`);
+    if (commandLine.length > COMMAND_LINE_BUDGET)
+        throw new Error(`the read script's command line is ${commandLine.length} characters, over ${COMMAND_LINE_BUDGET}`);
     return commandLine;
 }
 
@@ -103,8 +114,16 @@ export function parseWindowsState(json: string): WindowsState {
         : null;
     return {
         scope,
-        options: list(raw.options).map((o: any) => ({ OptionId: Number(o.OptionId), Value: list(o.Value).map(String), PolicyName: o.PolicyName ?? null })),
-        reservations: list(raw.reservations).map((r: any) => ({ IPAddress: r.IPAddress, ClientId: String(r.ClientId).toLowerCase(), Name: r.Name ?? "" })),
+        options: list(raw.options).map((o: any) => ({
+            OptionId: Number(o.OptionId),
+            Value: list(o.Value).map(String),
+            PolicyName: o.PolicyName ?? null,
+        })),
+        reservations: list(raw.reservations).map((r: any) => ({
+            IPAddress: r.IPAddress,
+            ClientId: String(r.ClientId).toLowerCase(),
+            Name: r.Name ?? "",
+        })),
         classes: list(raw.classes).map((c: any) => ({ Name: c.Name, Type: String(c.Type), Data: String(c.AsciiData ?? c.Data ?? "") })),
         policies: list(raw.policies).map((p: any) => ({
             Name: p.Name,
@@ -139,7 +158,7 @@ export interface DesiredPolicy {
  * through a link named 000 (`ln -s /ltsp/i386 /ltsp/i386/000`, LtspServer's nulSuffixLinks).
  */
 export function windowsRootPath(rootPath: string): string {
-    return rootPath.endsWith("/") ? rootPath : rootPath + "/";
+    return rootPath.endsWith("/") ? rootPath : `${rootPath}/`;
 }
 
 export interface WindowsDesired {
@@ -179,8 +198,20 @@ export function desiredWindowsScope(spec: ScopeSpec): WindowsDesired {
         // "PXEClient:Arch:00000:UNDI:002001".
         policies: [
             { Name: "netboot-ipxe", ProcessingOrder: 1, criterion: "UserClass", values: ["EQ", "netboot iPXE"], bootFile: spec.boot.ipxeScript },
-            { Name: "netboot-uefi", ProcessingOrder: 2, criterion: "VendorClass", values: ["EQ", "netboot PXE UEFI x64*"], bootFile: spec.boot.uefiBootFile },
-            { Name: "netboot-bios", ProcessingOrder: 3, criterion: "VendorClass", values: ["EQ", "netboot PXE BIOS*"], bootFile: spec.boot.biosBootFile },
+            {
+                Name: "netboot-uefi",
+                ProcessingOrder: 2,
+                criterion: "VendorClass",
+                values: ["EQ", "netboot PXE UEFI x64*"],
+                bootFile: spec.boot.uefiBootFile,
+            },
+            {
+                Name: "netboot-bios",
+                ProcessingOrder: 3,
+                criterion: "VendorClass",
+                values: ["EQ", "netboot PXE BIOS*"],
+                bootFile: spec.boot.biosBootFile,
+            },
         ],
         reservations: reservations(spec).map((r) => ({ IPAddress: r.ip, ClientId: macToClientId(r.mac), Name: r.hostname })),
         nextServer: spec.boot.nextServer,
@@ -455,7 +486,12 @@ function scriptSteps(label: string, statements: readonly ScriptStatement[], budg
     return scripts.map((script, index) => {
         const cmdlets = script.split("\n").filter((line) => line && line !== SCRIPT_PREAMBLE && !line.startsWith("$reserved = ")).length;
         const part = scripts.length > 1 ? `, script ${index + 1} of ${scripts.length}` : "";
-        return { kind: "remote-script", what: `${label}: ${cmdlets} DhcpServer cmdlet${cmdlets === 1 ? "" : "s"}${part}`, commandLine: encodedCommand(script), mutating: true };
+        return {
+            kind: "remote-script",
+            what: `${label}: ${cmdlets} DhcpServer cmdlet${cmdlets === 1 ? "" : "s"}${part}`,
+            commandLine: encodedCommand(script),
+            mutating: true,
+        };
     });
 }
 

@@ -1,4 +1,4 @@
-import { Language, Node, Parser } from "web-tree-sitter";
+import { Language, type Node, Parser } from "web-tree-sitter";
 
 /**
  * A real PowerShell grammar for the tests: tree-sitter-powershell (Airbus CERT), loaded from the

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { CMD_EXE_COMMAND_LINE_LIMIT, COMMAND_LINE_BUDGET, encodedCommand, encodedCommandLength, packScripts } from "../../lib/dhcp/windows/commandLine";
 import { decodeCommandLine, desiredWindowsScope, readScript, windowsApplySteps, windowsReadCommandLine } from "../../lib/dhcp/windows";
+import {
+    CMD_EXE_COMMAND_LINE_LIMIT,
+    COMMAND_LINE_BUDGET,
+    encodedCommand,
+    encodedCommandLength,
+    packScripts,
+} from "../../lib/dhcp/windows/commandLine";
 import { bigWindowsScope, windowsScope, windowsState } from "./windowsFixtures";
 
 const RESERVATIONS = 1400;
@@ -35,7 +41,9 @@ describe("Windows DHCP Server: every command line fits cmd.exe (8191 characters)
         expect(occurrences(all, "Add-DhcpServerv4Reservation ")).toBe(RESERVATIONS);
         // The scope itself once, in the first script, before anything that needs it.
         expect(occurrences(all, "Add-DhcpServerv4Scope ")).toBe(1);
-        expect(scripts[0]).toContain("Add-DhcpServerv4Scope -Name 'compute' -StartRange '10.30.15.1' -EndRange '10.30.15.200' -SubnetMask '255.255.240.0'");
+        expect(scripts[0]).toContain(
+            "Add-DhcpServerv4Scope -Name 'compute' -StartRange '10.30.15.1' -EndRange '10.30.15.200' -SubnetMask '255.255.240.0'",
+        );
         // Each script stands alone: stops on the first error, and reads the reservations its conditions use.
         for (const script of scripts) {
             expect(script.startsWith("$ErrorActionPreference = 'Stop'\n")).toBe(true);
@@ -46,7 +54,9 @@ describe("Windows DHCP Server: every command line fits cmd.exe (8191 characters)
             expect(occurrences(script, "$reserved = @{}")).toBeLessThanOrEqual(1);
         }
         // The steps' one-line descriptions count what they carry.
-        expect(bigSteps[bigSteps.length - 1].what).toMatch(new RegExp(`^configure DHCP scope 10\\.30\\.0\\.0: \\d+ DhcpServer cmdlets, script ${bigSteps.length} of ${bigSteps.length}$`));
+        expect(bigSteps[bigSteps.length - 1].what).toMatch(
+            new RegExp(`^configure DHCP scope 10\\.30\\.0\\.0: \\d+ DhcpServer cmdlets, script ${bigSteps.length} of ${bigSteps.length}$`),
+        );
     });
 
     it(`a server that already has the ${RESERVATIONS} reservations needs nothing; one moved node needs two cmdlets in one script`, () => {
@@ -57,7 +67,9 @@ describe("Windows DHCP Server: every command line fits cmd.exe (8191 characters)
         const server = {
             ...base,
             scope: { ...base.scope!, ScopeId: "10.30.0.0", StartRange: "10.30.15.1", EndRange: "10.30.15.200", SubnetMask: "255.255.240.0" },
-            options: base.options.map((o) => (o.OptionId === 3 ? { ...o, Value: ["10.30.0.1"] } : o.OptionId === 66 ? { ...o, Value: ["10.30.0.5"] } : o)).filter((o) => o.OptionId !== 17),
+            options: base.options
+                .map((o) => (o.OptionId === 3 ? { ...o, Value: ["10.30.0.1"] } : o.OptionId === 66 ? { ...o, Value: ["10.30.0.5"] } : o))
+                .filter((o) => o.OptionId !== 17),
             reservations: onServer,
         };
         expect(windowsApplySteps(big, server)).toEqual([]);
@@ -65,7 +77,11 @@ describe("Windows DHCP Server: every command line fits cmd.exe (8191 characters)
         const moved = { ...server, reservations: onServer.map((r) => (r.Name === "node0700" ? { ...r, IPAddress: "10.30.14.1" } : r)) };
         const steps = windowsApplySteps(big, moved);
         expect(steps).toHaveLength(1);
-        expect(decodeCommandLine(steps[0].commandLine).split("\n").filter((l) => l.startsWith("if ("))).toEqual([
+        expect(
+            decodeCommandLine(steps[0].commandLine)
+                .split("\n")
+                .filter((l) => l.startsWith("if (")),
+        ).toEqual([
             "if ($reserved['52-54-00-30-02-bb'] -eq '10.30.14.1') { Remove-DhcpServerv4Reservation -ScopeId '10.30.0.0' -ClientId '52-54-00-30-02-bb' }",
             "if ($reserved['52-54-00-30-02-bb'] -ne '10.30.2.197') { Add-DhcpServerv4Reservation -ScopeId '10.30.0.0' -IPAddress '10.30.2.197' -ClientId '52-54-00-30-02-bb' -Name 'node0700' }",
         ]);
@@ -76,7 +92,15 @@ describe("Windows DHCP Server: every command line fits cmd.exe (8191 characters)
         expect(decodeCommandLine(windowsReadCommandLine("10.20.0.0"))).toBe(readScript("10.20.0.0"));
         // What stays home: comment lines; what goes: every cmdlet of the file.
         expect(readScript("10.20.0.0")).not.toMatch(/^\s*#/m);
-        for (const cmdlet of ["Get-DhcpServerv4Scope", "Get-DhcpServerv4OptionValue", "Get-DhcpServerv4Policy", "Get-DhcpServerv4Reservation", "Get-DhcpServerv4Class", "Get-DhcpServerv4OptionDefinition", "ConvertTo-Json"]) {
+        for (const cmdlet of [
+            "Get-DhcpServerv4Scope",
+            "Get-DhcpServerv4OptionValue",
+            "Get-DhcpServerv4Policy",
+            "Get-DhcpServerv4Reservation",
+            "Get-DhcpServerv4Class",
+            "Get-DhcpServerv4OptionDefinition",
+            "ConvertTo-Json",
+        ]) {
             expect(readScript("10.20.0.0")).toContain(cmdlet);
         }
     });
@@ -113,6 +137,10 @@ describe("Windows DHCP Server: every command line fits cmd.exe (8191 characters)
         const all = steps.map((s) => decodeCommandLine(s.commandLine)).join("\n");
         expect(occurrences(all, "Add-DhcpServerv4Policy ")).toBe(3);
         expect(occurrences(all, "Add-DhcpServerv4Class ")).toBe(3);
-        steps.forEach((step, i) => expect(step.what).toMatch(new RegExp(`^configure DHCP scope 10\\.20\\.0\\.0: \\d+ DhcpServer cmdlets?, script ${i + 1} of ${steps.length}$`)));
+        for (const [i, step] of steps.entries()) {
+            expect(step.what).toMatch(
+                new RegExp(`^configure DHCP scope 10\\.20\\.0\\.0: \\d+ DhcpServer cmdlets?, script ${i + 1} of ${steps.length}$`),
+            );
+        }
     });
 });

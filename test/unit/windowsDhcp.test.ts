@@ -110,7 +110,10 @@ describe("Windows DHCP Server: plan and PowerShell", () => {
 
     it("option 60 PXEClient only when PXE runs on the DHCP host itself (and its definition is added)", () => {
         expect(desiredWindowsScope(scope()).options.has(60)).toBe(false);
-        const onHost = planWindowsScope(desiredWindowsScope(scope({ windows: { scopeId: "10.20.0.0", pxeServerOnDhcpHost: true } })), state("empty-server"));
+        const onHost = planWindowsScope(
+            desiredWindowsScope(scope({ windows: { scopeId: "10.20.0.0", pxeServerOnDhcpHost: true } })),
+            state("empty-server"),
+        );
         // Add-DhcpServerv4OptionDefinition [-Name] <String> [-OptionId] <UInt32> [-Type] <String>
         expect(onHost).toContain("Add-DhcpServerv4OptionDefinition -OptionId 60 -Name 'PXEClient' -Type String");
         expect(onHost).toContain("Set-DhcpServerv4OptionValue -ScopeId '10.20.0.0' -OptionId 60 -Value 'PXEClient'");
@@ -134,7 +137,9 @@ describe("Windows DHCP Server: plan and PowerShell", () => {
             'windows.scopeId: "10.20.1.0" does not match subnet 10.20.0.0/24, whose scope ID is 10.20.0.0',
         );
         const byName = validateScope({ ...scope(), boot: { nextServer: "ltsp-server" } });
-        expect(byName.ok ? [] : byName.failures.map((f) => f.reason)).toContain('boot.nextServer: "ltsp-server" is not an IPv4 address (like 192.168.67.1)');
+        expect(byName.ok ? [] : byName.failures.map((f) => f.reason)).toContain(
+            'boot.nextServer: "ltsp-server" is not an IPv4 address (like 192.168.67.1)',
+        );
     });
 
     it("a change of subnet (network or prefix) or scope ID replaces the scope; the same network written otherwise does not", () => {
@@ -156,14 +161,21 @@ describe("Windows DHCP Server: plan and PowerShell", () => {
         expect(line).toMatch(/^powershell\.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand /);
         expect(decodeCommandLine(line)).toBe("Write-Output 'x'");
         const [removal] = windowsRemovalSteps("10.20.0.0");
-        expect(removal).toEqual({ kind: "remote-script", what: "remove DHCP scope 10.20.0.0", commandLine: encodedCommand(removalScript("10.20.0.0")), mutating: true });
+        expect(removal).toEqual({
+            kind: "remote-script",
+            what: "remove DHCP scope 10.20.0.0",
+            commandLine: encodedCommand(removalScript("10.20.0.0")),
+            mutating: true,
+        });
     });
 
     it("quotes values so nothing in them is interpreted", () => {
         const commands = planWindowsScope(desiredWindowsScope(scope({ name: "it-s" })), state("empty-server"));
         expect(commands[0]).toContain("-Name 'it-s'");
         const renamed = planWindowsScope(
-            desiredWindowsScope(scope({ nodes: [{ nodeName: "n1", mac: "52:54:00:20:00:01", hostname: "node01", image: "mosix", ip: "10.20.0.11" }] })),
+            desiredWindowsScope(
+                scope({ nodes: [{ nodeName: "n1", mac: "52:54:00:20:00:01", hostname: "node01", image: "mosix", ip: "10.20.0.11" }] }),
+            ),
             { ...state("in-sync"), reservations: [{ IPAddress: "10.20.0.11", ClientId: "52-54-00-20-00-01", Name: "O'Brien's pc" }] },
         );
         expect(renamed).toEqual(["Set-DhcpServerv4Reservation -IPAddress '10.20.0.11' -Name 'node01'"]);

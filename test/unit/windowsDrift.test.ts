@@ -67,7 +67,10 @@ const DRIFT: Record<string, string[]> = {
         "Set-DhcpServerv4OptionValue -ScopeId '10.20.0.0' -PolicyName 'netboot-ipxe' -OptionId 67 -Value 'ltsp/ltsp.ipxe'",
     ],
     "class-data": ["Set-DhcpServerv4Class -Name 'netboot PXE UEFI x64' -Type Vendor -Data 'PXEClient:Arch:00007'"],
-    "class-type": ["Remove-DhcpServerv4Class -Name 'netboot iPXE' -Type Vendor", "Add-DhcpServerv4Class -Name 'netboot iPXE' -Type User -Data 'iPXE'"],
+    "class-type": [
+        "Remove-DhcpServerv4Class -Name 'netboot iPXE' -Type Vendor",
+        "Add-DhcpServerv4Class -Name 'netboot iPXE' -Type User -Data 'iPXE'",
+    ],
     // A reservation's address cannot be changed in place (Set-DhcpServerv4Reservation selects by -IPAddress).
     "reservation-ip": [
         "Remove-DhcpServerv4Reservation -ScopeId '10.20.0.0' -ClientId '52-54-00-20-00-01'",
@@ -103,7 +106,8 @@ describe("Windows DHCP Server: every managed field is compared (transcripts of d
     }
 
     it("removals carry the condition of their drift, so a second run does not undo the first", () => {
-        const conditionOf = (name: string, cmdlet: string) => planWindowsActions(desired, windowsState(`drift-${name}`)).find((a) => a.cmdlet === cmdlet)?.onlyIf;
+        const conditionOf = (name: string, cmdlet: string) =>
+            planWindowsActions(desired, windowsState(`drift-${name}`)).find((a) => a.cmdlet === cmdlet)?.onlyIf;
         // The scope goes only while its mask is still another one (and it exists at all).
         expect(conditionOf("subnet-mask", "Remove-DhcpServerv4Scope -ScopeId '10.20.0.0' -Force")).toBe(
             "(Get-DhcpServerv4Scope -ScopeId '10.20.0.0' -ErrorAction SilentlyContinue).SubnetMask.IPAddressToString -notin @($null, '255.255.255.0')",

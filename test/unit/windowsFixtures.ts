@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { validateScope } from "../../lib/dhcp/scopeSpec";
-import { parseWindowsState, WindowsState } from "../../lib/dhcp/windows";
+import { parseWindowsState, type WindowsState } from "../../lib/dhcp/windows";
 import { TEST_KEY, TEST_PIN } from "./helpers";
 
 export const WINDOWS_FIXTURES = join(__dirname, "..", "fixtures", "windows");

@@ -70,7 +70,8 @@ describe("Windows DHCP Server: generated PowerShell parses (tree-sitter-powershe
             }),
         );
         const odd = { ...quoted, scope: { ...quoted.scope, Name: "it's {$(here)}" } };
-        for (const script of decodedSteps(windowsApplySteps(odd, windowsState("empty-server")))) expect(await powershellSyntaxErrors(script)).toEqual([]);
+        for (const script of decodedSteps(windowsApplySteps(odd, windowsState("empty-server"))))
+            expect(await powershellSyntaxErrors(script)).toEqual([]);
         expect(await powershellSyntaxErrors(readScript("10.20.0.0'; $(evil) '"))).toEqual([]);
     });
 

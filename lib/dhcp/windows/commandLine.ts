@@ -68,7 +68,8 @@ export function packScripts(statements: readonly ScriptStatement[], budget = COM
             if (statement.setup) setups.add(statement.setup);
             continue;
         }
-        if (lines.length === 0) throw new Error(`a single statement does not fit in a ${budget}-character command line: ${statement.text.slice(0, 120)}…`);
+        if (lines.length === 0)
+            throw new Error(`a single statement does not fit in a ${budget}-character command line: ${statement.text.slice(0, 120)}…`);
         scripts.push(render(lines));
         setups = new Set<string>();
         lines = withStatement([], setups, statement);
