@@ -56,6 +56,8 @@ export const balanceSchema = z
         groups: z.record(dnsLabel, groupSchema).default({}),
         /** TCP port of ldminfod on every server. */
         port: port.default(LDMINFOD_PORT),
+        /** Sessions per core at which ldminfod rates a server full (its rating formula, rating.ts). */
+        sessionsPerCore: z.number().int("is not a whole number").min(1, "must be 1 or more").max(1000, "must be at most 1000").default(10),
         /** Seconds the chooser waits for each server's answer. */
         timeoutSeconds: z.number().int("is not a whole number").min(1, "must be 1 or more").max(30, "must be at most 30").default(2),
     })
