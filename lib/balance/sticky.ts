@@ -40,10 +40,10 @@ export interface StickyPlan {
 /** A uniform number in the open interval (0, 1), the same on every machine. */
 export function hash01(mac: string, server: string): number {
     const digest = createHash("sha256").update(`${mac}|${server}`).digest();
-    // 52 bits fill a double's mantissa exactly; +0.5 keeps it away from 0 and 1.
-    const high = digest.readUInt32BE(0) >>> 12; // 20 bits
-    const low = digest.readUInt32BE(4); // 32 bits
-    return (high * 2 ** 32 + low + 0.5) / 2 ** 52;
+    // The first 52 bits fill a double's mantissa exactly; +0.5 keeps it away from 0 and 1.
+    const high = digest.readUInt32BE(0); // bits 0-31
+    const low = digest.readUInt32BE(4) >>> 12; // bits 32-51
+    return (high * 2 ** 20 + low + 0.5) / 2 ** 52;
 }
 
 export function hrwScore(mac: string, server: StickyServer): number {
