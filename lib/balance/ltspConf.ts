@@ -1,4 +1,4 @@
-import { normalizeMac } from "../nodes/nodeSpec";
+import { normalizeMac } from "../core/node";
 import { BalanceSpec } from "./spec";
 import { assignSticky, movedClients, ranking, StickyPlan } from "./sticky";
 
@@ -9,13 +9,15 @@ export const CLIENT_SCRIPT_DIR = "/usr/share/boot-iac";
 export const STICKY_FALLBACKS = 2;
 
 /**
- * The ltsp.conf parameters of balancing: `clients` for the [clients] section, `perClient` for
- * each client's [MAC] section (fixed and sticky: BALANCE_PREFER, its servers best first).
+ * The ltsp.conf parameters of balancing, shaped as ltsp.conf sections (lib/ltsp/ltspConf.ts):
+ * `clients` for the [clients] section (plain parameters in `extra`, the boot hook in `commands`),
+ * `perClient` the `extra` of each client's [MAC] section (fixed and sticky: BALANCE_PREFER, its
+ * servers best first).
  * For sticky, `plan` is what the next `up` passes back as `previous`, and `moved` lists the
  * clients whose server changes against `previous`: preview shows them as changed sections.
  */
 export interface BalanceConf {
-    clients: Record<string, string>;
+    clients: { extra: Record<string, string>; commands: Record<string, string> };
     perClient: Record<string, Record<string, string>>;
     plan?: StickyPlan;
     moved: Array<{ mac: string; from: string; to: string }>;
@@ -24,13 +26,16 @@ export interface BalanceConf {
 export function balanceLtspConf(spec: BalanceSpec, clientMacs: readonly string[], previous?: StickyPlan): BalanceConf {
     const address = new Map(spec.servers.map((s) => [s.name, s.address]));
     const macs = [...new Set(clientMacs.map((m) => normalizeMac(m) ?? m))].sort();
-    const clients: Record<string, string> = {
-        BALANCE_POLICY: spec.policy,
-        BALANCE_SERVERS: spec.servers.map((s) => s.address).join(" "),
-        BALANCE_PORT: String(spec.port),
-        BALANCE_TIMEOUT: String(spec.timeoutSeconds),
-        BALANCE_SESSIONS_PER_CORE: String(spec.sessionsPerCore),
-        POST_INIT_BALANCE: `. ${CLIENT_SCRIPT_DIR}/balance-env.sh`,
+    const clients = {
+        extra: {
+            BALANCE_POLICY: spec.policy,
+            BALANCE_SERVERS: spec.servers.map((s) => s.address).join(" "),
+            BALANCE_PORT: String(spec.port),
+            BALANCE_TIMEOUT: String(spec.timeoutSeconds),
+            BALANCE_SESSIONS_PER_CORE: String(spec.sessionsPerCore),
+        },
+        // Sourced in LTSP's shell, where the parameters are set (balance-env.sh says why).
+        commands: { POST_INIT_BALANCE: `. ${CLIENT_SCRIPT_DIR}/balance-env.sh` },
     };
     const perClient: Record<string, Record<string, string>> = {};
     if (spec.policy === "fixed") {

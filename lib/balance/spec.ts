@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { normalizeMac } from "../nodes/nodeSpec";
-import { CheckFailure, describeValue, dnsLabel, formatIssues, hostOrAddress, port } from "../validate/fields";
+import { normalizeMac } from "../core/node";
+import { CheckFailure, describeValue, dnsLabel, formatIssues, hostOrAddress, port } from "../core/fields";
 
 /**
  * The school site's session balancing: which application server a thin client's session opens on.

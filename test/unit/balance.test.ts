@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { balanceLtspConf } from "../../lib/balance/ltspConf";
+import { ltspConfSectionSchema, sectionLines } from "../../lib/ltsp/ltspConf";
 import { BalanceInput, capacities, validateBalance } from "../../lib/balance/spec";
 import { assignSticky, hash01, loads, maxOverMean, movedClients, ranking } from "../../lib/balance/sticky";
 import { ldminfodUnits } from "../../lib/balance/units";
@@ -139,9 +140,23 @@ describe("balancing in ltsp.conf", () => {
         const address = (name: string) => SERVERS.find((s) => s.name === name)!.address;
         const rest = ranking(mac, SERVERS).filter((s) => s !== own).slice(0, 2);
         expect(conf.perClient[mac]).toEqual({ BALANCE_PREFER: [own, ...rest].map(address).join(" ") });
-        expect(conf.clients.BALANCE_POLICY).toBe("sticky");
-        expect(conf.clients.POST_INIT_BALANCE).toBe(". /usr/share/boot-iac/balance-env.sh");
-        expect(conf.clients.BALANCE_SERVERS.split(" ")).toHaveLength(30);
+        expect(conf.clients.extra.BALANCE_POLICY).toBe("sticky");
+        expect(conf.clients.commands).toEqual({ POST_INIT_BALANCE: ". /usr/share/boot-iac/balance-env.sh" });
+        expect(conf.clients.extra.BALANCE_SERVERS.split(" ")).toHaveLength(30);
+    });
+
+    it("gives ltsp.conf sections that its own schema accepts, rendered as LTSP reads them", () => {
+        const conf = balanceLtspConf(parsed.spec, MACS);
+        const clients = ltspConfSectionSchema.parse(conf.clients);
+        expect(sectionLines(clients)).toEqual([
+            'BALANCE_POLICY="sticky"',
+            'BALANCE_PORT="9571"',
+            `BALANCE_SERVERS="${SERVERS.map((s) => s.address).join(" ")}"`,
+            'BALANCE_SESSIONS_PER_CORE="10"',
+            'BALANCE_TIMEOUT="2"',
+            "POST_INIT_BALANCE='. /usr/share/boot-iac/balance-env.sh'",
+        ]);
+        for (const extra of Object.values(conf.perClient)) expect(ltspConfSectionSchema.safeParse({ extra }).success).toBe(true);
     });
 
     it("lists the clients that move, for preview", () => {
