@@ -90,10 +90,8 @@ random1=$1
 random2=$2
 shift 2
 
-# The rating after one more session (choose.ts ratingAfterLogin).
-after() {
-    echo $(($1 - 1000 / ($2 * per_core)))
-}
+# The rating after one more session (choose.ts ratingAfterLogin), inline below to save forks:
+#   rating - 1000 / (cores x per_core)
 
 # draw RANDOM WEIGHT-KIND: one candidate, probability weight / total; prints the server.
 # WEIGHT-KIND: size (cores) or slack (cores x (after - lowest after + 1)).
@@ -101,7 +99,7 @@ draw() {
     lowest=
     while read -r s r c; do
         [ -n "$s" ] || continue
-        a=$(after "$r" "$c")
+        a=$((r - 1000 / (c * per_core)))
         if [ -z "$lowest" ] || [ "$a" -lt "$lowest" ]; then lowest=$a; fi
     done <<CANDIDATES
 $candidates
@@ -109,7 +107,7 @@ CANDIDATES
     total=0
     while read -r s r c; do
         [ -n "$s" ] || continue
-        if [ "$2" = size ]; then w=$c; else w=$((c * ($(after "$r" "$c") - lowest + 1))); fi
+        if [ "$2" = size ]; then w=$c; else w=$((c * (r - 1000 / (c * per_core) - lowest + 1))); fi
         total=$((total + w))
     done <<CANDIDATES
 $candidates
@@ -119,7 +117,7 @@ CANDIDATES
     while read -r s r c; do
         [ -n "$s" ] || continue
         last=$s
-        if [ "$2" = size ]; then w=$c; else w=$((c * ($(after "$r" "$c") - lowest + 1))); fi
+        if [ "$2" = size ]; then w=$c; else w=$((c * (r - 1000 / (c * per_core) - lowest + 1))); fi
         if [ "$pick" -lt "$w" ]; then
             echo "$s"
             return
@@ -171,10 +169,12 @@ case $policy in
     best-rated)
         first=$(draw "$random1" size)
         second=$(draw "$random2" size)
+        r1=$(field "$first" 2)
+        c1=$(field "$first" 3)
+        r2=$(field "$second" 2)
+        c2=$(field "$second" 3)
         chosen=$first
-        if [ "$(after "$(field "$second" 2)" "$(field "$second" 3)")" -gt "$(after "$(field "$first" 2)" "$(field "$first" 3)")" ]; then
-            chosen=$second
-        fi
+        if [ $((r2 - 1000 / (c2 * per_core))) -gt $((r1 - 1000 / (c1 * per_core))) ]; then chosen=$second; fi
         ;;
 esac
 

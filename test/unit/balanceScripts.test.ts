@@ -61,7 +61,8 @@ function candidatesOf(servers: Server[]): Candidate[] {
     });
 }
 
-describe("chooser.sh agrees with choose.ts", () => {
+// These run shell scripts (dozens of processes per test): generous time on a busy machine.
+describe("chooser.sh agrees with choose.ts", { timeout: 60_000 }, () => {
     // Generated sites: 1-7 servers, any size, any rating, some down, some answering garbage.
     const gen = seededRandom(2026);
     const sites = Array.from({ length: 24 }, (_, n) => {
@@ -135,7 +136,7 @@ describe("chooser.sh agrees with choose.ts", () => {
     });
 });
 
-describe("ldminfod.sh", () => {
+describe("ldminfod.sh", { timeout: 60_000 }, () => {
     function runLdminfod(f: { loadavg: string; cores: number; memTotalKb: number; memAvailableKb: number; userSessions: number; greeters?: number }) {
         const dir = join(work, `l${scenario++}`);
         mkdirSync(join(dir, "sessions"), { recursive: true });
