@@ -12,16 +12,19 @@
  *    adding load and memory (lib/balance/storm.ts); 200 seeds per policy, max/mean at the end.
  */
 import { createHash } from "node:crypto";
-import { seededRandom, RuntimePolicy } from "../lib/balance/choose";
-import { simulateStorm, StormServer } from "../lib/balance/storm";
-import { assignSticky, loads, maxOverMean, movedClients, StickyPlan } from "../lib/balance/sticky";
+import { type RuntimePolicy, seededRandom } from "../lib/balance/choose";
+import { assignSticky, loads, maxOverMean, movedClients, type StickyPlan } from "../lib/balance/sticky";
+import { type StormServer, simulateStorm } from "../lib/balance/storm";
 
 const SERVERS = [
     ...Array.from({ length: 20 }, (_, i) => ({ name: `app${String(i + 1).padStart(2, "0")}`, cores: 8, memoryMb: 32768 })),
     ...Array.from({ length: 10 }, (_, i) => ({ name: `small${String(i + 1).padStart(2, "0")}`, cores: 2, memoryMb: 8192 })),
 ];
 const ADDED = { name: "app21", cores: 8, memoryMb: 32768 };
-const MACS = Array.from({ length: 1400 }, (_, i) => `52:54:00:10:${((i >> 8) & 0xff).toString(16).padStart(2, "0")}:${(i & 0xff).toString(16).padStart(2, "0")}`);
+const MACS = Array.from(
+    { length: 1400 },
+    (_, i) => `52:54:00:10:${((i >> 8) & 0xff).toString(16).padStart(2, "0")}:${(i & 0xff).toString(16).padStart(2, "0")}`,
+);
 const W = SERVERS.reduce((n, s) => n + s.cores, 0);
 const IDEAL_ADD = (MACS.length * ADDED.cores) / (W + ADDED.cores);
 
@@ -100,7 +103,11 @@ function stormTable(seeds: number): void {
         ratios.sort((a, b) => a - b);
         const at = (q: number) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))];
         const within = ratios.filter((r) => r <= 1.1).length / ratios.length;
-        console.log([name, at(0.5).toFixed(3), at(0.9).toFixed(3), ratios[ratios.length - 1].toFixed(3), `${(within * 100).toFixed(0)}%`].map((c, i) => c.padEnd(widths[i])).join(" "));
+        console.log(
+            [name, at(0.5).toFixed(3), at(0.9).toFixed(3), ratios[ratios.length - 1].toFixed(3), `${(within * 100).toFixed(0)}%`]
+                .map((c, i) => c.padEnd(widths[i]))
+                .join(" "),
+        );
     }
 }
 

@@ -1,4 +1,4 @@
-import { Advertised, SESSIONS_PER_CORE } from "./rating";
+import { type Advertised, SESSIONS_PER_CORE } from "./rating";
 
 /**
  * What the thin client's chooser does at login (chooser.sh is the same logic in POSIX shell; a
@@ -84,7 +84,12 @@ function pickPlainBest(c: readonly Candidate[]): Candidate {
     return c.reduce((best, x) => (x.rating > best.rating ? x : best));
 }
 
-export function choose(policy: RuntimePolicy, candidates: readonly Candidate[], random: Random, sessionsPerCore = SESSIONS_PER_CORE): Candidate | undefined {
+export function choose(
+    policy: RuntimePolicy,
+    candidates: readonly Candidate[],
+    random: Random,
+    sessionsPerCore = SESSIONS_PER_CORE,
+): Candidate | undefined {
     if (candidates.length === 0) return undefined;
     switch (policy) {
         case "random":
@@ -102,7 +107,12 @@ export function choose(policy: RuntimePolicy, candidates: readonly Candidate[], 
  * fixed and sticky: the first preferred server that answered (the preference list is the
  * client's ltsp.conf BALANCE_PREFER), else `weighted` over every answering server.
  */
-export function choosePreferred(prefer: readonly string[], candidates: readonly Candidate[], random: Random, sessionsPerCore = SESSIONS_PER_CORE): Candidate | undefined {
+export function choosePreferred(
+    prefer: readonly string[],
+    candidates: readonly Candidate[],
+    random: Random,
+    sessionsPerCore = SESSIONS_PER_CORE,
+): Candidate | undefined {
     for (const server of prefer) {
         const answered = candidates.find((c) => c.server === server);
         if (answered) return answered;

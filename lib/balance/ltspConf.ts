@@ -1,6 +1,6 @@
 import { normalizeMac } from "../core/node";
-import { BalanceSpec } from "./spec";
-import { assignSticky, movedClients, ranking, StickyPlan } from "./sticky";
+import type { BalanceSpec } from "./spec";
+import { assignSticky, movedClients, ranking, type StickyPlan } from "./sticky";
 
 /** Where the client image keeps balance-env.sh and chooser.sh. */
 export const CLIENT_SCRIPT_DIR = "/usr/share/boot-iac";

@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { type CheckFailure, describeValue, dnsLabel, formatIssues, hostOrAddress, port } from "../core/fields";
 import { normalizeMac } from "../core/node";
-import { CheckFailure, describeValue, dnsLabel, formatIssues, hostOrAddress, port } from "../core/fields";
 
 /**
  * The school site's session balancing: which application server a thin client's session opens on.
@@ -28,7 +28,11 @@ const serverSchema = z
         /** Informative (the server's own ldminfod reports its free memory at login time). */
         memoryMb: z.number().int("is not a whole number").min(1, "must be 1 or more").optional(),
         /** Share of the clients relative to the other servers; defaults to `cores` (the server's size). */
-        weight: z.number().finite("is not a finite number").gt(0, "must be more than 0 (a server that takes no clients is removed from the list)").optional(),
+        weight: z
+            .number()
+            .finite("is not a finite number")
+            .gt(0, "must be more than 0 (a server that takes no clients is removed from the list)")
+            .optional(),
         /** A hard limit of sessions on this server, whatever the weights say. */
         maxSessions: z.number().int("is not a whole number").min(1, "must be 1 or more").optional(),
     })
@@ -68,32 +72,71 @@ export const balanceSchema = z
         spec.servers.forEach((server, i) => {
             const sameName = names.get(server.name);
             if (sameName !== undefined) {
-                ctx.addIssue({ code: "custom", path: ["servers", i, "name"], input: server.name, message: `is also the name of servers[${sameName}]` });
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["servers", i, "name"],
+                    input: server.name,
+                    message: `is also the name of servers[${sameName}]`,
+                });
             } else names.set(server.name, i);
             const sameAddress = addresses.get(server.address.toLowerCase());
             if (sameAddress !== undefined) {
-                ctx.addIssue({ code: "custom", path: ["servers", i, "address"], input: server.address, message: `is also the address of servers[${sameAddress}]` });
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["servers", i, "address"],
+                    input: server.address,
+                    message: `is also the address of servers[${sameAddress}]`,
+                });
             } else addresses.set(server.address.toLowerCase(), i);
         });
         const known = () => `known servers: ${[...names.keys()].join(", ")}`;
         const fixedClients = new Map<string, string>();
         for (const [client, server] of Object.entries(spec.fixed)) {
             const mac = normalizeMac(client);
-            if (!mac) ctx.addIssue({ code: "custom", path: ["fixed", client], input: client, message: "is not a client MAC address (like 52:54:00:12:34:56)" });
-            else if (fixedClients.has(mac)) ctx.addIssue({ code: "custom", path: ["fixed", client], input: client, message: `is the same client as fixed.${fixedClients.get(mac)}` });
+            if (!mac)
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["fixed", client],
+                    input: client,
+                    message: "is not a client MAC address (like 52:54:00:12:34:56)",
+                });
+            else if (fixedClients.has(mac))
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["fixed", client],
+                    input: client,
+                    message: `is the same client as fixed.${fixedClients.get(mac)}`,
+                });
             else fixedClients.set(mac, `${client}`);
-            if (!names.has(server)) ctx.addIssue({ code: "custom", path: ["fixed", client], input: server, message: `is not a server of this site (${known()})` });
+            if (!names.has(server))
+                ctx.addIssue({ code: "custom", path: ["fixed", client], input: server, message: `is not a server of this site (${known()})` });
         }
         for (const [groupName, group] of Object.entries(spec.groups)) {
             if (!names.has(group.server)) {
-                ctx.addIssue({ code: "custom", path: ["groups", groupName, "server"], input: group.server, message: `is not a server of this site (${known()})` });
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["groups", groupName, "server"],
+                    input: group.server,
+                    message: `is not a server of this site (${known()})`,
+                });
             }
             group.clients.forEach((client, i) => {
                 const mac = normalizeMac(client);
                 const where = `groups.${groupName}.clients[${i}]`;
-                if (!mac) ctx.addIssue({ code: "custom", path: ["groups", groupName, "clients", i], input: client, message: "is not a client MAC address (like 52:54:00:12:34:56)" });
+                if (!mac)
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["groups", groupName, "clients", i],
+                        input: client,
+                        message: "is not a client MAC address (like 52:54:00:12:34:56)",
+                    });
                 else if (fixedClients.has(mac)) {
-                    ctx.addIssue({ code: "custom", path: ["groups", groupName, "clients", i], input: client, message: `is already assigned by ${fixedClients.get(mac)}` });
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["groups", groupName, "clients", i],
+                        input: client,
+                        message: `is already assigned by ${fixedClients.get(mac)}`,
+                    });
                 } else fixedClients.set(mac, where);
             });
         }
@@ -115,7 +158,11 @@ export function serverWeight(server: Pick<AppServer, "cores" | "weight">): numbe
  * than its maxSessions. The floor makes the bound exact (max/mean utilisation <= bound), at the
  * price that small sites may not fit: `checkBalance` rejects those.
  */
-export function capacities(servers: readonly Pick<AppServer, "name" | "cores" | "weight" | "maxSessions">[], clients: number, bound: number): Map<string, number> {
+export function capacities(
+    servers: readonly Pick<AppServer, "name" | "cores" | "weight" | "maxSessions">[],
+    clients: number,
+    bound: number,
+): Map<string, number> {
     const total = servers.reduce((sum, s) => sum + serverWeight(s), 0);
     // A tiny epsilon: 1.1 * 62.2222 may come out as 68.44444 or 68.4444399; only whole clients count.
     return new Map(servers.map((s) => [s.name, Math.min(Math.floor((bound * serverWeight(s) * clients) / total + 1e-9), s.maxSessions ?? Infinity)]));

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { AppServer, capacities, serverWeight } from "./spec";
+import { type AppServer, capacities, serverWeight } from "./spec";
 
 /**
  * Sticky sessions: weighted rendezvous hashing (HRW) with bounded load.
@@ -63,7 +63,13 @@ function sortedUnique(values: readonly string[]): string[] {
 }
 
 /** Clients in MAC order take the first server in their ranking that has room. */
-function fill(clients: readonly string[], rankings: Map<string, string[]>, caps: Map<string, number>, load: Map<string, number>, out: Record<string, string>): void {
+function fill(
+    clients: readonly string[],
+    rankings: Map<string, string[]>,
+    caps: Map<string, number>,
+    load: Map<string, number>,
+    out: Record<string, string>,
+): void {
     for (const mac of clients) {
         const server = rankings.get(mac)!.find((s) => load.get(s)! < caps.get(s)!);
         if (server === undefined) throw new Error(`no server has room for client ${mac}: validate the capacities first (validateBalance)`);
@@ -134,7 +140,11 @@ export function assignSticky(clients: readonly string[], servers: readonly Stick
 }
 
 function sortObject(record: Record<string, string>): Record<string, string> {
-    return Object.fromEntries(Object.keys(record).sort().map((k) => [k, record[k]]));
+    return Object.fromEntries(
+        Object.keys(record)
+            .sort()
+            .map((k) => [k, record[k]]),
+    );
 }
 
 /** Clients whose server differs between two plans (clients in only one of them are not moves). */

@@ -1,5 +1,5 @@
-import { Candidate, choose, Random, RuntimePolicy } from "./choose";
-import { rating, ServerFigures } from "./rating";
+import { type Candidate, choose, type Random, type RuntimePolicy } from "./choose";
+import { rating, type ServerFigures } from "./rating";
 
 /**
  * A login storm, simulated: `logins` thin clients log in one after another; each asks every
@@ -29,7 +29,11 @@ export function figures(server: StormServer, sessions: number): ServerFigures {
     };
 }
 
-export function simulateStorm(servers: readonly StormServer[], policy: RuntimePolicy, opts: { logins: number; refreshEvery: number; random: Random }): Map<string, number> {
+export function simulateStorm(
+    servers: readonly StormServer[],
+    policy: RuntimePolicy,
+    opts: { logins: number; refreshEvery: number; random: Random },
+): Map<string, number> {
     const sessions = new Map(servers.map((s) => [s.name, 0]));
     let seen: Candidate[] = [];
     for (let login = 0; login < opts.logins; login++) {

@@ -1,16 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { balanceLtspConf } from "../../lib/balance/ltspConf";
-import { ltspConfSectionSchema, sectionLines } from "../../lib/ltsp/ltspConf";
-import { BalanceInput, capacities, validateBalance } from "../../lib/balance/spec";
+import { type BalanceInput, capacities, validateBalance } from "../../lib/balance/spec";
 import { assignSticky, hash01, loads, maxOverMean, movedClients, ranking } from "../../lib/balance/sticky";
 import { ldminfodUnits } from "../../lib/balance/units";
+import { ltspConfSectionSchema, sectionLines } from "../../lib/ltsp/ltspConf";
 
 /** The 2007 spec's site: 30 application servers, 20 of 8 cores and 10 of 2; 1400 thin clients. */
 const SERVERS = [
     ...Array.from({ length: 20 }, (_, i) => ({ name: `app${String(i + 1).padStart(2, "0")}`, address: `10.0.1.${i + 1}`, cores: 8 })),
     ...Array.from({ length: 10 }, (_, i) => ({ name: `small${String(i + 1).padStart(2, "0")}`, address: `10.0.2.${i + 1}`, cores: 2 })),
 ];
-const MACS = Array.from({ length: 1400 }, (_, i) => `52:54:00:10:${((i >> 8) & 0xff).toString(16).padStart(2, "0")}:${(i & 0xff).toString(16).padStart(2, "0")}`);
+const MACS = Array.from(
+    { length: 1400 },
+    (_, i) => `52:54:00:10:${((i >> 8) & 0xff).toString(16).padStart(2, "0")}:${(i & 0xff).toString(16).padStart(2, "0")}`,
+);
 const TOTAL_WEIGHT = 20 * 8 + 10 * 2;
 
 function reasons(inputs: Record<string, unknown>, clients: readonly string[] = MACS): string[] {
@@ -24,22 +27,32 @@ describe("balancing config", () => {
     it("accepts the school site and fills the defaults", () => {
         const result = validateBalance(site(), MACS);
         expect(result.ok).toBe(true);
-        if (result.ok) expect([result.spec.bound, result.spec.port, result.spec.sessionsPerCore, result.spec.timeoutSeconds]).toEqual([1.1, 9571, 10, 2]);
+        if (result.ok)
+            expect([result.spec.bound, result.spec.port, result.spec.sessionsPerCore, result.spec.timeoutSeconds]).toEqual([1.1, 9571, 10, 2]);
     });
 
     it.each([
         [{ policy: "round-robin" }, 'policy: "round-robin" is not one of "fixed", "random", "best-rated", "weighted", "sticky"'],
         [{ servers: [{ ...SERVERS[0], weight: 0 }] }, "servers.0.weight: 0 must be more than 0"],
         [{ servers: [{ ...SERVERS[0], weight: -2 }] }, "servers.0.weight: -2 must be more than 0"],
-        [{ policy: "fixed", fixed: { "52:54:00:10:00:01": "app99" } }, 'fixed.52:54:00:10:00:01: "app99" is not a server of this site (known servers: app01,'],
-        [{ policy: "fixed", groups: { room12: { server: "gone", clients: ["52:54:00:10:00:01"] } } }, 'groups.room12.server: "gone" is not a server of this site'],
+        [
+            { policy: "fixed", fixed: { "52:54:00:10:00:01": "app99" } },
+            'fixed.52:54:00:10:00:01: "app99" is not a server of this site (known servers: app01,',
+        ],
+        [
+            { policy: "fixed", groups: { room12: { server: "gone", clients: ["52:54:00:10:00:01"] } } },
+            'groups.room12.server: "gone" is not a server of this site',
+        ],
         [{ policy: "fixed", fixed: { "not-a-mac": "app01" } }, 'fixed.not-a-mac: "not-a-mac" is not a client MAC address'],
         [{ servers: [SERVERS[0], { ...SERVERS[1], name: "app01" }] }, 'servers.1.name: "app01" is also the name of servers[0]'],
         [{ bound: 0.9 }, "bound: 0.9 must be 1.0 or more"],
         [{ servers: [{ ...SERVERS[0], cores: 0 }] }, "servers.0.cores: 0 must be 1 or more"],
     ])("rejects %j naming the field", (overrides, expected) => {
         const all = reasons(site(overrides as Partial<BalanceInput>));
-        expect(all.some((r) => r.startsWith(expected)), all.join("\n")).toBe(true);
+        expect(
+            all.some((r) => r.startsWith(expected)),
+            all.join("\n"),
+        ).toBe(true);
     });
 
     it("rejects servers that cannot hold the clients at the bound", () => {
@@ -138,7 +151,9 @@ describe("balancing in ltsp.conf", () => {
         const mac = MACS[7];
         const own = conf.plan!.assignment[mac];
         const address = (name: string) => SERVERS.find((s) => s.name === name)!.address;
-        const rest = ranking(mac, SERVERS).filter((s) => s !== own).slice(0, 2);
+        const rest = ranking(mac, SERVERS)
+            .filter((s) => s !== own)
+            .slice(0, 2);
         expect(conf.perClient[mac]).toEqual({ BALANCE_PREFER: [own, ...rest].map(address).join(" ") });
         expect(conf.clients.extra.BALANCE_POLICY).toBe("sticky");
         expect(conf.clients.commands).toEqual({ POST_INIT_BALANCE: ". /usr/share/boot-iac/balance-env.sh" });
@@ -170,7 +185,11 @@ describe("balancing in ltsp.conf", () => {
 
     it("writes fixed servers per client and per group", () => {
         const fixed = validateBalance(
-            site({ policy: "fixed", fixed: { "52-54-00-10-00-01": "small02" }, groups: { room12: { server: "app03", clients: ["525400100002", "52:54:00:10:00:03"] } } }),
+            site({
+                policy: "fixed",
+                fixed: { "52-54-00-10-00-01": "small02" },
+                groups: { room12: { server: "app03", clients: ["525400100002", "52:54:00:10:00:03"] } },
+            }),
             MACS,
         );
         if (!fixed.ok) throw new Error(fixed.failures.map((f) => f.reason).join("\n"));

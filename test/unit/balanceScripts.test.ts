@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { endianness, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Candidate, choose, choosePreferred, seededRandom } from "../../lib/balance/choose";
+import { type Candidate, choose, choosePreferred, seededRandom } from "../../lib/balance/choose";
 import { loadToCenti, parseAnswer, rating } from "../../lib/balance/rating";
 
 const DIR = join(__dirname, "..", "..", "lib", "balance");
@@ -97,7 +97,10 @@ describe("chooser.sh agrees with choose.ts", { timeout: 60_000 }, () => {
 
     it.each(["sticky", "fixed"])("%s: the first preferred server that answers, else weighted", (policy) => {
         for (const { servers, random } of sites) {
-            const prefer = servers.map((s) => s.address).reverse().slice(0, 3);
+            const prefer = servers
+                .map((s) => s.address)
+                .reverse()
+                .slice(0, 3);
             const expected = choosePreferred(prefer, candidatesOf(servers), randomFrom(random));
             const run = runChooser(servers, random, { BALANCE_POLICY: policy, BALANCE_PREFER: prefer.join(" ") });
             if (expected === undefined) expect(run.status).toBe(3);
@@ -106,8 +109,17 @@ describe("chooser.sh agrees with choose.ts", { timeout: 60_000 }, () => {
     });
 
     it("falls back when the client's own server does not answer, and starts the session there", () => {
-        const servers = [{ address: "10.0.1.1" }, { address: "10.0.1.2", answer: "rating: 10\ncores: 8\n" }, { address: "10.0.1.3", answer: "rating: 900\ncores: 8\n" }];
-        const run = runChooser(servers, Buffer.alloc(8), { BALANCE_POLICY: "sticky", BALANCE_PREFER: "10.0.1.1 10.0.1.2" }, ["echo", "xfreerdp", "/v:{server}", "/f"]);
+        const servers = [
+            { address: "10.0.1.1" },
+            { address: "10.0.1.2", answer: "rating: 10\ncores: 8\n" },
+            { address: "10.0.1.3", answer: "rating: 900\ncores: 8\n" },
+        ];
+        const run = runChooser(servers, Buffer.alloc(8), { BALANCE_POLICY: "sticky", BALANCE_PREFER: "10.0.1.1 10.0.1.2" }, [
+            "echo",
+            "xfreerdp",
+            "/v:{server}",
+            "/f",
+        ]);
         // 10.0.1.1 is down; 10.0.1.2 is next in the client's list (sticky ignores its low rating).
         expect(run.lines).toEqual(["10.0.1.2", "xfreerdp /v:10.0.1.2 /f"]);
         const appended = runChooser(servers, Buffer.alloc(8), { BALANCE_POLICY: "sticky", BALANCE_PREFER: "10.0.1.3" }, ["echo", "ssh", "-X"]);
@@ -127,9 +139,15 @@ describe("chooser.sh agrees with choose.ts", { timeout: 60_000 }, () => {
     it("reads the settings balance-env.sh kept from ltsp.conf at boot", () => {
         const envFile = join(work, "run", "balance.env");
         // As LTSP does: POST_INIT_BALANCE is eval'd in the shell where the section's parameters are set.
-        execFileSync("sh", ["-c", `BALANCE_POLICY=sticky; BALANCE_PREFER="10.0.1.2 10.0.1.3"; HOSTNAME=pc01; CHOOSER_ENV_OUT=${envFile}; . ${join(DIR, "balance-env.sh")}`]);
+        execFileSync("sh", [
+            "-c",
+            `BALANCE_POLICY=sticky; BALANCE_PREFER="10.0.1.2 10.0.1.3"; HOSTNAME=pc01; CHOOSER_ENV_OUT=${envFile}; . ${join(DIR, "balance-env.sh")}`,
+        ]);
         expect(readFileSync(envFile, "utf8")).toBe("BALANCE_POLICY='sticky'\nBALANCE_PREFER='10.0.1.2 10.0.1.3'\n");
-        const servers = [{ address: "10.0.1.2", answer: "rating: 500\ncores: 2\n" }, { address: "10.0.1.3", answer: "rating: 500\ncores: 2\n" }];
+        const servers = [
+            { address: "10.0.1.2", answer: "rating: 500\ncores: 2\n" },
+            { address: "10.0.1.3", answer: "rating: 500\ncores: 2\n" },
+        ];
         const run = runChooser(servers, Buffer.alloc(8), { BALANCE_ENV: envFile, BALANCE_POLICY: "random" });
         // The file wins over the environment: sticky, first preferred.
         expect(run.lines).toEqual(["10.0.1.2"]);
@@ -142,8 +160,12 @@ describe("ldminfod.sh", { timeout: 60_000 }, () => {
         mkdirSync(join(dir, "sessions"), { recursive: true });
         writeFileSync(join(dir, "loadavg"), `${f.loadavg} 0.40 0.30 1/123 4567\n`);
         writeFileSync(join(dir, "cpuinfo"), Array.from({ length: f.cores }, (_, i) => `processor\t: ${i}\nmodel name\t: fake\n\n`).join(""));
-        writeFileSync(join(dir, "meminfo"), `MemTotal:       ${f.memTotalKb} kB\nMemFree:          123456 kB\nMemAvailable:   ${f.memAvailableKb} kB\n`);
-        for (let i = 0; i < f.userSessions; i++) writeFileSync(join(dir, "sessions", `${i + 1}`), "# This is private data. Do not parse.\nUID=1000\nCLASS=user\nSTATE=active\n");
+        writeFileSync(
+            join(dir, "meminfo"),
+            `MemTotal:       ${f.memTotalKb} kB\nMemFree:          123456 kB\nMemAvailable:   ${f.memAvailableKb} kB\n`,
+        );
+        for (let i = 0; i < f.userSessions; i++)
+            writeFileSync(join(dir, "sessions", `${i + 1}`), "# This is private data. Do not parse.\nUID=1000\nCLASS=user\nSTATE=active\n");
         for (let i = 0; i < (f.greeters ?? 0); i++) writeFileSync(join(dir, "sessions", `c${i}`), "UID=110\nCLASS=greeter\n");
         const out = execFileSync("sh", [join(DIR, "ldminfod.sh")], {
             env: {
@@ -155,7 +177,12 @@ describe("ldminfod.sh", { timeout: 60_000 }, () => {
             },
             encoding: "utf8",
         });
-        return Object.fromEntries(out.trim().split("\n").map((line) => line.split(": ")));
+        return Object.fromEntries(
+            out
+                .trim()
+                .split("\n")
+                .map((line) => line.split(": ")),
+        );
     }
 
     it.each([
@@ -175,7 +202,15 @@ describe("ldminfod.sh", { timeout: 60_000 }, () => {
         expect(Number(answer.cores)).toBe(figures.cores);
         expect(answer.load1).toBe(figures.loadavg);
         expect(Object.keys(answer)).toEqual(["rating", "cores", "load1", "memtotal_kb", "memfree_kb", "sessions", "sessions_per_core"]);
-        expect(rating({ cores: figures.cores, load1Centi: loadToCenti(figures.loadavg), memTotalKb: figures.memTotalKb, memAvailableKb: figures.memAvailableKb, sessions })).toBe(expected);
+        expect(
+            rating({
+                cores: figures.cores,
+                load1Centi: loadToCenti(figures.loadavg),
+                memTotalKb: figures.memTotalKb,
+                memAvailableKb: figures.memAvailableKb,
+                sessions,
+            }),
+        ).toBe(expected);
     });
 
     it("agrees with rating.ts on generated figures", () => {
@@ -191,7 +226,13 @@ describe("ldminfod.sh", { timeout: 60_000 }, () => {
                 userSessions: gen() % 60,
             };
             const answer = runLdminfod(f);
-            const expected = rating({ cores, load1Centi: loadToCenti(f.loadavg), memTotalKb, memAvailableKb: f.memAvailableKb, sessions: f.userSessions });
+            const expected = rating({
+                cores,
+                load1Centi: loadToCenti(f.loadavg),
+                memTotalKb,
+                memAvailableKb: f.memAvailableKb,
+                sessions: f.userSessions,
+            });
             expect(Number(answer.rating), JSON.stringify(f)).toBe(expected);
         }
     });
