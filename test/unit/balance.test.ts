@@ -134,6 +134,19 @@ describe("sticky: weighted rendezvous hashing with bounded load", () => {
         expect(maxOverMean(loads(after), plus)).toBeLessThanOrEqual(1.1);
     });
 
+    it("fits Margot's lab: 17 thin clients on three recycled desktops", () => {
+        // 4, 4 and 2 cores at bound 1.1: floor(1.1 x 17 x 4/10) = 7, 7 and floor(1.1 x 17 x 2/10) = 3, 17 places for 17
+        // clients, so every desktop ends exactly at its capacity.
+        const desktops = [
+            { name: "desk1", address: "192.168.67.11", cores: 4 },
+            { name: "desk2", address: "192.168.67.12", cores: 4 },
+            { name: "desk3", address: "192.168.67.13", cores: 2 },
+        ];
+        const lab = MACS.slice(0, 17);
+        expect(validateBalance({ policy: "sticky", servers: desktops }, lab).ok).toBe(true);
+        expect([...loads(assignSticky(lab, desktops, 1.1)).values()]).toEqual([7, 7, 3]);
+    });
+
     it("places new clients without moving the others", () => {
         const more = [...MACS, "52:54:00:20:00:01", "52:54:00:20:00:02"];
         const after = assignSticky(more, SERVERS, 1.1, plan);
