@@ -4,8 +4,8 @@
  *
  *     import { LtspServer, NodeAssignment, loadInventory } from "boot-iac";
  */
+export { InventoryError, InventoryIssue, InventoryNode, loadInventory, parseInventory } from "./lib/inventory";
 export { ChrootImage, ChrootImageArgs } from "./resources/chrootImage";
 export { DhcpScope, DhcpScopeArgs } from "./resources/dhcpScope";
 export { LtspServer, LtspServerArgs } from "./resources/ltspServer";
 export { NodeAssignment, NodeAssignmentArgs } from "./resources/nodeAssignment";
-export { InventoryError, InventoryIssue, InventoryNode, loadInventory, parseInventory } from "./lib/inventory";

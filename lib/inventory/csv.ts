@@ -1,6 +1,5 @@
 import { CsvError, parse } from "csv-parse/sync";
-import { ltspConfKey } from "../validate/fields";
-import { InventoryIssue, NODE_FIELDS, NodeField, Place, RawRecord, issue } from "./records";
+import { type InventoryIssue, issue, ltspConfKeyProblem, NODE_FIELDS, type NodeField, type Place, type RawRecord } from "./records";
 
 /** Column names: the node fields (ltspConf is spread over `ltsp.KEY` columns) and per-client ltsp.conf parameters. */
 const SCALAR_COLUMNS: readonly string[] = NODE_FIELDS.filter((f) => f !== "ltspConf");
@@ -45,16 +44,19 @@ export function readCsvInventory(file: string, text: string): { records: RawReco
         if (SCALAR_COLUMNS.includes(name)) return { field: name as Exclude<NodeField, "ltspConf"> };
         if (name.startsWith(LTSP_PREFIX)) {
             const key = name.slice(LTSP_PREFIX.length);
-            const checked = ltspConfKey.safeParse(key);
-            if (checked.success) return { ltspKey: key };
-            issues.push(issue(file, place, name, key, checked.error.issues[0].message));
+            const problem = ltspConfKeyProblem(key);
+            if (!problem) return { ltspKey: key };
+            issues.push(issue(file, place, name, key, problem));
             return undefined;
         }
-        issues.push(issue(file, place, name, name, `is not a column of an inventory (known: ${SCALAR_COLUMNS.join(", ")}, ${LTSP_PREFIX}KEY for ltsp.conf)`));
+        issues.push(
+            issue(file, place, name, name, `is not a column of an inventory (known: ${SCALAR_COLUMNS.join(", ")}, ${LTSP_PREFIX}KEY for ltsp.conf)`),
+        );
         return undefined;
     });
     for (const required of REQUIRED_COLUMNS) {
-        if (!header.record.includes(required)) issues.push(issue(file, { line: header.info.lines }, "header", undefined, `has no column "${required}" (required)`));
+        if (!header.record.includes(required))
+            issues.push(issue(file, { line: header.info.lines }, "header", undefined, `has no column "${required}" (required)`));
     }
     if (issues.length) return { records: [], issues };
 
@@ -75,7 +77,16 @@ export function readCsvInventory(file: string, text: string): { records: RawReco
                 columnOf.set(`ltspConf.${column.ltspKey}`, i + 1);
             } else if (column.field === "menuTimeout") {
                 if (/^-?\d+$/.test(cell)) values.menuTimeout = Number(cell);
-                else issues.push(issue(file, { line, column: i + 1 }, "menuTimeout", cell, "is not a whole number of milliseconds (0 waits forever, -1 boots without a menu)"));
+                else
+                    issues.push(
+                        issue(
+                            file,
+                            { line, column: i + 1 },
+                            "menuTimeout",
+                            cell,
+                            "is not a whole number of milliseconds (0 waits forever, -1 boots without a menu)",
+                        ),
+                    );
                 columnOf.set("menuTimeout", i + 1);
             } else {
                 values[column.field] = cell;

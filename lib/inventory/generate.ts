@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { parseSubnet } from "../validate/fields";
+import { parseSubnet } from "../core/fields";
 
 export interface GenerateOptions {
     count: number;
@@ -56,9 +56,14 @@ export function generateInventory(opts: GenerateOptions): string {
     if (opts.format === "csv") {
         // No value here can hold a comma, a quote or a newline: nothing needs quoting.
         const rows = nodes.map((node) => [node.mac, node.hostname, node.image, node.role, node.ip, node.mosix].join(","));
-        return ["mac,hostname,image,role,ip,ltsp.MOSIX", ...rows].join("\n") + "\n";
+        return `${["mac,hostname,image,role,ip,ltsp.MOSIX", ...rows].join("\n")}\n`;
     }
     return stringify({
-        nodes: nodes.map(({ mosix, ip, role, ...node }) => ({ ...node, ...(role ? { role } : {}), ...(ip ? { ip } : {}), ...(mosix ? { ltspConf: { MOSIX: mosix } } : {}) })),
+        nodes: nodes.map(({ mosix, ip, role, ...node }) => ({
+            ...node,
+            ...(role ? { role } : {}),
+            ...(ip ? { ip } : {}),
+            ...(mosix ? { ltspConf: { MOSIX: mosix } } : {}),
+        })),
     });
 }

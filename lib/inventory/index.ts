@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { readCsvInventory } from "./csv";
-import { CheckOptions, InventoryError, InventoryNode, checkRecords } from "./records";
+import { type CheckOptions, checkRecords, InventoryError, type InventoryNode } from "./records";
 import { readYamlInventory } from "./yaml";
 
 export { InventoryError, InventoryIssue, InventoryNode, NODE_FIELDS } from "./records";
@@ -13,7 +13,7 @@ export { InventoryError, InventoryIssue, InventoryNode, NODE_FIELDS } from "./re
  */
 export function parseInventory(file: string, text: string, opts: CheckOptions = {}): InventoryNode[] {
     const format = extname(file).toLowerCase();
-    let read;
+    let read: ReturnType<typeof readCsvInventory>;
     if (format === ".csv") read = readCsvInventory(file, text);
     else if (format === ".yaml" || format === ".yml") read = readYamlInventory(file, text);
     else throw new Error(`inventory ${file}: the name must end in .csv, .yaml or .yml (it says which format the file is)`);

@@ -1,5 +1,5 @@
-import { NodeSpec, normalizeMac, validateNode } from "../nodes/nodeSpec";
-import { describeValue } from "../validate/fields";
+import { type NodeSpec, nodeSchema, normalizeMac, validateNode } from "../core/node";
+import { describeValue } from "../core/fields";
 
 /** One client as an inventory file describes it: a NodeAssignment's inputs, validated and normalized. */
 export type InventoryNode = Omit<NodeSpec, "nodeName">;
@@ -39,9 +39,23 @@ export function issue(file: string, place: Place, field: string, value: unknown,
     return { file, ...place, field, value, message: `${describePlace(file, place, field)}: ${shown}${problem}` };
 }
 
+/**
+ * Why `key` cannot be a per-client ltsp.conf parameter (the node schema's own rule: the syntax,
+ * no command parameters, nothing the node has a field for), or undefined when it can.
+ */
+export function ltspConfKeyProblem(key: string): string | undefined {
+    const result = nodeSchema.shape.ltspConf.safeParse({ [key]: "" });
+    if (result.success) return undefined;
+    const issue = result.error.issues.find((i) => i.code === "invalid_key");
+    return issue?.issues[0]?.message;
+}
+
 /** Thrown with every issue found in a file (not just the first), so one run shows them all. */
 export class InventoryError extends Error {
-    constructor(readonly file: string, readonly issues: readonly InventoryIssue[]) {
+    constructor(
+        readonly file: string,
+        readonly issues: readonly InventoryIssue[],
+    ) {
         const shown = issues.slice(0, 50).map((i) => `  ${i.message}`);
         if (issues.length > shown.length) shown.push(`  ... and ${issues.length - shown.length} more`);
         super(`inventory ${file}: ${issues.length} problem${issues.length === 1 ? "" : "s"}\n${shown.join("\n")}`);
@@ -68,7 +82,11 @@ export interface CheckOptions {
  * Validates records with the NodeAssignment's own schema (the same messages as a preview) and
  * checks the file as a whole: a MAC, host name or address used twice names both lines.
  */
-export function checkRecords(file: string, records: readonly RawRecord[], opts: CheckOptions = {}): { nodes: InventoryNode[]; issues: InventoryIssue[] } {
+export function checkRecords(
+    file: string,
+    records: readonly RawRecord[],
+    opts: CheckOptions = {},
+): { nodes: InventoryNode[]; issues: InventoryIssue[] } {
     const issues: InventoryIssue[] = [];
     const nodes: InventoryNode[] = [];
     const seen = { mac: new Map<string, Place>(), hostname: new Map<string, Place>(), ip: new Map<string, Place>() };
@@ -80,7 +98,16 @@ export function checkRecords(file: string, records: readonly RawRecord[], opts: 
             if (typeof raw !== "string") continue;
             const value = key === "mac" ? (normalizeMac(raw) ?? raw) : key === "hostname" ? raw.toLowerCase() : raw;
             const first = seen[key].get(value);
-            if (first) issues.push(issue(file, record.placeOf(key), record.nameOf(key), raw, `is also the ${key} of ${describePlace(file, first).slice(file.length + 1)}`));
+            if (first)
+                issues.push(
+                    issue(
+                        file,
+                        record.placeOf(key),
+                        record.nameOf(key),
+                        raw,
+                        `is also the ${key} of ${describePlace(file, first).slice(file.length + 1)}`,
+                    ),
+                );
             else seen[key].set(value, record.place);
         }
         const inputs = { nodeName: String(record.values.hostname ?? ""), ...record.values };
@@ -97,7 +124,15 @@ export function checkRecords(file: string, records: readonly RawRecord[], opts: 
         }
         const { nodeName: _name, ...node } = result.spec;
         if (opts.images && !opts.images.includes(node.image)) {
-            issues.push(issue(file, record.placeOf("image"), record.nameOf("image"), node.image, `is not an image of this stack (known: ${opts.images.join(", ") || "none"})`));
+            issues.push(
+                issue(
+                    file,
+                    record.placeOf("image"),
+                    record.nameOf("image"),
+                    node.image,
+                    `is not an image of this stack (known: ${opts.images.join(", ") || "none"})`,
+                ),
+            );
         }
         nodes.push(node);
     }

@@ -1,6 +1,5 @@
-import { LineCounter, Node, Pair, Scalar, YAMLMap, isMap, isScalar, isSeq, parseDocument } from "yaml";
-import { ltspConfKey } from "../validate/fields";
-import { InventoryIssue, NODE_FIELDS, NodeField, Place, RawRecord, issue } from "./records";
+import { isMap, isScalar, isSeq, LineCounter, type Node, type Pair, parseDocument, Scalar, type YAMLMap } from "yaml";
+import { type InventoryIssue, issue, ltspConfKeyProblem, NODE_FIELDS, type NodeField, type Place, type RawRecord } from "./records";
 
 /** Fields whose value is text: a plain scalar YAML reads as a number or boolean is taken as written. */
 const TEXT_FIELDS: readonly string[] = ["mac", "hostname", "image", "role", "ip", "kernelParameters"];
@@ -17,12 +16,15 @@ export function readYamlInventory(file: string, text: string): { records: RawRec
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     const lineOf = (node: Node | null | undefined): number => (node?.range ? lines.linePos(node.range[0]).line : 1);
     for (const error of doc.errors) {
-        issues.push(issue(file, { line: lines.linePos(error.pos[0]).line }, "syntax", undefined, `is not valid YAML: ${error.message.split("\n")[0]}`));
+        issues.push(
+            issue(file, { line: lines.linePos(error.pos[0]).line }, "syntax", undefined, `is not valid YAML: ${error.message.split("\n")[0]}`),
+        );
     }
     if (issues.length) return { records: [], issues };
 
     const root = doc.contents;
-    if (!isMap(root)) return { records: [], issues: [issue(file, { line: lineOf(root) }, "document", undefined, "must be a mapping with the key `nodes`")] };
+    if (!isMap(root))
+        return { records: [], issues: [issue(file, { line: lineOf(root) }, "document", undefined, "must be a mapping with the key `nodes`")] };
     let list: Node | null | undefined;
     for (const pair of root.items as Pair<Node, Node | null>[]) {
         const key = isScalar(pair.key) ? pair.key.value : pair.key;
@@ -74,16 +76,21 @@ export function readYamlInventory(file: string, text: string): { records: RawRec
             const conf: Record<string, unknown> = {};
             for (const confPair of (pair.value as YAMLMap<Node, Node | null>).items) {
                 const confKey = isScalar(confPair.key) ? confPair.key.value : confPair.key;
-                const checked = ltspConfKey.safeParse(confKey);
                 const confPlace = { line: lineOf(confPair.key), entry };
-                if (!checked.success) {
-                    issues.push(issue(file, confPlace, `ltspConf.${String(confKey)}`, confKey, checked.error.issues[0].message));
+                const problem = typeof confKey === "string" ? ltspConfKeyProblem(confKey) : "is not an ltsp.conf parameter name";
+                if (typeof confKey !== "string" || problem) {
+                    issues.push(issue(file, confPlace, `ltspConf.${String(confKey)}`, confKey, problem!));
                     continue;
                 }
-                placeOf.set(`ltspConf.${checked.data}`, { line: lineOf(confPair.value ?? confPair.key), entry });
+                placeOf.set(`ltspConf.${confKey}`, { line: lineOf(confPair.value ?? confPair.key), entry });
                 // ltsp.conf values are text: `X: 0` or `X: true` mean what is written.
                 const raw = confPair.value;
-                conf[checked.data] = isScalar(raw) && raw.value !== null && raw.range ? (typeof raw.value === "string" ? raw.value : text.slice(raw.range[0], raw.range[1])) : raw?.toJSON();
+                conf[confKey] =
+                    isScalar(raw) && raw.value !== null && raw.range
+                        ? typeof raw.value === "string"
+                            ? raw.value
+                            : text.slice(raw.range[0], raw.range[1])
+                        : raw?.toJSON();
             }
             values.ltspConf = conf;
         }

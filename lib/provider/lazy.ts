@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 
 type Method = "check" | "diff" | "read" | "update" | "delete";
 type Implementation = Required<Pick<pulumi.dynamic.ResourceProvider, Method | "create">>;
@@ -44,10 +44,10 @@ export function lazyProvider(modulePath: string, exportName: string, methods: re
     const rel = packageRelative(modulePath);
     // No comments inside `load`: its text is what the state stores.
     const load = (): Implementation => {
-        const { dirname, join } = require("path");
+        const { dirname, join } = require("node:path");
         let root = process.cwd();
-        while (!require("fs").existsSync(join(root, "package.json")) && dirname(root) !== root) root = dirname(root);
-        if (require(join(root, "package.json")).name !== pkg) root = dirname(require.resolve(pkg + "/package.json", { paths: [root] }));
+        while (!require("node:fs").existsSync(join(root, "package.json")) && dirname(root) !== root) root = dirname(root);
+        if (require(join(root, "package.json")).name !== pkg) root = dirname(require.resolve(`${pkg}/package.json`, { paths: [root] }));
         const g = globalThis as { __netbootTsNode?: boolean };
         if (rel.endsWith(".ts") && !g.__netbootTsNode) {
             require(require.resolve("ts-node", { paths: [root] })).register({ transpileOnly: true, project: join(root, "tsconfig.json") });

@@ -1,9 +1,9 @@
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, realpathSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { randomBytes } from "node:crypto";
-import { Run, run } from "../lab/harness";
+import { type Run, run } from "../lab/harness";
 
 /**
  * Helpers for CLI tests that need no lab: the real pinned Pulumi CLI, a file:// backend and a

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { copyFileSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { run } from "../lab/harness";
-import { ROOT, cloneCheckout, pulumi, pulumiEnv, scratchDir, writeFiles } from "./helpers";
+import { cloneCheckout, pulumi, pulumiEnv, ROOT, scratchDir, writeFiles } from "./helpers";
 
 /**
  * The issue's check for the library, with the real tools: `npm pack` a clone of this checkout,
@@ -19,7 +19,7 @@ const ours = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
 /** OpenSSH's fingerprint of a public key: unpadded base64 of the SHA-256 of its key blob (what `ssh-keygen -lf` prints). */
 function fingerprint(publicKeyLine: string): string {
     const blob = Buffer.from(publicKeyLine.split(" ")[1], "base64");
-    return "SHA256:" + createHash("sha256").update(blob).digest("base64").replace(/=+$/, "");
+    return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
 }
 
 const PROGRAM = (hostKeyFingerprint: string) => `import { readFileSync } from "node:fs";
@@ -58,7 +58,12 @@ describe("the packed library", () => {
         // What the package ships: compiled code with declarations, the templates it renders, and no TypeScript sources.
         const listing = await run("tar", ["-tzf", join(scratch, tarball)]);
         const files = listing.stdout.split("\n").filter(Boolean);
-        for (const file of ["package/dist/index.js", "package/dist/index.d.ts", "package/dist/resources/ltspServer.js", "package/dist/templates/ltsp.conf.hbs"]) {
+        for (const file of [
+            "package/dist/index.js",
+            "package/dist/index.d.ts",
+            "package/dist/resources/ltspServer.js",
+            "package/dist/templates/ltsp.conf.hbs",
+        ]) {
             expect(files).toContain(file);
         }
         expect(files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
@@ -78,7 +83,16 @@ describe("the packed library", () => {
                 },
             }),
             "Pulumi.yaml": ["name: consumer", "runtime:", "  name: nodejs", "  options:", "    typescript: true", "main: index.ts", ""].join("\n"),
-            "tsconfig.json": JSON.stringify({ compilerOptions: { strict: true, target: "es2022", module: "commonjs", moduleResolution: "node", esModuleInterop: true, skipLibCheck: true } }),
+            "tsconfig.json": JSON.stringify({
+                compilerOptions: {
+                    strict: true,
+                    target: "es2022",
+                    module: "commonjs",
+                    moduleResolution: "node",
+                    esModuleInterop: true,
+                    skipLibCheck: true,
+                },
+            }),
             "index.ts": PROGRAM(fingerprint(readFileSync(join(ROOT, "test", "fixtures", "unit-test-key.pub"), "utf8"))),
         });
         copyFileSync(join(ROOT, "test", "fixtures", "unit-test-key"), join(project, "unit-test-key"));
@@ -86,9 +100,14 @@ describe("the packed library", () => {
         // Packages come from npm's cache where it has them (this machine installed the same
         // versions for the checkout), else from the registry.
         started = Date.now();
-        const installed = await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts"], { cwd: project, timeoutMs: 10 * 60_000 });
+        const installed = await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts"], {
+            cwd: project,
+            timeoutMs: 10 * 60_000,
+        });
         expect(installed.code, installed.output).toBe(0);
-        console.log(`npm install of the tarball into a fresh project (--prefer-offline): ${((Date.now() - started) / 1000).toFixed(1)} s; ${installed.stdout.trim()}`);
+        console.log(
+            `npm install of the tarball into a fresh project (--prefer-offline): ${((Date.now() - started) / 1000).toFixed(1)} s; ${installed.stdout.trim()}`,
+        );
 
         const env = pulumiEnv(join(scratch, "state"));
         await pulumi(project, env, ["stack", "init", "consumer"]);
@@ -111,7 +130,15 @@ describe("the packed library", () => {
 
         // A node needs no host, so it can be created and destroyed: the provider loads the package's
         // compiled module from the project's node_modules, and the state names no path.
-        await pulumi(project, env, ["up", "--yes", "--skip-preview", "--stack", "consumer", "--target", steps.find((s) => s.urn.endsWith("::pc01"))!.urn]);
+        await pulumi(project, env, [
+            "up",
+            "--yes",
+            "--skip-preview",
+            "--stack",
+            "consumer",
+            "--target",
+            steps.find((s) => s.urn.endsWith("::pc01"))!.urn,
+        ]);
         const state = JSON.parse((await pulumi(project, env, ["stack", "export", "--stack", "consumer"])).stdout);
         const nodeState = state.deployment.resources.find((r: { urn: string }) => r.urn.endsWith("::pc01"));
         expect(nodeState.outputs.__provider).toContain('rel: "dist/resources/nodeAssignment.js"');

@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ROOT, cloneCheckout, pulumi, pulumiEnv, scratchDir, writeFiles } from "./helpers";
+import { cloneCheckout, pulumi, pulumiEnv, ROOT, scratchDir, writeFiles } from "./helpers";
 
 /**
  * State portability with the real CLI and no host: a program of NodeAssignments and a Probe
@@ -10,13 +10,13 @@ import { ROOT, cloneCheckout, pulumi, pulumiEnv, scratchDir, writeFiles } from "
  * ran them). Each checkout is a copy of this working tree at its own temporary path.
  */
 const PROGRAM = {
-    "Pulumi.yaml": ["name: portable", "runtime:", "  name: nodejs", "  options:", "    typescript: true", "main: cli-program/index.ts", ""].join("\n"),
-    "cli-program/index.ts": [
-        'import { NodeAssignment } from "../resources/nodeAssignment";',
-        'import { Probe } from "../test/fixtures/portable/probe";',
-        "const nodes = [1, 2, 3].map((i) => new NodeAssignment(`pc0${i}`, { mac: `52:54:00:00:09:0${i}`, hostname: `pc0${i}`, image: \"thin\" }));",
-        'new Probe("probe", { label: "one" });',
-        "export const macs = nodes.map((n) => n.mac);",
+    "Pulumi.yaml": [
+        "name: portable",
+        "runtime:",
+        "  name: nodejs",
+        "  options:",
+        "    typescript: true",
+        "main: test/fixtures/portable/program.ts",
         "",
     ].join("\n"),
 };

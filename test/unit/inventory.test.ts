@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { InventoryError, InventoryNode, loadInventory, parseInventory } from "../../lib/inventory";
+import { InventoryError, type InventoryNode, loadInventory, parseInventory } from "../../lib/inventory";
 import { generateInventory } from "../../lib/inventory/generate";
 
 const FIXTURES = join(__dirname, "..", "fixtures", "inventory");
@@ -12,7 +12,7 @@ function problems(name: string, opts: { images?: string[] } = {}): string[] {
         loadInventory(fixture(name), opts);
     } catch (error) {
         expect(error).toBeInstanceOf(InventoryError);
-        return (error as InventoryError).issues.map((i) => i.message.replace(FIXTURES + "/", ""));
+        return (error as InventoryError).issues.map((i) => i.message.replace(`${FIXTURES}/`, ""));
     }
     throw new Error(`${name} loaded without problems`);
 }
@@ -64,6 +64,9 @@ describe("inventory files", () => {
             'bad-header.csv line 1, column 2 (hostnme): "hostnme" is not a column of an inventory (known: mac, hostname, image, role, ip, kernelParameters, menuTimeout, ltsp.KEY for ltsp.conf)',
             'bad-header.csv line 1, column 4 (ltsp.mosix): "mosix" is not an ltsp.conf parameter name (capital letters, digits and _, starting with a letter)',
             'bad-header.csv line 1, column 6 (role): "role" repeats column 5',
+            // ltsp.conf runs commands from POST_<APPLET>_<NAME> (ltsp.conf(5)); HOSTNAME is the hostname column's.
+            'bad-header.csv line 1, column 7 (ltsp.POST_INIT_X): "POST_INIT_X" runs as a command on the clients: set it in `commands`, not as a plain parameter',
+            'bad-header.csv line 1, column 8 (ltsp.HOSTNAME): "HOSTNAME" has a field of its own on the node (hostname, image, kernelParameters, menuTimeout)',
         ]);
     });
 
@@ -109,7 +112,9 @@ describe("inventory files", () => {
         expect(() => parseInventory("nodes.txt", "mac,hostname,image\n")).toThrow("inventory nodes.txt: the name must end in .csv, .yaml or .yml");
         expect(parseInventory("empty.csv", "mac,hostname,image\n")).toEqual([]);
         expect(() => parseInventory("none.csv", "")).toThrow("none.csv line 1, header: has no header row");
-        expect(() => parseInventory("list.yaml", "- mac: 52:54:00:00:00:01\n")).toThrow("list.yaml line 1, document: must be a mapping with the key `nodes`");
+        expect(() => parseInventory("list.yaml", "- mac: 52:54:00:00:00:01\n")).toThrow(
+            "list.yaml line 1, document: must be a mapping with the key `nodes`",
+        );
     });
 
     it("lists every problem of a large file in its error, the first fifty in the message", () => {
@@ -128,13 +133,27 @@ describe("inventory files", () => {
 
 describe("generated inventories (scripts/gen-inventory)", () => {
     it.each(["csv", "yaml"] as const)("1400 clients in %s load, each unique, images round-robin", (format) => {
-        const text = generateInventory({ count: 1400, format, images: ["thin", "fat"], subnet: "10.20.0.0/16", ipStart: "10.20.1.1", ltspEvery: 100 });
+        const text = generateInventory({
+            count: 1400,
+            format,
+            images: ["thin", "fat"],
+            subnet: "10.20.0.0/16",
+            ipStart: "10.20.1.1",
+            ltspEvery: 100,
+        });
         const nodes = parseInventory(`site.${format}`, text, { images: ["thin", "fat"] });
         expect(nodes).toHaveLength(1400);
         // Client n (1-based) has MAC 52:54:00 + n as three bytes, address ipStart + n - 1: 1400 = 0x000578,
         // 10.20.1.1 + 1399 = 10.20.1.1 + 5*256 + 119 = 10.20.6.120. Four digits in the host names (1400 has four).
         expect(nodes[0]).toEqual({ mac: "52:54:00:00:00:01", hostname: "pc0001", image: "thin", ip: "10.20.1.1", role: "", ltspConf: {} });
-        expect(nodes[1399]).toEqual({ mac: "52:54:00:00:05:78", hostname: "pc1400", image: "fat", ip: "10.20.6.120", role: "", ltspConf: { MOSIX: "N" } });
+        expect(nodes[1399]).toEqual({
+            mac: "52:54:00:00:05:78",
+            hostname: "pc1400",
+            image: "fat",
+            ip: "10.20.6.120",
+            role: "",
+            ltspConf: { MOSIX: "N" },
+        });
         expect(nodes.filter((n) => n.ltspConf.MOSIX === "N")).toHaveLength(14);
     });
 

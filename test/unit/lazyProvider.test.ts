@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, describe, expect, it } from "vitest";
-import { ExportedResource, adoptPortableProviders, isAbsolutePathProvider, lazyProvider, packageRelative } from "../../lib/provider/lazy";
+import { adoptPortableProviders, type ExportedResource, isAbsolutePathProvider, lazyProvider, packageRelative } from "../../lib/provider/lazy";
 
 const ROOT = resolve(__dirname, "..", "..");
 const scratch = mkdtempSync(join(tmpdir(), "netboot-lazy-"));
@@ -43,14 +43,14 @@ describe("the lazy provider in state", () => {
     it("loads from the program's own checkout, from a folder below it, and from a program that installed the package", async () => {
         const text = await serialized();
         // NodeAssignment's check normalizes the MAC: the module was found and ran.
-        const expected = { inputs: { nodeName: "pc01", mac: "52:54:00:ab:cd:ef", hostname: "pc01", image: "thin", ltspConf: {}, role: "" } };
-        expect(checkFrom(ROOT, text)).toEqual(expected);
-        expect(checkFrom(join(ROOT, "stacks"), text)).toEqual(expected);
+        const macOf = (result: unknown) => (result as { inputs?: { mac?: string }; failures?: unknown }).inputs?.mac;
+        expect(macOf(checkFrom(ROOT, text))).toBe("52:54:00:ab:cd:ef");
+        expect(macOf(checkFrom(join(ROOT, "stacks"), text))).toBe("52:54:00:ab:cd:ef");
         const consumer = join(scratch, "consumer");
         mkdirSync(join(consumer, "node_modules"), { recursive: true });
         writeFileSync(join(consumer, "package.json"), JSON.stringify({ name: "consumer" }));
         symlinkSync(ROOT, join(consumer, "node_modules", "boot-iac"));
-        expect(checkFrom(consumer, text)).toEqual(expected);
+        expect(macOf(checkFrom(consumer, text))).toBe("52:54:00:ab:cd:ef");
     }, 120_000); // three node processes, each compiling the module with ts-node
 });
 
