@@ -1,5 +1,5 @@
-import { type NodeSpec, nodeSchema, normalizeMac, validateNode } from "../core/node";
 import { describeValue } from "../core/fields";
+import { type NodeSpec, nodeSchema, normalizeMac, validateNode } from "../core/node";
 
 /** One client as an inventory file describes it: a NodeAssignment's inputs, validated and normalized. */
 export type InventoryNode = Omit<NodeSpec, "nodeName">;
