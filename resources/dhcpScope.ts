@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { sha256Hex } from "../lib/host/sha256";
+import { sha256Hex } from "../lib/core/sha256";
 import { z } from "zod";
 import { applyLinuxScope, removeLinuxScope } from "../lib/dhcp/linuxApply";
 import { linuxBackend } from "../lib/dhcp/linuxBackends";

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { sha256Hex } from "../lib/host/sha256";
+import { sha256Hex } from "../lib/core/sha256";
 import { ManagedFileRecord } from "../lib/host/fileTransaction";
 import { ServiceState, observeHost } from "../lib/host/observe";
 import { ServerRecord, applyServer, removeServer } from "../lib/ltsp/serverApply";
@@ -9,7 +9,7 @@ import { ResourceArgs, containsUnknown, inputsDiffer, withoutProvider } from "..
 import { lazyProvider } from "../lib/provider/lazy";
 import { progress } from "../lib/provider/progress";
 import { connectHost } from "../lib/ssh/pool";
-import { parseSubnet } from "../lib/validate/fields";
+import { parseSubnet } from "../lib/core/fields";
 import { z } from "zod";
 
 /**

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { NodeSpec, nodeSchema, normalizeMac, validateNode } from "../lib/nodes/nodeSpec";
+import { NodeSpec, nodeSchema, normalizeMac, validateNode } from "../lib/core/node";
 import { ResourceArgs, containsUnknown, inputsDiffer, withoutProvider } from "../lib/provider/inputs";
 import { lazyProvider } from "../lib/provider/lazy";
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import * as pulumi from "@pulumi/pulumi";
-import { fingerprintFromKnownHosts } from "../lib/ssh/hostKey";
+import { fingerprintFromKnownHosts } from "../lib/core/hostKey";
 
 /** How a stack names a server in its config: the resource's connection, with file shortcuts. */
 export interface ServerConfig {
