@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { sha256Hex } from "../lib/core/sha256";
-import { ManagedFileRecord } from "../lib/host/fileTransaction";
+import { ManagedFileRecord } from "../lib/engine/steps";
 import { ServiceState, observeHost } from "../lib/host/observe";
 import { ServerRecord, applyServer, removeServer } from "../lib/ltsp/serverApply";
 import { IPXE_FILES, LTSP_IMG, SERVICES, TFTP_ROOT, renderServerFiles } from "../lib/ltsp/serverPlan";
@@ -50,7 +50,7 @@ async function hostFor(spec: LtspServerSpec) {
 async function converge(inputs: CheckedInputs, previous: ServerRecord, previousImages: readonly string[]): Promise<Outputs> {
     const host = await hostFor(inputs);
     const imagesChanged = [...previousImages].sort().join() !== [...inputs.images].sort().join();
-    const result = await applyServer(host, inputs, inputs.managedBy, previous, imagesChanged);
+    const result = await applyServer(host, inputs, inputs.managedBy, previous, imagesChanged, () => hostFor(inputs));
     const bootFiles = Object.fromEntries([...IPXE_FILES, LTSP_IMG].map((p) => [p, result.observation.files[p] ?? null]));
     return {
         ...inputs,

@@ -1,6 +1,6 @@
 import { HostObservation } from "../host/observe";
 import { sha256Hex } from "../core/sha256";
-import { ManagedFileRecord } from "../host/fileTransaction";
+import { DesiredFile, ManagedFileRecord, Step } from "../engine/steps";
 import { renderTemplate } from "../render/templates";
 import { parseSubnet } from "../core/fields";
 import { NamedSection, nodeSection, renderLtspConf } from "./ltspConf";
@@ -20,12 +20,10 @@ export const LTSP_IMG = `${TFTP_ROOT}/ltsp/ltsp.img`;
 export const BASE_PACKAGES = ["ltsp", "ipxe", "dnsmasq", "squashfs-tools", "openssh-server"];
 export const SERVICES = ["dnsmasq"];
 
-export interface DesiredFile {
-    path: string;
-    content: string;
-    mode: string;
-    sha256: string;
-}
+export type { DesiredFile, Step };
+
+/** dnsmasq's own check of a candidate config, run before it replaces anything. */
+export const DNSMASQ_CHECK = 'dnsmasq --test --conf-file="$1"';
 
 function desired(path: string, content: string, mode = "0644"): DesiredFile {
     return { path, content, mode, sha256: sha256Hex(content) };
@@ -81,14 +79,6 @@ export function renderServerFiles(spec: LtspServerSpec, resource: string): Desir
     return files;
 }
 
-export type Step =
-    | { kind: "write"; file: DesiredFile; why: string }
-    | { kind: "release"; path: string; why: string }
-    | { kind: "install"; packages: string[]; why: string }
-    | { kind: "applet"; applet: "ipxe" | "initrd" | "nfs"; why: string }
-    | { kind: "restart"; service: string; why: string }
-    | { kind: "enable"; service: string; why: string };
-
 /** What to look at on the host before planning. */
 export function observationFor(files: readonly DesiredFile[], managed: Record<string, ManagedFileRecord>, packages: readonly string[]) {
     return {
@@ -119,7 +109,8 @@ export function planServer(
     const write = (path: string) => {
         const file = files.find((f) => f.path === path);
         if (file && changed(path)) {
-            steps.push({ kind: "write", file, why: observed.files[path] === null ? "missing" : "content differs" });
+            const why = observed.files[path] === null ? "missing" : "content differs";
+            steps.push(path === DNSMASQ_CONF ? { kind: "write", file, check: DNSMASQ_CHECK, reload: ["dnsmasq"], why } : { kind: "write", file, why });
         }
     };
 
@@ -130,7 +121,8 @@ export function planServer(
     write(LTSP_CONF);
     write(DNSMASQ_CONF);
     for (const path of Object.keys(managed)) {
-        if (!files.some((f) => f.path === path)) steps.push({ kind: "release", path, why: "no longer managed" });
+        if (files.some((f) => f.path === path)) continue;
+        steps.push(path === DNSMASQ_CONF ? { kind: "release", path, reload: ["dnsmasq"], why: "no longer managed" } : { kind: "release", path, why: "no longer managed" });
     }
 
     // ltsp.conf reaches the iPXE menu through `ltsp ipxe` and the clients through `ltsp initrd`.
@@ -138,13 +130,13 @@ export function planServer(
     const confChanged = changed(LTSP_CONF);
     if (confChanged || imagesChanged || IPXE_FILES.some((f) => observed.files[f] === null)) {
         const why = confChanged ? "ltsp.conf changed" : imagesChanged ? "the served images changed" : "iPXE files missing";
-        steps.push({ kind: "applet", applet: "ipxe", why });
+        steps.push({ kind: "applet", applet: "ipxe", touches: IPXE_FILES, why });
     }
     if (confChanged || observed.files[LTSP_IMG] === null) {
-        steps.push({ kind: "applet", applet: "initrd", why: confChanged ? "ltsp.conf changed" : "ltsp.img missing" });
+        steps.push({ kind: "applet", applet: "initrd", touches: [LTSP_IMG], why: confChanged ? "ltsp.conf changed" : "ltsp.img missing" });
     }
     if (nfs && observed.files[NFS_EXPORTS] === null) {
-        steps.push({ kind: "applet", applet: "nfs", why: "NFS exports missing" });
+        steps.push({ kind: "applet", applet: "nfs", touches: [NFS_EXPORTS], why: "NFS exports missing" });
     }
 
     const dnsmasq = observed.services.dnsmasq ?? { active: "unknown", enabled: "unknown" };

@@ -1,0 +1,69 @@
+import { converge, journalFor } from "../engine/converge";
+import { Host } from "../engine/host";
+import { ManagedFileRecord, Step } from "../engine/steps";
+import { ServiceState, observeHost } from "../host/observe";
+import { progress } from "../provider/progress";
+import { applyLinuxScope, removeLinuxScope } from "./linuxApply";
+import { linuxBackend } from "./linuxBackends";
+import { ScopeSpec } from "./scopeSpec";
+import { desiredWindowsScope, encodedCommand, parseWindowsState, planWindowsScope, readScript, removalScript, renderScript } from "./windows";
+
+export interface ScopeState {
+    managedFiles: Record<string, ManagedFileRecord>;
+    service: ServiceState | null;
+    /** Windows: cmdlets a refresh found still needed (empty when the server matches). */
+    pendingCommands: string[];
+}
+
+async function windowsState(host: Host, spec: ScopeSpec) {
+    const json = await host.runCommandLine(`read DHCP scope ${spec.windows!.scopeId}`, encodedCommand(readScript(spec.windows!.scopeId)));
+    return parseWindowsState(json);
+}
+
+/** The Windows cmdlet plan as an engine step: one PowerShell script, nothing when the scope matches. */
+export function windowsSteps(scopeId: string, commands: readonly string[]): Step[] {
+    if (!commands.length) return [];
+    return [{ kind: "remote-script", what: `configure DHCP scope ${scopeId}`, commandLine: encodedCommand(renderScript(commands)), mutating: true, why: `${commands.length} DhcpServer cmdlets` }];
+}
+
+/** Makes the server serve the scope; `previous` is the record of the last apply. */
+export async function applyScope(
+    host: Host,
+    spec: ScopeSpec,
+    resource: string,
+    aptProxy: string | undefined,
+    previous: Record<string, ManagedFileRecord>,
+    reconnect?: () => Promise<Host>,
+): Promise<ScopeState> {
+    if (spec.kind === "windows") {
+        const desired = desiredWindowsScope(spec);
+        const steps = windowsSteps(desired.scopeId, planWindowsScope(desired, await windowsState(host, spec)));
+        const started = Date.now();
+        await converge(host, steps, { journal: journalFor(resource), managed: {}, progress: (line) => progress(`${resource}: ${line}`, started), reconnect });
+        // Windows has no journal to restore from: read it back and say what still differs.
+        const left = planWindowsScope(desired, await windowsState(host, spec));
+        if (left.length) throw new Error(`${host.label}: after configuring, the scope still differs:\n${left.join("\n")}`);
+        return { managedFiles: {}, service: null, pendingCommands: [] };
+    }
+    const state = await applyLinuxScope(host, linuxBackend(spec, resource), previous, resource, aptProxy, reconnect);
+    return { ...state, pendingCommands: [] };
+}
+
+/** Refresh: the files' checksums and the service as they are (Linux), or the cmdlets still needed (Windows). */
+export async function readScope(host: Host, spec: ScopeSpec, resource: string, managed: Record<string, ManagedFileRecord>): Promise<Partial<ScopeState>> {
+    if (spec.kind === "windows") {
+        return { pendingCommands: planWindowsScope(desiredWindowsScope(spec), await windowsState(host, spec)) };
+    }
+    const service = linuxBackend(spec, resource).service;
+    const observed = await observeHost(host, { files: Object.keys(managed), services: [service] });
+    const managedFiles = Object.fromEntries(Object.entries(managed).map(([path, record]) => [path, { ...record, sha256: observed.files[path] ?? "missing" }]));
+    return { managedFiles, service: observed.services[service] };
+}
+
+export async function removeScope(host: Host, spec: ScopeSpec, resource: string, managed: Record<string, ManagedFileRecord>): Promise<void> {
+    if (spec.kind === "windows") {
+        await host.runCommandLine(`remove DHCP scope ${spec.windows!.scopeId}`, encodedCommand(removalScript(spec.windows!.scopeId)), { mutating: true });
+        return;
+    }
+    await removeLinuxScope(host, linuxBackend(spec, resource).service, managed);
+}
