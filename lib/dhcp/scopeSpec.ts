@@ -92,6 +92,10 @@ export function validateScope(inputs: unknown): Validated<ScopeSpec> {
         field: "nodes",
         subnet: parseSubnet(spec.subnet),
         dynamicRange: spec.mode === "full" && spec.rangeStart && spec.rangeEnd ? [spec.rangeStart, spec.rangeEnd] : undefined,
+        taken: {
+            [spec.boot.nextServer]: "the boot server (boot.nextServer)",
+            ...(spec.router ? { [spec.router]: "the router (router)" } : {}),
+        },
     });
     return failures.length ? { ok: false, failures } : { ok: true, spec };
 }

@@ -107,6 +107,15 @@ export const ltspServerSchema = z
             });
         }
         for (const name of ["server", "common", "clients"] as const) {
+            const defaultImage = spec.ltspConf[name]?.defaultImage;
+            if (defaultImage !== undefined && !spec.images.includes(defaultImage)) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["ltspConf", name, "defaultImage"],
+                    input: defaultImage,
+                    message: `is not an image this server serves (images: ${spec.images.join(", ") || "none"})`,
+                });
+            }
             for (const key of Object.keys(spec.ltspConf[name]?.extra ?? {})) {
                 if (TYPED_KEYS.has(key)) {
                     ctx.addIssue({ code: "custom", path: ["ltspConf", name, "extra", key], input: key, message: "has a typed field: set that instead of extra" });
@@ -122,11 +131,16 @@ export function validateLtspServer(inputs: unknown): Validated<LtspServerSpec> {
     if (!result.success) return { ok: false, failures: formatIssues(result.error.issues, ["connection.privateKey"]) };
     const spec = result.data;
     const dhcp = spec.dhcp;
+    const subnet = parseSubnet(spec.lan.address);
     const failures = checkNodeSet(spec.nodes, {
         field: "nodes",
         images: spec.images,
-        subnet: parseSubnet(spec.lan.address),
+        subnet,
         dynamicRange: dhcp.mode === "full" && dhcp.rangeStart && dhcp.rangeEnd ? [dhcp.rangeStart, dhcp.rangeEnd] : undefined,
+        taken: {
+            ...(dhcp.router ? { [dhcp.router]: "the router (dhcp.router)" } : {}),
+            ...(subnet ? { [subnet.address]: "the server's own address (lan.address)" } : {}),
+        },
     });
     return failures.length ? { ok: false, failures } : { ok: true, spec };
 }
