@@ -27,8 +27,10 @@ export interface ImageFacts {
     imagePath: string;
     size: number;
     sha256: string;
+    /** "missing" when the image has no kernel in TFTP (drift, like a missing image). */
     kernelVersion: string;
-    buildHash: string;
+    /** The build marker of the image served (the previous build's while rolled back). */
+    servedBuildHash: string;
 }
 
 const BUILD_DEPS = ["ltsp", "squashfs-tools", "debootstrap"];
@@ -106,7 +108,7 @@ export async function imageFacts(host: Host, name: string): Promise<ImageFacts> 
     const paths = imagePaths(name);
     const out = await host.run(`inspect image ${name}`, remoteScript("image-facts"), [paths.image, paths.tftp, paths.marker]);
     const [sha256, size, kernelVersion, hash] = out.trim().split("\t");
-    return { imagePath: paths.image, sha256, size: Number(size), kernelVersion, buildHash: hash ?? "" };
+    return { imagePath: paths.image, sha256, size: Number(size), kernelVersion, servedBuildHash: hash ?? "" };
 }
 
 /** Serve the previous build instead of the current one, or back (the swap is symmetric). */
@@ -131,13 +133,27 @@ export async function sectionsUsingImage(host: Host, name: string): Promise<stri
     return users;
 }
 
-/** Delete: the chroot we built (never a path the admin gave us: only our link to it), images, TFTP files. */
-export async function removeImage(host: Host, spec: ImageSpec): Promise<void> {
+/** Every path an image of this source may make (what delete may remove, if this resource made it). */
+export function imageOwnPaths(spec: ImageSpec): string[] {
     const p = imagePaths(spec.name);
-    const chroot = spec.source.debootstrap ? [p.chroot, p.build] : [];
-    await host.mutate(
-        `remove image ${spec.name}`,
-        remoteScript("image-remove"),
-        [...chroot, ...(spec.source.path ? [p.chroot, p.sourceImage] : []), p.image, p.previousImage, p.marker, `${p.marker}.old`, p.tftp, p.previousTftp],
-    );
+    const source = spec.source.debootstrap ? [p.chroot, p.build] : spec.source.path ? [p.chroot, p.sourceImage] : [];
+    return [...source, p.image, p.previousImage, p.marker, `${p.marker}.old`, p.tftp, p.previousTftp];
+}
+
+/**
+ * Which of the image's paths already hold something netboot did not make: an administrator's
+ * chroot, image or kernel directory of the same name.
+ */
+export async function foreignImagePaths(host: Host, spec: ImageSpec): Promise<string[]> {
+    const p = imagePaths(spec.name);
+    const chroot = spec.source.debootstrap || spec.source.path ? p.chroot : "";
+    const out = await host.run(`look for an existing image ${spec.name}`, remoteScript("image-probe"), [chroot, spec.source.path ?? "", p.image, p.marker, p.tftp]);
+    const foreign = out.split("\n").filter((l) => l.startsWith("foreign\t")).map((l) => l.slice("foreign\t".length));
+    return foreign;
+}
+
+/** Delete: exactly `paths` (a link as a link, never what it points to), then the iPXE menu without the image. */
+export async function removeImage(host: Host, name: string, paths: readonly string[]): Promise<void> {
+    if (paths.length) await host.mutate(`remove image ${name}`, remoteScript("image-remove"), paths);
+    await host.exclusive("ltsp", () => host.mutate(`ltsp ipxe without image ${name}`, remoteScript("ltsp-menu-refresh")));
 }

@@ -6,7 +6,14 @@ import { debianPackage, formatIssues, httpUrl, Validated } from "../core/fields"
 
 export const ARCHITECTURES = ["amd64", "i386"] as const;
 
-const absolutePath = z.string().regex(/^\/[A-Za-z0-9._+\/-]*$/, "is not an absolute path of plain characters");
+const absolutePath = z
+    .string()
+    .regex(/^\/[A-Za-z0-9._+\/-]*$/, "is not an absolute path of plain characters")
+    // Written under the image's chroot: a . or .. segment could leave it.
+    .refine((p) => !p.split("/").some((segment) => segment === "." || segment === ".."), "may not contain . or .. segments");
+
+/** Directories LTSP itself keeps beside the images in /srv/ltsp: an image may not be named like them. */
+const LTSP_OWN_NAMES = ["images"];
 
 const debootstrapSource = z
     .object({
@@ -54,12 +61,17 @@ export const imageSchema = z
         connection: connectionSchema,
         /** http_proxy for debootstrap and apt, e.g. the site's apt-cacher-ng. */
         aptProxy: z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, "is not a proxy URL like http://10.0.0.1:3142").optional(),
-        name: imageName,
+        name: imageName.refine((n) => !LTSP_OWN_NAMES.includes(n), "is LTSP's own directory (/srv/ltsp/images); choose another name"),
         source: sourceSchema,
         /** mksquashfs compression: zstd builds in seconds where LTSP's default (gzip) takes minutes. */
         compression: z.enum(["gzip", "xz", "zstd", "lz4"]).default("zstd"),
         /** Serve the build before the current one (kept by every rebuild) instead of the current. */
         rollback: z.boolean().default(false),
+        /**
+         * Take over an existing chroot or image of the same name that netboot did not make (else
+         * create refuses, naming it). Delete leaves what was adopted.
+         */
+        adopt: z.boolean().default(false),
     })
     .strict();
 
