@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { validateScope } from "../../lib/dhcp/scopeSpec";
@@ -13,6 +13,7 @@ import {
     WindowsState,
 } from "../../lib/dhcp/windows";
 import { TEST_KEY, TEST_PIN } from "./helpers";
+import { golden as compareGolden } from "./support/golden";
 
 const FIXTURES = join(__dirname, "..", "fixtures", "windows");
 
@@ -39,11 +40,8 @@ function state(name: string): WindowsState {
     return parseWindowsState(readFileSync(join(FIXTURES, `${name}.state.json`), "utf8"));
 }
 
-/** Compares with the golden file; UPDATE_GOLDEN=1 rewrites it (review the diff). */
 function golden(name: string, text: string) {
-    const path = join(FIXTURES, name);
-    if (process.env.UPDATE_GOLDEN || !existsSync(path)) writeFileSync(path, text);
-    expect(text).toBe(readFileSync(path, "utf8"));
+    compareGolden(join(FIXTURES, name), text);
 }
 
 describe("Windows DHCP Server: plan and PowerShell", () => {
