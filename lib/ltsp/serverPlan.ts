@@ -2,7 +2,8 @@ import { HostObservation } from "../host/observe";
 import { sha256Hex } from "../core/sha256";
 import { DesiredFile, ManagedFileRecord, Step } from "../engine/steps";
 import { renderTemplate } from "../render/templates";
-import { parseSubnet } from "../core/fields";
+import { ipv4ToNumber, parseSubnet } from "../core/fields";
+import { dnsmasqDhcpContext } from "../dhcp/dnsmasqDhcp";
 import { NamedSection, nodeSection, renderLtspConf } from "./ltspConf";
 import { LtspServerSpec } from "./serverSpec";
 
@@ -52,31 +53,39 @@ export function renderServerFiles(spec: LtspServerSpec, resource: string): Desir
         files.push(desired(APT_PROXY_CONF, renderTemplate("apt-proxy.conf", { path: APT_PROXY_CONF, resource, proxy: spec.aptProxy })));
     }
     files.push(desired(LTSP_CONF, renderLtspConf(resource, ltspConfSections(spec))));
-    const subnet = parseSubnet(spec.lan.address)!;
-    const dhcp = spec.dhcp;
-    files.push(
-        desired(
-            DNSMASQ_CONF,
-            renderTemplate("dnsmasq-ltsp.conf", {
-                path: DNSMASQ_CONF,
-                resource,
-                interface: spec.lan.interface,
-                tftpRoot: TFTP_ROOT,
-                dhcp: dhcp.mode !== "none",
-                full: dhcp.mode === "full",
-                proxy: dhcp.mode === "proxy",
-                rangeStart: dhcp.rangeStart ?? null,
-                rangeEnd: dhcp.rangeEnd ?? null,
-                leaseTime: dhcp.leaseTime,
-                netmask: subnet.netmask,
-                network: subnet.network,
-                router: dhcp.router ?? null,
-                dnsServers: dhcp.dnsServers?.join(",") ?? null,
-                domain: dhcp.domain ?? null,
-            }),
-        ),
-    );
+    files.push(desired(DNSMASQ_CONF, renderServerDnsmasq(spec, resource)));
     return files;
+}
+
+/**
+ * The server's dnsmasq: TFTP, and DHCP for its LAN through the one dnsmasq DHCP rendering (the
+ * same as DhcpScope kind dnsmasq), with a reservation for every node that has an `ip`.
+ */
+function renderServerDnsmasq(spec: LtspServerSpec, resource: string): string {
+    const dhcp = spec.dhcp;
+    const subnet = parseSubnet(spec.lan.address)!;
+    const ltspBoot = { biosBootFile: "ltsp/undionly.kpxe", uefiBootFile: "ltsp/snponly.efi", ipxeScript: "ltsp/ltsp.ipxe", sendBootOptions: false };
+    const reservations = [...spec.nodes]
+        .filter((n) => n.ip !== undefined)
+        .map((n) => ({ mac: n.mac, ip: n.ip!, hostname: n.hostname }))
+        .sort((a, b) => ipv4ToNumber(a.ip) - ipv4ToNumber(b.ip));
+    const context =
+        dhcp.mode === "none"
+            ? null
+            : dnsmasqDhcpContext({
+                  tag: "ltsp",
+                  proxy: dhcp.mode === "proxy",
+                  subnet,
+                  rangeStart: dhcp.rangeStart,
+                  rangeEnd: dhcp.rangeEnd,
+                  lease: dhcp.leaseTime,
+                  router: dhcp.router,
+                  dnsServers: dhcp.dnsServers ?? [],
+                  domain: dhcp.domain,
+                  reservations,
+                  boot: ltspBoot,
+              });
+    return renderTemplate("dnsmasq-ltsp.conf", { path: DNSMASQ_CONF, resource, interface: spec.lan.interface, tftpRoot: TFTP_ROOT, dhcp: context });
 }
 
 /** What to look at on the host before planning. */
