@@ -34,7 +34,8 @@ case $name in
     verb=$1; shift
     fail "apt-$verb"
     for p in "$@"; do
-      case $p in -*) ;; *) if [ "$verb" = install ]; then touch "/run/fake/dpkg/$p"; else rm -f "/run/fake/dpkg/$p"; fi ;; esac
+      # Debian's maintainer scripts enable a package's service when it is installed.
+      case $p in -*) ;; *) if [ "$verb" = install ]; then touch "/run/fake/dpkg/$p"; echo enabled >"/run/fake/svc/$p.enabled"; else rm -f "/run/fake/dpkg/$p"; fi ;; esac
     done ;;
   dpkg-query)
     shift 2
