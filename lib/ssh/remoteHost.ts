@@ -183,15 +183,25 @@ export class RemoteHost implements Host {
                 const out: Buffer[] = [];
                 const errOut: Buffer[] = [];
                 let code = -1;
+                let exited = false;
                 const timer = setTimeout(() => {
                     stream.close();
                     reject(new Error(`${this.label}: command timed out after ${timeoutMs / 1000} s`));
                 }, timeoutMs);
                 stream.on("data", (d: Buffer) => out.push(d));
                 stream.stderr.on("data", (d: Buffer) => errOut.push(d));
-                stream.on("exit", (c: number | null) => (code = c ?? -1));
+                stream.on("exit", (c: number | null) => {
+                    exited = true;
+                    code = c ?? -1;
+                });
                 stream.on("close", () => {
                     clearTimeout(timer);
+                    // A channel that closes without an exit status was cut with its connection: the
+                    // command may or may not have run, and nothing more can be sent on this connection.
+                    if (!exited) {
+                        reject(new SshConnectError(`${this.label}: the connection dropped while a command ran`));
+                        return;
+                    }
                     resolve({
                         stdout: Buffer.concat(out).toString("utf8"),
                         stderr: Buffer.concat(errOut).toString("utf8"),
