@@ -3,7 +3,7 @@ import { sha256Hex } from "../lib/core/sha256";
 import { z } from "zod";
 import { linuxBackend } from "../lib/dhcp/linuxBackends";
 import { ScopeSpec, scopeSchema, validateScope } from "../lib/dhcp/scopeSpec";
-import { desiredWindowsScope } from "../lib/dhcp/windows";
+import { desiredWindowsScope, windowsReplaceKeys } from "../lib/dhcp/windows";
 import { applyScope, readScope, removeScope } from "../lib/dhcp/scopeApply";
 import { ManagedFileRecord } from "../lib/engine/steps";
 import { ServiceState } from "../lib/host/observe";
@@ -69,7 +69,12 @@ export const dhcpScopeProvider: pulumi.dynamic.ResourceProvider = {
                 : Object.entries(news.rendered ?? {}).some(([path, content]) => olds.managedFiles?.[path]?.sha256 !== sha256Hex(content)) ||
                   olds.service?.active !== "active";
         // Never two DHCP servers on one LAN: the old one goes before the new one starts.
-        const replaces = [...(olds.kind !== news.kind ? ["kind"] : []), ...(olds.connection?.host !== news.connection?.host ? ["connection.host"] : [])];
+        const replaces = [
+            ...(olds.kind !== news.kind ? ["kind"] : []),
+            ...(olds.connection?.host !== news.connection?.host ? ["connection.host"] : []),
+            // A Windows scope is its scope ID and mask: another subnet is another scope.
+            ...(olds.kind === "windows" && news.kind === "windows" ? windowsReplaceKeys(olds, news) : []),
+        ];
         return { changes: changed || drifted, replaces, deleteBeforeReplace: replaces.length > 0 };
     },
 

@@ -6,7 +6,7 @@ import { progress } from "../provider/progress";
 import { applyLinuxScope, removeLinuxScope } from "./linuxApply";
 import { linuxBackend } from "./linuxBackends";
 import { ScopeSpec } from "./scopeSpec";
-import { desiredWindowsScope, encodedCommand, parseWindowsState, planWindowsScope, readScript, removalScript, renderScript } from "./windows";
+import { desiredWindowsScope, parseWindowsState, planWindowsScope, windowsApplySteps, windowsReadCommandLine, windowsRemovalSteps } from "./windows";
 
 export interface ScopeState {
     managedFiles: Record<string, ManagedFileRecord>;
@@ -16,14 +16,8 @@ export interface ScopeState {
 }
 
 async function windowsState(host: Host, spec: ScopeSpec) {
-    const json = await host.runCommandLine(`read DHCP scope ${spec.windows!.scopeId}`, encodedCommand(readScript(spec.windows!.scopeId)));
+    const json = await host.runCommandLine(`read DHCP scope ${spec.windows!.scopeId}`, windowsReadCommandLine(spec.windows!.scopeId));
     return parseWindowsState(json);
-}
-
-/** The Windows cmdlet plan as an engine step: one PowerShell script, nothing when the scope matches. */
-export function windowsSteps(scopeId: string, commands: readonly string[]): Step[] {
-    if (!commands.length) return [];
-    return [{ kind: "remote-script", what: `configure DHCP scope ${scopeId}`, commandLine: encodedCommand(renderScript(commands)), mutating: true, why: `${commands.length} DhcpServer cmdlets` }];
 }
 
 /** Makes the server serve the scope; `previous` is the record of the last apply. */
@@ -37,7 +31,8 @@ export async function applyScope(
 ): Promise<ScopeState> {
     if (spec.kind === "windows") {
         const desired = desiredWindowsScope(spec);
-        const steps = windowsSteps(desired.scopeId, planWindowsScope(desired, await windowsState(host, spec)));
+        // The helper's plan: idempotent scripts, each within cmd.exe's command-line limit, as engine steps.
+        const steps: Step[] = windowsApplySteps(desired, await windowsState(host, spec));
         const started = Date.now();
         await converge(host, steps, { journal: journalFor(resource), managed: {}, progress: (line) => progress(`${resource}: ${line}`, started), reconnect });
         // Windows has no journal to restore from: read it back and say what still differs.
@@ -62,7 +57,7 @@ export async function readScope(host: Host, spec: ScopeSpec, resource: string, m
 
 export async function removeScope(host: Host, spec: ScopeSpec, resource: string, managed: Record<string, ManagedFileRecord>): Promise<void> {
     if (spec.kind === "windows") {
-        await host.runCommandLine(`remove DHCP scope ${spec.windows!.scopeId}`, encodedCommand(removalScript(spec.windows!.scopeId)), { mutating: true });
+        await converge(host, windowsRemovalSteps(spec.windows!.scopeId), { journal: journalFor(resource), managed: {} });
         return;
     }
     await removeLinuxScope(host, linuxBackend(spec, resource).service, managed);

@@ -1,11 +1,12 @@
-import { WindowsState } from "../../../lib/dhcp/windows";
+import { decodeCommandLine, POLICY_CRITERIA, WindowsPolicy, WindowsState } from "../../../lib/dhcp/windows";
 
 /**
  * A Windows DHCP Server for the provider tests: it decodes `powershell.exe -EncodedCommand`, answers
  * the read script with its state as JSON, and carries out the DhcpServer cmdlets our plans use, as
  * their documentation describes them (Add/Set/Remove of scope, option values, classes, policies,
- * reservations). A cmdlet it does not know fails the script, as `$ErrorActionPreference = 'Stop'`
- * would make a real error do.
+ * reservations). A statement `if (CONDITION) { CMDLET }` runs its cmdlet (the plans only send what is
+ * needed; the conditions guard a second run, which these tests do not make). A cmdlet it does not know
+ * fails the script, as `$ErrorActionPreference = 'Stop'` would make a real error do.
  */
 export class FakeWindowsDhcp {
     state: WindowsState = { scope: null, options: [], reservations: [], classes: [], policies: [], optionDefinitions: [] };
@@ -13,12 +14,12 @@ export class FakeWindowsDhcp {
     readonly cmdlets: string[] = [];
 
     answer(commandLine: string): string {
-        const encoded = /-EncodedCommand (\S+)$/.exec(commandLine);
-        if (!encoded) throw new Error(`not a PowerShell command line: ${commandLine}`);
-        const script = Buffer.from(encoded[1], "base64").toString("utf16le");
+        const script = decodeCommandLine(commandLine);
         if (script.includes("ConvertTo-Json")) return JSON.stringify(this.state);
-        for (const line of script.split("\n").map((l) => l.trim())) {
-            if (!line || line.startsWith("$ErrorActionPreference")) continue;
+        for (let line of script.split("\n").map((l) => l.trim())) {
+            if (!line || line.startsWith("$ErrorActionPreference") || line.startsWith("$reserved = ")) continue;
+            const guarded = /^if \(.*\) \{ (.*) \}$/.exec(line);
+            if (guarded) line = guarded[1];
             this.cmdlets.push(line);
             this.run(line);
         }
@@ -38,18 +39,17 @@ export class FakeWindowsDhcp {
                     StartRange: p.StartRange[0],
                     EndRange: p.EndRange[0],
                     SubnetMask: p.SubnetMask[0],
-                    LeaseSeconds: Number(/-Seconds (\d+)/.exec(p.LeaseDuration[0])![1]),
+                    LeaseSeconds: seconds(p.LeaseDuration[0]),
                     State: p.State[0],
+                    ActivatePolicies: p.ActivatePolicies?.[0] === "$true",
                 };
                 return;
             case "Set-DhcpServerv4Scope":
-                Object.assign(s.scope!, {
-                    Name: p.Name[0],
-                    StartRange: p.StartRange[0],
-                    EndRange: p.EndRange[0],
-                    LeaseSeconds: Number(/-Seconds (\d+)/.exec(p.LeaseDuration[0])![1]),
-                    State: p.State[0],
-                });
+                if (p.Name) s.scope!.Name = p.Name[0];
+                if (p.StartRange) Object.assign(s.scope!, { StartRange: p.StartRange[0], EndRange: p.EndRange[0] });
+                if (p.LeaseDuration) s.scope!.LeaseSeconds = seconds(p.LeaseDuration[0]);
+                if (p.State) s.scope!.State = p.State[0];
+                if (p.ActivatePolicies) s.scope!.ActivatePolicies = p.ActivatePolicies[0] === "$true";
                 return;
             case "Remove-DhcpServerv4Scope":
                 s.scope = null;
@@ -67,8 +67,8 @@ export class FakeWindowsDhcp {
                 return;
             }
             case "Remove-DhcpServerv4OptionValue": {
-                const ids = p.OptionId[0].split(",").map(Number);
-                const remove = scopeOptions(null).filter((o) => ids.includes(o.OptionId));
+                const ids = p.OptionId.map(Number);
+                const remove = scopeOptions(p.PolicyName?.[0] ?? null).filter((o) => ids.includes(o.OptionId));
                 s.options = s.options.filter((o) => !remove.includes(o));
                 return;
             }
@@ -76,21 +76,34 @@ export class FakeWindowsDhcp {
                 s.classes.push({ Name: p.Name[0], Type: p.Type[0], Data: p.Data[0] });
                 return;
             case "Set-DhcpServerv4Class":
+                // (selects by -Name and -Type)
                 s.classes.find((c) => c.Name === p.Name[0])!.Data = p.Data[0];
                 return;
             case "Remove-DhcpServerv4Class":
                 s.classes = s.classes.filter((c) => c.Name !== p.Name[0]);
                 return;
-            case "Add-DhcpServerv4Policy":
-                s.policies.push({
+            case "Add-DhcpServerv4Policy": {
+                const policy = {
                     Name: p.Name[0],
                     ProcessingOrder: Number(p.ProcessingOrder[0]),
-                    VendorClass: p.VendorClass ? [p.VendorClass.join(",")] : [],
-                    UserClass: p.UserClass ? [p.UserClass.join(",")] : [],
-                });
+                    Enabled: true,
+                    Condition: p.Condition[0],
+                    ...Object.fromEntries(POLICY_CRITERIA.map((c) => [c, p[c] ?? []])),
+                } as WindowsPolicy;
+                s.policies.push(policy);
                 return;
-            case "Set-DhcpServerv4Policy":
-                s.policies.find((x) => x.Name === p.Name[0])!.ProcessingOrder = Number(p.ProcessingOrder[0]);
+            }
+            case "Set-DhcpServerv4Policy": {
+                const policy = s.policies.find((x) => x.Name === p.Name[0])!;
+                if (p.ProcessingOrder) policy.ProcessingOrder = Number(p.ProcessingOrder[0]);
+                if (p.Condition) policy.Condition = p.Condition[0];
+                if (p.Enabled) policy.Enabled = p.Enabled[0] === "$true";
+                for (const c of POLICY_CRITERIA) if (p[c]) policy[c] = p[c];
+                return;
+            }
+            case "Remove-DhcpServerv4Policy":
+                s.policies = s.policies.filter((x) => x.Name !== p.Name[0]);
+                s.options = s.options.filter((o) => o.PolicyName !== p.Name[0]);
                 return;
             case "Add-DhcpServerv4Reservation":
                 s.reservations.push({ IPAddress: p.IPAddress[0], ClientId: p.ClientId[0].toLowerCase(), Name: p.Name[0] });
@@ -117,6 +130,13 @@ function params(line: string): Record<string, string[]> {
         else out[m[1]] = [...value.replace(/^EQ,/, "").matchAll(/'((?:[^']|'')*)'|([^,]+)/g)].map((v) => (v[1] !== undefined ? v[1].replace(/''/g, "'") : v[2]));
     }
     return out;
+}
+
+/** `day.hrs:mins:secs` (Set-DhcpServerv4Scope's documented form) -> seconds. */
+function seconds(duration: string): number {
+    const m = /^(\d+)\.(\d\d):(\d\d):(\d\d)$/.exec(duration);
+    if (!m) throw new Error(`fake Windows DHCP: not a lease duration: ${duration}`);
+    return Number(m[1]) * 86400 + Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]);
 }
 
 function network(address: string, mask: string): string {
