@@ -1,4 +1,4 @@
-import { Subnet } from "../core/fields";
+import type { Subnet } from "../core/fields";
 
 /**
  * The one dnsmasq DHCP rendering (templates/_dnsmasq-dhcp.hbs), for LtspServer `dhcp` and

@@ -1,10 +1,10 @@
 import { converge, journalFor, recoverInterrupted, restoreOriginal } from "../engine/converge";
-import { Host } from "../engine/host";
-import { ManagedFileRecord, Step } from "../engine/steps";
-import { HostObservation, ServiceState, observeHost } from "../host/observe";
+import type { Host } from "../engine/host";
+import type { ManagedFileRecord, Step } from "../engine/steps";
+import { type HostObservation, observeHost, type ServiceState } from "../host/observe";
 import { progress } from "../provider/progress";
 import { remoteScript } from "../remote/scripts";
-import { LinuxBackend } from "./linuxBackends";
+import type { LinuxBackend } from "./linuxBackends";
 
 export interface LinuxScopeState {
     managedFiles: Record<string, ManagedFileRecord>;
@@ -16,7 +16,12 @@ export interface LinuxScopeState {
  * whose checksum differs (checked by the daemon first), files no longer wanted released, and a
  * restart only when a file changed or the service is not running.
  */
-export function planLinuxScope(backend: LinuxBackend, previous: Record<string, ManagedFileRecord>, observed: HostObservation, aptProxy?: string): Step[] {
+export function planLinuxScope(
+    backend: LinuxBackend,
+    previous: Record<string, ManagedFileRecord>,
+    observed: HostObservation,
+    aptProxy?: string,
+): Step[] {
     const steps: Step[] = [];
     if (observed.packages[backend.package] == null) steps.push({ kind: "install", packages: [backend.package], aptProxy, why: "not installed" });
     for (const file of backend.files) {
@@ -35,7 +40,11 @@ export function planLinuxScope(backend: LinuxBackend, previous: Record<string, M
     const service = observed.services[backend.service];
     const filesChanged = steps.some((s) => s.kind === "write" || s.kind === "release");
     if (filesChanged || service?.active !== "active") {
-        steps.push({ kind: "restart", service: backend.service, why: filesChanged ? "config changed" : `service is ${service?.active ?? "unknown"}` });
+        steps.push({
+            kind: "restart",
+            service: backend.service,
+            why: filesChanged ? "config changed" : `service is ${service?.active ?? "unknown"}`,
+        });
     }
     if (service?.enabled !== "enabled") steps.push({ kind: "enable", service: backend.service, why: `service is ${service?.enabled ?? "unknown"}` });
     return steps;
@@ -56,7 +65,12 @@ export async function applyLinuxScope(
     const paths = [...new Set([...backend.files.map((f) => f.path), ...Object.keys(previous)])];
     const before = await observeHost(host, { files: paths, services: [backend.service], packages: [backend.package] });
     const steps = planLinuxScope(backend, previous, before, aptProxy);
-    const result = await converge(host, steps, { journal, managed: previous, progress: (line) => progress(`${resource}: ${line}`, started), reconnect });
+    const result = await converge(host, steps, {
+        journal,
+        managed: previous,
+        progress: (line) => progress(`${resource}: ${line}`, started),
+        reconnect,
+    });
     const after = steps.length ? await observeHost(host, { services: [backend.service] }) : before;
     return { managedFiles: result.managedFiles, service: after.services[backend.service] };
 }

@@ -1,11 +1,11 @@
 import { converge, journalFor } from "../engine/converge";
-import { Host } from "../engine/host";
-import { ManagedFileRecord, Step } from "../engine/steps";
-import { ServiceState, observeHost } from "../host/observe";
+import type { Host } from "../engine/host";
+import type { ManagedFileRecord, Step } from "../engine/steps";
+import { observeHost, type ServiceState } from "../host/observe";
 import { progress } from "../provider/progress";
 import { applyLinuxScope, removeLinuxScope } from "./linuxApply";
 import { linuxBackend } from "./linuxBackends";
-import { ScopeSpec } from "./scopeSpec";
+import type { ScopeSpec } from "./scopeSpec";
 import { desiredWindowsScope, parseWindowsState, planWindowsScope, windowsApplySteps, windowsReadCommandLine, windowsRemovalSteps } from "./windows";
 
 export interface ScopeState {
@@ -34,7 +34,12 @@ export async function applyScope(
         // The helper's plan: idempotent scripts, each within cmd.exe's command-line limit, as engine steps.
         const steps: Step[] = windowsApplySteps(desired, await windowsState(host, spec));
         const started = Date.now();
-        await converge(host, steps, { journal: journalFor(resource), managed: {}, progress: (line) => progress(`${resource}: ${line}`, started), reconnect });
+        await converge(host, steps, {
+            journal: journalFor(resource),
+            managed: {},
+            progress: (line) => progress(`${resource}: ${line}`, started),
+            reconnect,
+        });
         // Windows has no journal to restore from: read it back and say what still differs.
         const left = planWindowsScope(desired, await windowsState(host, spec));
         if (left.length) throw new Error(`${host.label}: after configuring, the scope still differs:\n${left.join("\n")}`);
@@ -45,13 +50,20 @@ export async function applyScope(
 }
 
 /** Refresh: the files' checksums and the service as they are (Linux), or the cmdlets still needed (Windows). */
-export async function readScope(host: Host, spec: ScopeSpec, resource: string, managed: Record<string, ManagedFileRecord>): Promise<Partial<ScopeState>> {
+export async function readScope(
+    host: Host,
+    spec: ScopeSpec,
+    resource: string,
+    managed: Record<string, ManagedFileRecord>,
+): Promise<Partial<ScopeState>> {
     if (spec.kind === "windows") {
         return { pendingCommands: planWindowsScope(desiredWindowsScope(spec), await windowsState(host, spec)) };
     }
     const service = linuxBackend(spec, resource).service;
     const observed = await observeHost(host, { files: Object.keys(managed), services: [service] });
-    const managedFiles = Object.fromEntries(Object.entries(managed).map(([path, record]) => [path, { ...record, sha256: observed.files[path] ?? "missing" }]));
+    const managedFiles = Object.fromEntries(
+        Object.entries(managed).map(([path, record]) => [path, { ...record, sha256: observed.files[path] ?? "missing" }]),
+    );
     return { managedFiles, service: observed.services[service] };
 }
 

@@ -1,8 +1,8 @@
 import { sha256Hex } from "../core/sha256";
 import { remoteScript } from "../remote/scripts";
-import { Host, SshConnectError } from "./host";
-import { installPackages, restartService, enableService } from "./services";
-import { DesiredFile, ManagedFileRecord, Step, describeStep } from "./steps";
+import { type Host, SshConnectError } from "./host";
+import { enableService, installPackages, restartService } from "./services";
+import { type DesiredFile, describeStep, type ManagedFileRecord, type Step } from "./steps";
 
 /** Where a file that was there before a resource managed it is kept, for delete to put back. */
 export const BACKUP_DIR = "/var/lib/netboot/backup";
@@ -142,7 +142,11 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
                     const record = managed[step.path];
                     for (const s of step.reload ?? []) reloadOnRestore.add(s);
                     journaled = true;
-                    await host.mutate(`save ${step.path}`, remoteScript("journal-save"), [opts.journal, step.path, ...(record?.backup ? [record.backup] : [])]);
+                    await host.mutate(`save ${step.path}`, remoteScript("journal-save"), [
+                        opts.journal,
+                        step.path,
+                        ...(record?.backup ? [record.backup] : []),
+                    ]);
                     if (record) await restoreOriginal(host, step.path, record);
                     delete managed[step.path];
                     break;
@@ -207,7 +211,7 @@ async function failed(host: Host, err: Error, journaled: boolean, services: stri
 async function readBack(host: Host, steps: readonly Step[]): Promise<void> {
     const written = steps.flatMap((s) => (s.kind === "write" ? [s.file] : []));
     if (!written.length) return;
-    const out = await host.run("read back written files", remoteScript("observe"), ["" + written.length, "0", ...written.map((f) => f.path)]);
+    const out = await host.run("read back written files", remoteScript("observe"), [`${written.length}`, "0", ...written.map((f) => f.path)]);
     const sums = new Map(
         out
             .split("\n")

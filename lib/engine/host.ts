@@ -41,6 +41,6 @@ export class RemoteCommandError extends Error {
         readonly result: ExecResult,
     ) {
         const detail = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-15).join("\n");
-        super(`${host}: ${what} failed (exit ${result.code})${detail ? ":\n" + detail : ""}`);
+        super(`${host}: ${what} failed (exit ${result.code})${detail ? `:\n${detail}` : ""}`);
     }
 }

@@ -1,5 +1,5 @@
 import { remoteScript } from "../remote/scripts";
-import { Host } from "./host";
+import type { Host } from "./host";
 
 /** Restarts a unit and checks it stays up; a failure carries the unit's last journal lines. */
 export async function restartService(host: Host, service: string): Promise<void> {
@@ -34,7 +34,9 @@ export async function installPackages(host: Host, packages: readonly string[], a
         const versions = await installedVersions(host, packages);
         const missing = packages.filter((p) => versions[p] === null);
         if (missing.length) {
-            await host.mutate(`apt-get install ${missing.join(" ")}`, remoteScript("install-packages"), [aptProxy ?? "", ...missing], { timeoutMs: 30 * 60_000 });
+            await host.mutate(`apt-get install ${missing.join(" ")}`, remoteScript("install-packages"), [aptProxy ?? "", ...missing], {
+                timeoutMs: 30 * 60_000,
+            });
         }
         return missing;
     });

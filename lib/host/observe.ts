@@ -1,4 +1,4 @@
-import { Host } from "../engine/host";
+import type { Host } from "../engine/host";
 import { remoteScript } from "../remote/scripts";
 
 export interface ServiceState {
@@ -27,7 +27,13 @@ export async function observeHost(host: Host, req: ObservationRequest): Promise<
     const files = req.files ?? [];
     const services = req.services ?? [];
     const packages = req.packages ?? [];
-    const out = await host.run("observe host state", remoteScript("observe"), [String(files.length), String(services.length), ...files, ...services, ...packages]);
+    const out = await host.run("observe host state", remoteScript("observe"), [
+        String(files.length),
+        String(services.length),
+        ...files,
+        ...services,
+        ...packages,
+    ]);
     const observation: HostObservation = { files: {}, services: {}, packages: {} };
     for (const name of packages) observation.packages[name] = null;
     for (const line of out.split("\n")) {

@@ -1,6 +1,16 @@
-import { Host } from "../engine/host";
-import { ImageFacts, buildImage, foreignImagePaths, imageFacts, imageOwnPaths, imagePaths, removeImage, sectionsUsingImage, swapWithPrevious } from "./imageBuild";
-import { ImageSpec } from "./imageSpec";
+import type { Host } from "../engine/host";
+import {
+    buildImage,
+    foreignImagePaths,
+    type ImageFacts,
+    imageFacts,
+    imageOwnPaths,
+    imagePaths,
+    removeImage,
+    sectionsUsingImage,
+    swapWithPrevious,
+} from "./imageBuild";
+import type { ImageSpec } from "./imageSpec";
 
 /** What a ChrootImage records besides its inputs. */
 export interface ImageRecord extends ImageFacts {
@@ -49,7 +59,11 @@ export async function createImage(host: Host, spec: ImageSpec & { buildHash: str
     const notOurs = new Set(foreign);
     if (notOurs.has(p.image)) notOurs.add(p.previousImage);
     if (notOurs.has(p.tftp)) notOurs.add(p.previousTftp);
-    return build(host, spec, imageOwnPaths(spec).filter((path) => !notOurs.has(path)));
+    return build(
+        host,
+        spec,
+        imageOwnPaths(spec).filter((path) => !notOurs.has(path)),
+    );
 }
 
 export async function updateImage(host: Host, olds: ImageSpec & ImageRecord, spec: ImageSpec & { buildHash: string }): Promise<ImageRecord> {
@@ -71,7 +85,8 @@ export async function deleteImage(host: Host, props: ImageSpec & ImageRecord): P
     const users = await sectionsUsingImage(host, props.name);
     if (users.length) {
         throw new Error(
-            `ChrootImage ${props.name} is still the DEFAULT_IMAGE of [${users.join("], [")}] in ${host.label}:/etc/ltsp/ltsp.conf; ` + `reassign those nodes first`,
+            `ChrootImage ${props.name} is still the DEFAULT_IMAGE of [${users.join("], [")}] in ${host.label}:/etc/ltsp/ltsp.conf; ` +
+                `reassign those nodes first`,
         );
     }
     // States written before ownership was recorded: the paths that version removed.

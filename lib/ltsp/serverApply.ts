@@ -1,11 +1,23 @@
-import { Host } from "../engine/host";
 import { converge, journalFor, recoverInterrupted, restoreOriginal } from "../engine/converge";
-import { ManagedFileRecord } from "../engine/steps";
-import { HostObservation, observeHost } from "../host/observe";
+import type { Host } from "../engine/host";
+import type { ManagedFileRecord } from "../engine/steps";
+import { type HostObservation, observeHost } from "../host/observe";
 import { progress } from "../provider/progress";
 import { remoteScript } from "../remote/scripts";
-import { LtspServerSpec } from "./serverSpec";
-import { DNSMASQ_CONF, DesiredFile, IPXE_FILES, LTSP_IMG, NFS_EXPORTS, SERVICES, Step, observationFor, planServer, renderServerFiles, serverPackages } from "./serverPlan";
+import {
+    type DesiredFile,
+    DNSMASQ_CONF,
+    IPXE_FILES,
+    LTSP_IMG,
+    NFS_EXPORTS,
+    observationFor,
+    planServer,
+    renderServerFiles,
+    SERVICES,
+    type Step,
+    serverPackages,
+} from "./serverPlan";
+import type { LtspServerSpec } from "./serverSpec";
 
 /** What an LtspServer remembers between runs, besides its inputs. */
 export interface ServerRecord {
@@ -67,8 +79,16 @@ export async function applyServer(
 }
 
 /** Makes DIR/000 point at DIR for each wanted DIR, removes the links no longer wanted. */
-async function reconcileNulLinks(host: Host, wanted: readonly string[], had: readonly string[], resource: string, started: number): Promise<string[]> {
-    const missing = wanted.length ? (await host.run("check NUL-suffix links", remoteScript("nul-links-missing"), wanted)).split("\n").filter(Boolean) : [];
+async function reconcileNulLinks(
+    host: Host,
+    wanted: readonly string[],
+    had: readonly string[],
+    resource: string,
+    started: number,
+): Promise<string[]> {
+    const missing = wanted.length
+        ? (await host.run("check NUL-suffix links", remoteScript("nul-links-missing"), wanted)).split("\n").filter(Boolean)
+        : [];
     if (missing.length) {
         progress(`${resource}: link ${missing.map((d) => `${d}/000`).join(" ")}`, started);
         await host.mutate("link NUL-suffixed root paths", remoteScript("nul-links-make"), missing);

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** lib/remote/: every shell script this project runs on a host, one `.sh` file each (shellcheck runs on them). */

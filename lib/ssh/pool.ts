@@ -1,6 +1,6 @@
-import { Host } from "../engine/host";
 import { sha256Hex } from "../core/sha256";
-import { RemoteHost, SshTarget } from "./remoteHost";
+import type { Host } from "../engine/host";
+import { RemoteHost, type SshTarget } from "./remoteHost";
 
 /**
  * One connection per host per run. The Pulumi engine runs every dynamic resource of a run in

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { chrootImageProvider as provider } from "../../resources/chrootImage";
 import { useHostsForTests } from "../../lib/ssh/pool";
-import { ChrootHost } from "./support/chrootHost";
+import { chrootImageProvider as provider } from "../../resources/chrootImage";
 import { TEST_KEY, TEST_PIN } from "./helpers";
+import { ChrootHost } from "./support/chrootHost";
 
 const connection = { host: "10.213.0.2", privateKey: TEST_KEY, hostKeyFingerprint: TEST_PIN };
 let host: ChrootHost;
@@ -96,9 +96,9 @@ describe("ChrootImage provider (fake host running the real scripts)", () => {
     it("refuses paths that leave the image and names that are LTSP's own directories", async () => {
         const reasons = async (inputs: Record<string, unknown>) =>
             ((await provider.check!({}, { connection, name: "thin", ...inputs })).failures ?? []).map((f) => f.reason).join("\n");
-        expect(await reasons({ source: { debootstrap: { architecture: "amd64", extraFiles: { "/etc/../../root/.ssh/authorized_keys": "x" } } } })).toContain(
-            "may not contain . or .. segments",
-        );
+        expect(
+            await reasons({ source: { debootstrap: { architecture: "amd64", extraFiles: { "/etc/../../root/.ssh/authorized_keys": "x" } } } }),
+        ).toContain("may not contain . or .. segments");
         expect(await reasons({ name: "images", source: { serverRoot: true } })).toContain('"images" is LTSP\'s own directory');
     });
 });

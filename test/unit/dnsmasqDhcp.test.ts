@@ -63,7 +63,10 @@ describe("one dnsmasq DHCP rendering (LtspServer dhcp and DhcpScope kind dnsmasq
     });
 
     it("both are the same DHCP text apart from their tag, lease unit and boot server", () => {
-        const server = dhcpPart(serverConf({ dhcp: { mode: "full", rangeStart: "10.213.1.100", rangeEnd: "10.213.1.199", leaseTime: "3600" } }), "ltsp");
+        const server = dhcpPart(
+            serverConf({ dhcp: { mode: "full", rangeStart: "10.213.1.100", rangeEnd: "10.213.1.199", leaseTime: "3600" } }),
+            "ltsp",
+        );
         const scope = dhcpPart(scopeConf({ leaseSeconds: 3600 }), "nb-lab");
         expect(server).toBe(scope);
     });
@@ -75,7 +78,12 @@ describe("one dnsmasq DHCP rendering (LtspServer dhcp and DhcpScope kind dnsmasq
             serverConf({ dhcp: { mode: "none" } }),
             scopeConf(),
             scopeConf({ mode: "proxy", rangeStart: undefined, rangeEnd: undefined, nodes: [] }),
-            scopeConf({ router: "10.213.1.254", dnsServers: ["10.213.1.1", "10.213.1.2"], domain: "lab.example", boot: { nextServer: "10.213.1.1", rootPath: "/srv/ltsp/thin", sendBootOptions: true } }),
+            scopeConf({
+                router: "10.213.1.254",
+                dnsServers: ["10.213.1.1", "10.213.1.2"],
+                domain: "lab.example",
+                boot: { nextServer: "10.213.1.1", rootPath: "/srv/ltsp/thin", sendBootOptions: true },
+            }),
         ]) {
             expect(dnsmasqTest(conf)).toMatch(/syntax check OK\.\n \(exit 0\)$/);
         }

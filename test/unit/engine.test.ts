@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../lib/core/sha256";
 import { ConvergeError, converge, journalFor, recoverInterrupted } from "../../lib/engine/converge";
-import { DesiredFile, Step } from "../../lib/engine/steps";
+import type { DesiredFile, Step } from "../../lib/engine/steps";
 import { ChrootHost, FaultyHost } from "./support/chrootHost";
 
 const hosts: ChrootHost[] = [];
@@ -10,7 +10,9 @@ function fakeHost(): ChrootHost {
     hosts.push(host);
     return host;
 }
-afterEach(() => hosts.splice(0).forEach((h) => h.remove()));
+afterEach(() => {
+    for (const h of hosts.splice(0)) h.remove();
+});
 
 function file(path: string, content: string, mode = "0644"): DesiredFile {
     return { path, content, mode, sha256: sha256Hex(content) };
@@ -47,17 +49,17 @@ describe("converge engine (real lib/remote scripts in a busybox chroot)", () => 
         expect(host.modeOwner(CONF)).toBe("0644 0:117");
         expect(host.modeOwner(LTSP_CONF)).toBe("0644 1000:1000");
         expect(host.modeOwner("/etc/new.conf")).toBe("0600 0:0");
-        expect(result.managedFiles[CONF]).toEqual({ sha256: sha256Hex("ours\n"), backup: "/var/lib/netboot/backup" + CONF });
+        expect(result.managedFiles[CONF]).toEqual({ sha256: sha256Hex("ours\n"), backup: `/var/lib/netboot/backup${CONF}` });
         expect(result.managedFiles["/etc/new.conf"]).toEqual({ sha256: sha256Hex("new\n"), backup: null });
         // The original, as it was, for delete to put back.
-        expect(host.text("/var/lib/netboot/backup" + CONF)).toBe("admin dnsmasq\n");
-        expect(host.modeOwner("/var/lib/netboot/backup" + LTSP_CONF)).toBe("0600 1000:1000");
+        expect(host.text(`/var/lib/netboot/backup${CONF}`)).toBe("admin dnsmasq\n");
+        expect(host.modeOwner(`/var/lib/netboot/backup${LTSP_CONF}`)).toBe("0600 1000:1000");
         expect(host.exists(JOURNAL)).toBe(false);
         expect(host.text("/var/log/netboot/mutations.log")).toMatch(/Z write \/etc\/dnsmasq.d\/test.conf\n/);
         // A second converge with the record knows the files: no second backup of our own content.
         const again = await converge(host, [{ kind: "write", file: file(CONF, "ours 2\n") }], { journal: JOURNAL, managed: result.managedFiles });
-        expect(again.managedFiles[CONF].backup).toBe("/var/lib/netboot/backup" + CONF);
-        expect(host.text("/var/lib/netboot/backup" + CONF)).toBe("admin dnsmasq\n");
+        expect(again.managedFiles[CONF].backup).toBe(`/var/lib/netboot/backup${CONF}`);
+        expect(host.text(`/var/lib/netboot/backup${CONF}`)).toBe("admin dnsmasq\n");
     });
 
     it("a candidate the daemon's own check rejects changes nothing", async () => {
@@ -109,7 +111,9 @@ describe("converge engine (real lib/remote scripts in a busybox chroot)", () => 
         const host = adminHost();
         // write, write, then the connection drops.
         const faulty = new FaultyHost(host).dropAfter(2);
-        const err = (await converge(faulty, plan(), { journal: JOURNAL, managed: {}, reconnect: async () => new FaultyHost(host) }).catch((e: Error) => e)) as ConvergeError;
+        const err = (await converge(faulty, plan(), { journal: JOURNAL, managed: {}, reconnect: async () => new FaultyHost(host) }).catch(
+            (e: Error) => e,
+        )) as ConvergeError;
         expect(err.message).toContain("connection lost");
         expect(err.restored.sort()).toEqual([CONF, LTSP_CONF].sort());
         expect(host.text(CONF)).toBe("admin dnsmasq\n");
@@ -120,10 +124,14 @@ describe("converge engine (real lib/remote scripts in a busybox chroot)", () => 
     it("a connection that stays down: the journal stays on the host and the next apply restores it before it looks", async () => {
         const host = adminHost();
         const faulty = new FaultyHost(host).dropAfter(3);
-        const err = (await converge(faulty, plan(), { journal: JOURNAL, managed: {}, reconnect: async () => Promise.reject(new Error("down")) }).catch((e: Error) => e)) as Error;
+        const err = (await converge(faulty, plan(), {
+            journal: JOURNAL,
+            managed: {},
+            reconnect: async () => Promise.reject(new Error("down")),
+        }).catch((e: Error) => e)) as Error;
         expect(err.message).toContain(`saved in ${JOURNAL} on the host`);
         expect(host.text(CONF)).toBe("ours\n");
-        expect(host.exists(JOURNAL + "/index")).toBe(true);
+        expect(host.exists(`${JOURNAL}/index`)).toBe(true);
         const restored = await recoverInterrupted(host, JOURNAL, ["dnsmasq"]);
         expect(restored.sort()).toEqual(["/etc/new.conf", CONF, LTSP_CONF].sort());
         expect(host.text(CONF)).toBe("admin dnsmasq\n");
@@ -137,10 +145,13 @@ describe("converge engine (real lib/remote scripts in a busybox chroot)", () => 
         const host = adminHost();
         const first = await converge(host, [{ kind: "write", file: file(CONF, "ours\n") }], { journal: JOURNAL, managed: {} });
         host.failing("restart-dnsmasq");
-        const steps: Step[] = [{ kind: "release", path: CONF, reload: ["dnsmasq"] }, { kind: "restart", service: "dnsmasq" }];
+        const steps: Step[] = [
+            { kind: "release", path: CONF, reload: ["dnsmasq"] },
+            { kind: "restart", service: "dnsmasq" },
+        ];
         await expect(converge(host, steps, { journal: JOURNAL, managed: first.managedFiles })).rejects.toThrow(/restart dnsmasq failed/);
         expect(host.text(CONF)).toBe("ours\n");
-        expect(host.text("/var/lib/netboot/backup" + CONF)).toBe("admin dnsmasq\n");
+        expect(host.text(`/var/lib/netboot/backup${CONF}`)).toBe("admin dnsmasq\n");
         host.failing("restart-dnsmasq", false);
         const released = await converge(host, steps, { journal: JOURNAL, managed: first.managedFiles });
         expect(released.managedFiles).toEqual({});
@@ -150,7 +161,12 @@ describe("converge engine (real lib/remote scripts in a busybox chroot)", () => 
 
     it("a Windows cmdlet plan is a remote-script step: one command line, audited as a mutation", async () => {
         const host = fakeHost();
-        const step: Step = { kind: "remote-script", what: "configure DHCP scope 10.20.0.0", commandLine: "powershell.exe -EncodedCommand AAAA", mutating: true };
+        const step: Step = {
+            kind: "remote-script",
+            what: "configure DHCP scope 10.20.0.0",
+            commandLine: "powershell.exe -EncodedCommand AAAA",
+            mutating: true,
+        };
         const result = await converge(host, [step], { journal: JOURNAL, managed: {} });
         expect(host.commandLines).toEqual(["powershell.exe -EncodedCommand AAAA"]);
         expect(host.mutations).toEqual(["configure DHCP scope 10.20.0.0"]);

@@ -4,9 +4,9 @@ import { useHostsForTests } from "../../lib/ssh/pool";
 import { dhcpScopeProvider } from "../../resources/dhcpScope";
 import { ltspServerProvider } from "../../resources/ltspServer";
 import { nodeAssignmentProvider } from "../../resources/nodeAssignment";
+import { TEST_KEY, TEST_PIN, validServerInputs } from "./helpers";
 import { ChrootHost } from "./support/chrootHost";
 import { FakeWindowsDhcp } from "./support/fakeWindowsDhcp";
-import { TEST_KEY, TEST_PIN, validServerInputs } from "./helpers";
 
 type Provider = typeof ltspServerProvider;
 type Props = Record<string, any>;
@@ -49,7 +49,7 @@ describe("LtspServer provider (fake host running the real scripts)", () => {
         expect(host.text(LTSP_CONF)).toBe((await checked(ltspServerProvider, inputs())).rendered[LTSP_CONF]);
         expect(host.calls()).toEqual(expect.arrayContaining(["ltsp ipxe", "ltsp initrd", "systemctl restart dnsmasq"]));
         expect(created.installedPackages).toEqual(["ltsp", "ipxe", "dnsmasq", "squashfs-tools", "openssh-server"]);
-        expect(created.managedFiles[DNSMASQ_CONF].backup).toBe("/var/lib/netboot/backup" + DNSMASQ_CONF);
+        expect(created.managedFiles[DNSMASQ_CONF].backup).toBe(`/var/lib/netboot/backup${DNSMASQ_CONF}`);
         expect(created.generatedFiles).toEqual(expect.arrayContaining([IPXE, "/srv/tftp/ltsp/ltsp.img"]));
 
         const mutations = host.mutations.length;

@@ -1,14 +1,14 @@
 import { spawn } from "node:child_process";
-import { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AddressInfo } from "node:net";
 import { Server, utils } from "ssh2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Fingerprint } from "../../lib/core/hostKey";
 import { sha256Hex } from "../../lib/core/sha256";
 import { ConvergeError, converge, journalFor } from "../../lib/engine/converge";
-import { Step } from "../../lib/engine/steps";
-import { RemoteHost, SshTarget } from "../../lib/ssh/remoteHost";
-import { ChrootHost } from "./support/chrootHost";
+import type { Step } from "../../lib/engine/steps";
+import { RemoteHost, type SshTarget } from "../../lib/ssh/remoteHost";
 import { TEST_KEY } from "./helpers";
+import { ChrootHost } from "./support/chrootHost";
 
 /**
  * The engine end to end over real SSH: RemoteHost (the production transport) against an
@@ -28,7 +28,8 @@ beforeAll(async () => {
     if (clientKey instanceof Error || Array.isArray(clientKey)) throw new Error("test key does not parse");
     server = new Server({ hostKeys: [hostKey.private] }, (client) => {
         client.on("authentication", (ctx) => {
-            if (ctx.method !== "publickey" || ctx.key.algo !== clientKey.type || !ctx.key.data.equals(clientKey.getPublicSSH())) return ctx.reject(["publickey"]);
+            if (ctx.method !== "publickey" || ctx.key.algo !== clientKey.type || !ctx.key.data.equals(clientKey.getPublicSSH()))
+                return ctx.reject(["publickey"]);
             if (ctx.signature && !clientKey.verify(ctx.blob!, ctx.signature, ctx.hashAlgo)) return ctx.reject(["publickey"]);
             ctx.accept();
         });
@@ -43,7 +44,9 @@ beforeAll(async () => {
                         client.end();
                         return;
                     }
-                    const child = spawn("/usr/sbin/chroot", [host.root, "/bin/sh", "-c", info.command], { env: { PATH: "/bin", HOME: "/", LC_ALL: "C" } });
+                    const child = spawn("/usr/sbin/chroot", [host.root, "/bin/sh", "-c", info.command], {
+                        env: { PATH: "/bin", HOME: "/", LC_ALL: "C" },
+                    });
                     stream.pipe(child.stdin);
                     child.stdin.on("error", () => undefined);
                     child.stdout.pipe(stream, { end: false });
@@ -82,20 +85,35 @@ describe("the engine over SSH (ssh2 server in process, real scripts in the fake 
     it("converges, audits every mutation on the host, reads back", async () => {
         const remote = await RemoteHost.connect(target);
         try {
-            const result = await converge(remote, [write("/etc/ltsp/ltsp.conf", "[server]\n"), { kind: "applet", applet: "ipxe", touches: ["/srv/tftp/ltsp/ltsp.ipxe"] }], {
-                journal: journalFor("ssh test"),
-                managed: {},
-            });
+            const result = await converge(
+                remote,
+                [write("/etc/ltsp/ltsp.conf", "[server]\n"), { kind: "applet", applet: "ipxe", touches: ["/srv/tftp/ltsp/ltsp.ipxe"] }],
+                {
+                    journal: journalFor("ssh test"),
+                    managed: {},
+                },
+            );
             expect(result.managedFiles["/etc/ltsp/ltsp.conf"]).toEqual({ sha256: sha256Hex("[server]\n"), backup: null });
             expect(host.text("/etc/ltsp/ltsp.conf")).toBe("[server]\n");
-            expect(host.text("/var/log/netboot/mutations.log")!.split("\n").filter(Boolean).map((l) => l.replace(/^\S+ /, ""))).toEqual([
-                "write /etc/ltsp/ltsp.conf",
-                "save /srv/tftp/ltsp/ltsp.ipxe",
-                "ltsp ipxe",
-                "the apply succeeded: drop its saved files",
-            ]);
+            expect(
+                host
+                    .text("/var/log/netboot/mutations.log")!
+                    .split("\n")
+                    .filter(Boolean)
+                    .map((l) => l.replace(/^\S+ /, "")),
+            ).toEqual(["write /etc/ltsp/ltsp.conf", "save /srv/tftp/ltsp/ltsp.ipxe", "ltsp ipxe", "the apply succeeded: drop its saved files"]);
             // Values travel as arguments: the path is quoted as an argument, never inside the script text.
-            expect(commands.some((c) => c.endsWith("'/etc/ltsp/ltsp.conf' '0644' '' '" + sha256Hex("[server]\n") + "' '" + journalFor("ssh test") + "' '/var/lib/netboot/backup/etc/ltsp/ltsp.conf'"))).toBe(true);
+            expect(
+                commands.some((c) =>
+                    c.endsWith(
+                        "'/etc/ltsp/ltsp.conf' '0644' '' '" +
+                            sha256Hex("[server]\n") +
+                            "' '" +
+                            journalFor("ssh test") +
+                            "' '/var/lib/netboot/backup/etc/ltsp/ltsp.conf'",
+                    ),
+                ),
+            ).toBe(true);
         } finally {
             remote.close();
         }
@@ -111,7 +129,11 @@ describe("the engine over SSH (ssh2 server in process, real scripts in the fake 
             write("/etc/ltsp/ltsp.conf", "[server]\nMENU_TIMEOUT=0\n"),
             { kind: "applet", applet: "ipxe", touches: ["/srv/tftp/ltsp/ltsp.ipxe"] },
         ];
-        const err = (await converge(remote, steps, { journal: journalFor("ssh test"), managed: {}, reconnect: () => RemoteHost.connect(target) }).catch((e: Error) => e)) as ConvergeError;
+        const err = (await converge(remote, steps, {
+            journal: journalFor("ssh test"),
+            managed: {},
+            reconnect: () => RemoteHost.connect(target),
+        }).catch((e: Error) => e)) as ConvergeError;
         expect(err).toBeInstanceOf(ConvergeError);
         expect(err.restored.sort()).toEqual(["/etc/dnsmasq.d/ltsp-dnsmasq.conf", "/etc/ltsp/ltsp.conf", "/srv/tftp/ltsp/ltsp.ipxe"]);
         expect(host.text("/etc/dnsmasq.d/ltsp-dnsmasq.conf")).toBe("admin\n");
@@ -123,8 +145,10 @@ describe("the engine over SSH (ssh2 server in process, real scripts in the fake 
 
     it("a server with another host key is refused before anything is sent", async () => {
         const sent = commands.length;
-        const wrong = "SHA256:" + "A".repeat(43);
-        await expect(RemoteHost.connect({ ...target, hostKeyFingerprint: wrong })).rejects.toThrow(`but connection.hostKeyFingerprint pins ${wrong}: refusing to connect`);
+        const wrong = `SHA256:${"A".repeat(43)}`;
+        await expect(RemoteHost.connect({ ...target, hostKeyFingerprint: wrong })).rejects.toThrow(
+            `but connection.hostKeyFingerprint pins ${wrong}: refusing to connect`,
+        );
         expect(commands.length).toBe(sent);
     });
 });

@@ -1,8 +1,20 @@
-import { spawn, execFileSync } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import {
+    chmodSync,
+    chownSync,
+    copyFileSync,
+    existsSync,
+    mkdirSync,
+    mkdtempSync,
+    readFileSync,
+    rmSync,
+    statSync,
+    symlinkSync,
+    writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { ExecOptions, ExecResult, Host, RemoteCommandError, SshConnectError } from "../../../lib/engine/host";
+import { type ExecOptions, type ExecResult, type Host, RemoteCommandError, SshConnectError } from "../../../lib/engine/host";
 import { remoteScript, remoteScriptName } from "../../../lib/remote/scripts";
 
 const FAKES = ["systemctl", "journalctl", "dnsmasq", "apt-get", "dpkg-query", "ltsp"];
@@ -56,7 +68,9 @@ export class ChrootHost implements Host {
             child.stdout.on("data", (d: Buffer) => out.push(d));
             child.stderr.on("data", (d: Buffer) => err.push(d));
             child.on("error", reject);
-            child.on("close", (code) => resolve({ stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), code: code ?? -1 }));
+            child.on("close", (code) =>
+                resolve({ stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), code: code ?? -1 }),
+            );
             // A script that exits without reading its stdin closes the pipe: not an error of the test.
             child.stdin.on("error", () => undefined);
             child.stdin.end(opts.stdin ?? "");
@@ -138,8 +152,8 @@ export class ChrootHost implements Host {
 
     service(unit: string, active: string, enabled: string): void {
         mkdirSync(this.path("run/fake/svc"), { recursive: true });
-        writeFileSync(this.path(`run/fake/svc/${unit}.active`), active + "\n");
-        writeFileSync(this.path(`run/fake/svc/${unit}.enabled`), enabled + "\n");
+        writeFileSync(this.path(`run/fake/svc/${unit}.active`), `${active}\n`);
+        writeFileSync(this.path(`run/fake/svc/${unit}.enabled`), `${enabled}\n`);
     }
 }
 
@@ -189,7 +203,11 @@ export class FaultyHost implements Host {
             throw new SshConnectError(`${this.label}: connection lost`);
         }
         if (this.failing?.test(what)) {
-            throw new RemoteCommandError(this.label, what, { code: 1, stdout: "", stderr: `${remoteScriptName(script) ?? "script"} failed (as the test asked)` });
+            throw new RemoteCommandError(this.label, what, {
+                code: 1,
+                stdout: "",
+                stderr: `${remoteScriptName(script) ?? "script"} failed (as the test asked)`,
+            });
         }
         return this.inner.mutate(what, script, args, opts);
     }

@@ -1,4 +1,4 @@
-import { decodeCommandLine, POLICY_CRITERIA, WindowsPolicy, WindowsState } from "../../../lib/dhcp/windows";
+import { decodeCommandLine, POLICY_CRITERIA, type WindowsPolicy, type WindowsState } from "../../../lib/dhcp/windows";
 
 /**
  * A Windows DHCP Server for the provider tests: it decodes `powershell.exe -EncodedCommand`, answers
@@ -63,7 +63,10 @@ export class FakeWindowsDhcp {
             case "Set-DhcpServerv4OptionValue": {
                 const policy = p.PolicyName?.[0] ?? null;
                 const id = Number(p.OptionId[0]);
-                s.options = [...s.options.filter((o) => !(o.PolicyName === policy && o.OptionId === id)), { OptionId: id, Value: p.Value, PolicyName: policy }];
+                s.options = [
+                    ...s.options.filter((o) => !(o.PolicyName === policy && o.OptionId === id)),
+                    { OptionId: id, Value: p.Value, PolicyName: policy },
+                ];
                 return;
             }
             case "Remove-DhcpServerv4OptionValue": {
@@ -127,7 +130,10 @@ function params(line: string): Record<string, string[]> {
     for (const m of line.matchAll(re)) {
         const value = m[2] ?? "";
         if (value.startsWith("(")) out[m[1]] = [value];
-        else out[m[1]] = [...value.replace(/^EQ,/, "").matchAll(/'((?:[^']|'')*)'|([^,]+)/g)].map((v) => (v[1] !== undefined ? v[1].replace(/''/g, "'") : v[2]));
+        else
+            out[m[1]] = [...value.replace(/^EQ,/, "").matchAll(/'((?:[^']|'')*)'|([^,]+)/g)].map((v) =>
+                v[1] !== undefined ? v[1].replace(/''/g, "'") : v[2],
+            );
     }
     return out;
 }
