@@ -133,7 +133,7 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
                     journaled = true;
                     const known = managed[step.file.path];
                     // The first time we manage a path, what is there is the administrator's: keep it for delete.
-                    const backup = known ? "" : backupPathFor(step.file.path);
+                    const backup = known || step.keepOriginal === false ? "" : backupPathFor(step.file.path);
                     const kept = await writeFile(host, step.file, { owner: step.owner, journal: opts.journal, backup });
                     managed[step.file.path] = { sha256: step.file.sha256, backup: known ? known.backup : kept ? backup : null };
                     break;
@@ -162,6 +162,10 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
                     }
                     if (step.kind === "applet") {
                         await host.mutate(`ltsp ${step.applet}`, remoteScript("ltsp-applet"), [step.applet], { timeoutMs: 10 * 60_000 });
+                    } else if (step.exclusive) {
+                        await host.exclusive(step.exclusive, () =>
+                            host.mutate(step.what, remoteScript(step.script), step.args, { timeoutMs: step.timeoutMs }),
+                        );
                     } else {
                         await host.mutate(step.what, remoteScript(step.script), step.args, { timeoutMs: step.timeoutMs });
                     }

@@ -29,6 +29,8 @@ export type Step =
           check?: string;
           /** Services restarted when this file is restored after a failure (they read it). */
           reload?: string[];
+          /** false: a file in something this resource builds (an image's chroot), never the administrator's: no backup for delete. */
+          keepOriginal?: false;
           why?: string;
       }
     /** Stop managing a file: the original goes back, or the file we created goes. */
@@ -37,7 +39,17 @@ export type Step =
     /** An `ltsp` applet; `touches` are the files it rewrites (saved first, restored on failure). */
     | { kind: "applet"; applet: "ipxe" | "initrd" | "nfs"; touches?: string[]; why?: string }
     /** A script of lib/remote by name, with its arguments. */
-    | { kind: "run"; what: string; script: string; args: string[]; touches?: string[]; timeoutMs?: number; why?: string }
+    | {
+          kind: "run";
+          what: string;
+          script: string;
+          args: string[];
+          touches?: string[];
+          timeoutMs?: number;
+          /** Runs when no other step or command holding this host lock runs (e.g. "ltsp": one `ltsp image` at a time). */
+          exclusive?: string;
+          why?: string;
+      }
     | { kind: "restart"; service: string; why?: string }
     | { kind: "enable"; service: string; why?: string }
     /** A raw command line for a host without a POSIX shell (Windows: PowerShell -EncodedCommand). */

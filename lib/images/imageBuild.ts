@@ -1,10 +1,10 @@
 import { sha256Hex } from "../core/sha256";
-import { writeFile } from "../engine/converge";
-import { Host } from "../engine/host";
-import { installPackages } from "../engine/services";
+import { converge, journalFor } from "../engine/converge";
+import type { Host } from "../engine/host";
+import type { Step } from "../engine/steps";
 import { progress } from "../provider/progress";
 import { remoteScript } from "../remote/scripts";
-import { buildHash, DebootstrapSource, ImageSpec, imagePackages } from "./imageSpec";
+import { buildHash, type DebootstrapSource, type ImageSpec, imagePackages } from "./imageSpec";
 
 /** Where LTSP 23 keeps an image's parts (BASE_DIR=/srv/ltsp, TFTP_DIR=/srv/tftp). */
 export function imagePaths(name: string) {
@@ -35,70 +35,88 @@ export interface ImageFacts {
 
 const BUILD_DEPS = ["ltsp", "squashfs-tools", "debootstrap"];
 
-async function buildChroot(host: Host, spec: ImageSpec, source: DebootstrapSource, phase: (what: string) => void): Promise<void> {
+const LONG = 60 * 60_000;
+
+/** The steps that build a debootstrap chroot in the build directory and publish it over the chroot. */
+function chrootSteps(spec: ImageSpec, source: DebootstrapSource): Step[] {
     const paths = imagePaths(spec.name);
     const logDir = `/var/log/netboot/images/${spec.name}`;
     const proxy = spec.aptProxy ?? "";
-    const long = { timeoutMs: 60 * 60_000 };
-    phase(`debootstrap ${source.suite} ${source.architecture}`);
-    await host.mutate(`debootstrap ${spec.name}`, remoteScript("image-debootstrap"), [paths.build, source.suite, source.architecture, source.mirror, proxy, `${logDir}/debootstrap.log`], long);
-    const packages = imagePackages(source);
-    phase(`install ${packages.join(" ")}`);
-    await host.mutate(`install packages into ${spec.name}`, remoteScript("image-packages"), [paths.build, proxy, source.initramfsModules, `${logDir}/packages.log`, ...packages], long);
+    const run = (what: string, script: string, args: string[]): Step => ({ kind: "run", what, script, args, timeoutMs: LONG });
+    const steps: Step[] = [
+        run(`debootstrap ${spec.name} (${source.suite} ${source.architecture})`, "image-debootstrap", [
+            paths.build,
+            source.suite,
+            source.architecture,
+            source.mirror,
+            proxy,
+            `${logDir}/debootstrap.log`,
+        ]),
+        run(`install packages into ${spec.name}: ${imagePackages(source).join(" ")}`, "image-packages", [
+            paths.build,
+            proxy,
+            source.initramfsModules,
+            `${logDir}/packages.log`,
+            ...imagePackages(source),
+        ]),
+    ];
     for (const [path, content] of Object.entries(source.extraFiles)) {
-        phase(`write ${path}`);
-        await writeFile(host, { path: paths.build + path, content, mode: "0644", sha256: sha256Hex(content) });
+        // Confined to the build directory: extraFiles paths have no . or .. segments (imageSpec).
+        steps.push({ kind: "write", file: { path: paths.build + path, content, mode: "0644", sha256: sha256Hex(content) }, keepOriginal: false });
     }
-    for (const command of source.postInstall) {
-        phase(`run in chroot: ${command}`);
-        await host.mutate(`post-install in ${spec.name}`, remoteScript("image-in-chroot"), [paths.build, command], long);
-    }
+    for (const command of source.postInstall) steps.push(run(`post-install in ${spec.name}: ${command}`, "image-in-chroot", [paths.build, command]));
     if (Object.keys(source.extraFiles).length || source.postInstall.length) {
-        phase("update-initramfs");
-        await host.mutate(`update-initramfs in ${spec.name}`, remoteScript("image-in-chroot"), [paths.build, "update-initramfs -u -k all"], long);
+        steps.push(run(`update-initramfs in ${spec.name}`, "image-in-chroot", [paths.build, "update-initramfs -u -k all"]));
     }
-    phase("publish chroot");
-    await host.mutate(`publish chroot ${spec.name}`, remoteScript("image-publish-chroot"), [paths.build, paths.chroot, buildHash(spec)]);
+    steps.push(run(`publish chroot ${spec.name}`, "image-publish-chroot", [paths.build, paths.chroot, buildHash(spec)]));
+    return steps;
 }
 
 /**
- * Builds the image: the chroot (for a debootstrap source), then `ltsp image` (squashfs, which
- * also runs `ltsp kernel`: vmlinuz and initrd.img into TFTP). Each phase logs its elapsed time.
+ * The image build as engine steps: build dependencies, the chroot (for a debootstrap source,
+ * unless the one there was built from exactly these inputs), the source link (a path source),
+ * then `ltsp image` (squashfs, which also runs `ltsp kernel`: vmlinuz and initrd.img into TFTP),
+ * one at a time per server, and the build marker.
  */
-export async function buildImage(host: Host, spec: ImageSpec): Promise<ImageFacts> {
-    const started = Date.now();
-    const phase = (what: string) => progress(`ChrootImage ${spec.name}: ${what}`, started);
+export function planImageBuild(spec: ImageSpec, chrootUpToDate: boolean): Step[] {
     const paths = imagePaths(spec.name);
-    phase("build dependencies");
-    await installPackages(host, BUILD_DEPS, spec.aptProxy);
+    const steps: Step[] = [{ kind: "install", packages: BUILD_DEPS, aptProxy: spec.aptProxy, why: "build dependencies" }];
     let src = spec.name;
-    const source = spec.source;
-    if (source.debootstrap) {
-        // A chroot already built from exactly these inputs (say the image was lost) is squashed
-        // again as it is: debootstrap and apt only run when what the chroot is made of changed.
-        const built = await host.readFile(`${paths.chroot}/.netboot-build`);
-        if (built?.toString("utf8").trim() === buildHash(spec)) phase("chroot is up to date");
-        else await buildChroot(host, spec, source.debootstrap, phase);
-    } else if (source.path) {
-        phase(`link ${source.path}`);
-        // LTSP finds image sources under /srv/ltsp: a chroot directory, or NAME.img for a VM disk.
-        await host.mutate(
-            `link image source ${spec.name}`,
-            remoteScript("image-link-source"),
-            [source.path, paths.chroot, paths.sourceImage],
-        );
+    if (spec.source.debootstrap) {
+        if (!chrootUpToDate) steps.push(...chrootSteps(spec, spec.source.debootstrap));
+    } else if (spec.source.path) {
+        steps.push({
+            kind: "run",
+            what: `link image source ${spec.name}`,
+            script: "image-link-source",
+            args: [spec.source.path, paths.chroot, paths.sourceImage],
+        });
     } else {
         src = "/";
     }
-    // One `ltsp image` at a time per server: it mounts, squashes with every core and writes TFTP.
-    await host.exclusive("ltsp", async () => {
-        phase(`ltsp image ${src}`);
-        await host.mutate(`ltsp image ${spec.name}`, remoteScript("image-squash"), [spec.name, src, paths.tftp, `/var/log/netboot/images/${spec.name}/ltsp-image.log`, spec.compression], {
-            timeoutMs: 60 * 60_000,
-        });
+    steps.push({
+        kind: "run",
+        what: `ltsp image ${spec.name}`,
+        script: "image-squash",
+        args: [spec.name, src, paths.tftp, `/var/log/netboot/images/${spec.name}/ltsp-image.log`, spec.compression],
+        timeoutMs: LONG,
+        // One `ltsp image` at a time per server: it mounts, squashes with every core and writes TFTP.
+        exclusive: "ltsp",
     });
-    const hash = buildHash(spec);
-    await host.mutate(`record build of ${spec.name}`, remoteScript("image-record-build"), [paths.marker, hash]);
+    steps.push({ kind: "run", what: `record build of ${spec.name}`, script: "image-record-build", args: [paths.marker, buildHash(spec)] });
+    return steps;
+}
+
+/** Builds the image through the engine; each step logs its elapsed time while `up` runs. */
+export async function buildImage(host: Host, spec: ImageSpec): Promise<ImageFacts> {
+    const started = Date.now();
+    const phase = (what: string) => progress(`ChrootImage ${spec.name}: ${what}`, started);
+    // A chroot already built from exactly these inputs (say the image was lost) is squashed
+    // again as it is: debootstrap and apt only run when what the chroot is made of changed.
+    const built = spec.source.debootstrap ? await host.readFile(`${imagePaths(spec.name).chroot}/.netboot-build`) : undefined;
+    const upToDate = built?.toString("utf8").trim() === buildHash(spec);
+    if (upToDate) phase("chroot is up to date");
+    await converge(host, planImageBuild(spec, upToDate), { journal: journalFor(`ChrootImage ${spec.name}`), managed: {}, progress: phase });
     const facts = await imageFacts(host, spec.name);
     phase(`done: ${facts.size} bytes, kernel ${facts.kernelVersion}`);
     return facts;
@@ -147,8 +165,17 @@ export function imageOwnPaths(spec: ImageSpec): string[] {
 export async function foreignImagePaths(host: Host, spec: ImageSpec): Promise<string[]> {
     const p = imagePaths(spec.name);
     const chroot = spec.source.debootstrap || spec.source.path ? p.chroot : "";
-    const out = await host.run(`look for an existing image ${spec.name}`, remoteScript("image-probe"), [chroot, spec.source.path ?? "", p.image, p.marker, p.tftp]);
-    const foreign = out.split("\n").filter((l) => l.startsWith("foreign\t")).map((l) => l.slice("foreign\t".length));
+    const out = await host.run(`look for an existing image ${spec.name}`, remoteScript("image-probe"), [
+        chroot,
+        spec.source.path ?? "",
+        p.image,
+        p.marker,
+        p.tftp,
+    ]);
+    const foreign = out
+        .split("\n")
+        .filter((l) => l.startsWith("foreign\t"))
+        .map((l) => l.slice("foreign\t".length));
     return foreign;
 }
 
