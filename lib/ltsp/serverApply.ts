@@ -1,7 +1,8 @@
+import { parseSubnet } from "../core/fields";
 import { converge, journalFor, recoverInterrupted, restoreOriginal } from "../engine/converge";
 import type { Host } from "../engine/host";
 import type { ManagedFileRecord } from "../engine/steps";
-import { type HostObservation, observeHost } from "../host/observe";
+import { type HostObservation, observeHost, type ServiceState } from "../host/observe";
 import { progress } from "../provider/progress";
 import { remoteScript } from "../remote/scripts";
 import {
@@ -16,6 +17,7 @@ import {
     SERVICES,
     type Step,
     serverPackages,
+    TFTP_ROOT,
 } from "./serverPlan";
 import type { LtspServerSpec } from "./serverSpec";
 
@@ -100,6 +102,58 @@ async function reconcileNulLinks(
 
 async function removeNulLinks(host: Host, dirs: readonly string[]): Promise<void> {
     await host.mutate("remove NUL-suffix links", remoteScript("nul-links-remove"), dirs);
+}
+
+/** What an LtspServer reports besides its inputs. */
+export interface ServerState extends ServerRecord {
+    address: string;
+    tftpRoot: string;
+    ltspVersion: string;
+    services: Record<string, ServiceState>;
+    /** SHA-256 of the iPXE menu, binaries and ltsp.img in TFTP, null when missing. */
+    bootFiles: Record<string, string | null>;
+    /** What the managed files hold on the host (refresh shows hand edits here). */
+    files: Record<string, string | null>;
+}
+
+/** Create and update: converge, then report what the host now has. */
+export async function convergeServer(
+    host: Host,
+    spec: LtspServerSpec,
+    resource: string,
+    previous: ServerRecord,
+    previousImages: readonly string[],
+    reconnect?: () => Promise<Host>,
+): Promise<ServerState> {
+    const imagesChanged = [...previousImages].sort().join() !== [...spec.images].sort().join();
+    const result = await applyServer(host, spec, resource, previous, imagesChanged, reconnect);
+    return {
+        managedFiles: result.managedFiles,
+        generatedFiles: result.generatedFiles,
+        installedPackages: result.installedPackages,
+        nulLinks: result.nulLinks,
+        address: parseSubnet(spec.lan.address)!.address,
+        tftpRoot: TFTP_ROOT,
+        ltspVersion: result.observation.packages.ltsp ?? "",
+        services: result.observation.services,
+        bootFiles: Object.fromEntries([...IPXE_FILES, LTSP_IMG].map((p) => [p, result.observation.files[p] ?? null])),
+        files: Object.fromEntries(result.files.map((f) => [f.path, f.content])),
+    };
+}
+
+/** Refresh: what the host really has, so hand edits, stopped services and missing boot files show as drift. */
+export async function readServer(host: Host, managed: Record<string, ManagedFileRecord>): Promise<Partial<ServerState>> {
+    const paths = Object.keys(managed);
+    const observed = await observeHost(host, { files: [...paths, ...IPXE_FILES, LTSP_IMG], services: SERVICES, packages: ["ltsp"] });
+    const managedFiles: Record<string, ManagedFileRecord> = {};
+    const files: Record<string, string | null> = {};
+    for (const path of paths) {
+        managedFiles[path] = { ...managed[path], sha256: observed.files[path] ?? "missing" };
+        const content = observed.files[path] === null ? undefined : await host.readFile(path);
+        files[path] = content === undefined ? null : content.toString("utf8");
+    }
+    const bootFiles = Object.fromEntries([...IPXE_FILES, LTSP_IMG].map((p) => [p, observed.files[p] ?? null]));
+    return { managedFiles, files, bootFiles, services: observed.services, ltspVersion: observed.packages.ltsp ?? "" };
 }
 
 /** Delete: put back what was replaced, remove what was created; packages stay unless asked. */
