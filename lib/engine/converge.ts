@@ -123,12 +123,28 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
     const installed: string[] = [];
     const reloadOnRestore = new Set<string>();
     let journaled = false;
+    // Every candidate file goes past its daemon's own check before anything on the host changes.
+    for (const step of steps) {
+        if (step.kind === "write" && step.check) {
+            opts.progress?.(`check ${step.file.path}`);
+            await checkCandidate(host, step.file.path, step.file.content, step.check).catch((err: Error) => {
+                throw new ConvergeError(err.message, [], []);
+            });
+        }
+    }
+    // What the applets and scripts of this plan rewrite is saved once, before the first step.
+    const touched = [...new Set(steps.flatMap((s) => (s.kind === "applet" || s.kind === "run" ? (s.touches ?? []) : [])))];
+    if (touched.length) {
+        journaled = true;
+        await host.mutate(`save ${touched.join(" ")}`, remoteScript("journal-save"), [opts.journal, ...touched]).catch(async (err: Error) => {
+            throw await failed(host, err, journaled, [], opts);
+        });
+    }
     for (const step of steps) {
         opts.progress?.(`${describeStep(step)}${step.why ? ` (${step.why})` : ""}`);
         try {
             switch (step.kind) {
                 case "write": {
-                    if (step.check) await checkCandidate(host, step.file.path, step.file.content, step.check);
                     for (const s of step.reload ?? []) reloadOnRestore.add(s);
                     journaled = true;
                     const known = managed[step.file.path];
@@ -156,10 +172,6 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
                     break;
                 case "applet":
                 case "run": {
-                    if (step.touches?.length) {
-                        journaled = true;
-                        await host.mutate(`save ${step.touches.join(" ")}`, remoteScript("journal-save"), [opts.journal, ...step.touches]);
-                    }
                     if (step.kind === "applet") {
                         await host.mutate(`ltsp ${step.applet}`, remoteScript("ltsp-applet"), [step.applet], { timeoutMs: 10 * 60_000 });
                     } else if (step.exclusive) {

@@ -22,6 +22,7 @@ const JOURNAL = journalFor("test: engine");
 const CONF = "/etc/dnsmasq.d/test.conf";
 const LTSP_CONF = "/etc/ltsp/ltsp.conf";
 const DNSMASQ_CHECK = 'dnsmasq --test --conf-file="$1"';
+const IPXE = "/srv/tftp/ltsp/ltsp.ipxe";
 
 /** The administrator's own files, with their own modes and owners, and a running dnsmasq. */
 function adminHost(): ChrootHost {
@@ -62,7 +63,7 @@ describe("converge engine (real lib/remote scripts in a busybox chroot)", () => 
         expect(host.text(`/var/lib/netboot/backup${CONF}`)).toBe("admin dnsmasq\n");
     });
 
-    it("a candidate the daemon's own check rejects changes nothing", async () => {
+    it("a candidate the daemon's own check rejects changes nothing, even when it comes after other writes", async () => {
         const host = adminHost();
         const steps: Step[] = [
             { kind: "write", file: file(LTSP_CONF, "[server]\n") },
@@ -71,7 +72,9 @@ describe("converge engine (real lib/remote scripts in a busybox chroot)", () => 
         const err = await converge(host, steps, { journal: JOURNAL, managed: {} }).catch((e: Error) => e);
         expect(err).toBeInstanceOf(ConvergeError);
         expect((err as Error).message).toContain("dnsmasq rejects the rendered /etc/dnsmasq.d/test.conf:\ndnsmasq: bad option at line 1");
-        expect((err as ConvergeError).restored).toEqual([LTSP_CONF]);
+        // Checked before anything was written: nothing to restore, no command that changes the host.
+        expect((err as ConvergeError).restored).toEqual([]);
+        expect(host.mutations).toEqual([]);
         expect(host.text(CONF)).toBe("admin dnsmasq\n");
         expect(host.text(LTSP_CONF)).toBe("admin ltsp.conf\n");
         expect(host.modeOwner(LTSP_CONF)).toBe("0600 1000:1000");
@@ -109,13 +112,13 @@ describe("converge engine (real lib/remote scripts in a busybox chroot)", () => 
 
     it("a connection dropped mid-apply: a new connection restores the files at once", async () => {
         const host = adminHost();
-        // write, write, then the connection drops.
-        const faulty = new FaultyHost(host).dropAfter(2);
+        // The applet's output saved, two writes, then the connection drops.
+        const faulty = new FaultyHost(host).dropAfter(3);
         const err = (await converge(faulty, plan(), { journal: JOURNAL, managed: {}, reconnect: async () => new FaultyHost(host) }).catch(
             (e: Error) => e,
         )) as ConvergeError;
         expect(err.message).toContain("connection lost");
-        expect(err.restored.sort()).toEqual([CONF, LTSP_CONF].sort());
+        expect(err.restored.sort()).toEqual([CONF, LTSP_CONF, IPXE].sort());
         expect(host.text(CONF)).toBe("admin dnsmasq\n");
         expect(host.modeOwner(LTSP_CONF)).toBe("0600 1000:1000");
         expect(host.exists("/etc/new.conf")).toBe(false);
@@ -123,7 +126,8 @@ describe("converge engine (real lib/remote scripts in a busybox chroot)", () => 
 
     it("a connection that stays down: the journal stays on the host and the next apply restores it before it looks", async () => {
         const host = adminHost();
-        const faulty = new FaultyHost(host).dropAfter(3);
+        // Saved, three writes, then the connection drops at the applet.
+        const faulty = new FaultyHost(host).dropAfter(4);
         const err = (await converge(faulty, plan(), {
             journal: JOURNAL,
             managed: {},
@@ -133,7 +137,7 @@ describe("converge engine (real lib/remote scripts in a busybox chroot)", () => 
         expect(host.text(CONF)).toBe("ours\n");
         expect(host.exists(`${JOURNAL}/index`)).toBe(true);
         const restored = await recoverInterrupted(host, JOURNAL, ["dnsmasq"]);
-        expect(restored.sort()).toEqual(["/etc/new.conf", CONF, LTSP_CONF].sort());
+        expect(restored.sort()).toEqual(["/etc/new.conf", CONF, LTSP_CONF, IPXE].sort());
         expect(host.text(CONF)).toBe("admin dnsmasq\n");
         expect(host.modeOwner(CONF)).toBe("0640 0:117");
         expect(host.exists("/etc/new.conf")).toBe(false);

@@ -101,7 +101,7 @@ describe("the engine over SSH (ssh2 server in process, real scripts in the fake 
                     .split("\n")
                     .filter(Boolean)
                     .map((l) => l.replace(/^\S+ /, "")),
-            ).toEqual(["write /etc/ltsp/ltsp.conf", "save /srv/tftp/ltsp/ltsp.ipxe", "ltsp ipxe", "the apply succeeded: drop its saved files"]);
+            ).toEqual(["save /srv/tftp/ltsp/ltsp.ipxe", "write /etc/ltsp/ltsp.conf", "ltsp ipxe", "the apply succeeded: drop its saved files"]);
             // Values travel as arguments: the path is quoted as an argument, never inside the script text.
             expect(
                 commands.some((c) =>
