@@ -1,8 +1,8 @@
-import { renderTemplate } from "../render/templates";
-import { sha256Hex } from "../core/sha256";
 import { parseSubnet } from "../core/fields";
+import { sha256Hex } from "../core/sha256";
+import { renderTemplate } from "../render/templates";
 import { dnsmasqDhcpContext } from "./dnsmasqDhcp";
-import { reservations, ScopeSpec } from "./scopeSpec";
+import { reservations, type ScopeSpec } from "./scopeSpec";
 
 export interface BackendFile {
     path: string;

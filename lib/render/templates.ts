@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Handlebars from "handlebars";
 
@@ -12,7 +12,8 @@ let partialsLoaded = false;
 function loadPartials(): void {
     if (partialsLoaded) return;
     for (const file of readdirSync(TEMPLATE_DIR)) {
-        if (file.startsWith("_") && file.endsWith(".hbs")) Handlebars.registerPartial(file.slice(1, -4), readFileSync(join(TEMPLATE_DIR, file), "utf8"));
+        if (file.startsWith("_") && file.endsWith(".hbs"))
+            Handlebars.registerPartial(file.slice(1, -4), readFileSync(join(TEMPLATE_DIR, file), "utf8"));
     }
     partialsLoaded = true;
 }

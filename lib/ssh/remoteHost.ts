@@ -1,6 +1,6 @@
 import { Client } from "ssh2";
 import { sha256Fingerprint } from "../core/hostKey";
-import { ExecOptions, ExecResult, Host, RemoteCommandError, SshConnectError } from "../engine/host";
+import { type ExecOptions, type ExecResult, type Host, RemoteCommandError, SshConnectError } from "../engine/host";
 import { remoteScript } from "../remote/scripts";
 import { shq, shqAll } from "./shell";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { planImageBuild, sectionsUsingImage } from "../../lib/images/imageBuild";
 import { buildHash, imagePackages, validateImage } from "../../lib/images/imageSpec";
-import { RemoteHost } from "../../lib/ssh/remoteHost";
+import type { RemoteHost } from "../../lib/ssh/remoteHost";
 import { TEST_KEY, TEST_PIN } from "./helpers";
 
 const connection = { host: "10.213.0.2", privateKey: TEST_KEY, hostKeyFingerprint: TEST_PIN };
@@ -29,9 +29,17 @@ describe("ChrootImage", () => {
     });
 
     it("always installs ltsp and a kernel for the architecture", () => {
-        expect(imagePackages({ suite: "bookworm", architecture: "i386", mirror: "http://x/debian", packages: ["vim"], extraFiles: {}, postInstall: [], initramfsModules: "most" })).toEqual(
-            ["initramfs-tools", "linux-image-686", "ltsp", "vim", "zstd"],
-        );
+        expect(
+            imagePackages({
+                suite: "bookworm",
+                architecture: "i386",
+                mirror: "http://x/debian",
+                packages: ["vim"],
+                extraFiles: {},
+                postInstall: [],
+                initramfsModules: "most",
+            }),
+        ).toEqual(["initramfs-tools", "linux-image-686", "ltsp", "vim", "zstd"]);
     });
 
     it("build hash: changes with what is built, not with the connection or rollback", () => {
@@ -47,7 +55,8 @@ describe("ChrootImage", () => {
     });
 
     it("finds the ltsp.conf sections that still boot an image (delete refuses then)", async () => {
-        const conf = '[server]\nMENU_TIMEOUT=5000\n\n[52:54:00:00:00:01]\nHOSTNAME="pc01"\nDEFAULT_IMAGE="thin"\n\n[52:54:00:00:00:02]\nDEFAULT_IMAGE="thin-2"\n';
+        const conf =
+            '[server]\nMENU_TIMEOUT=5000\n\n[52:54:00:00:00:01]\nHOSTNAME="pc01"\nDEFAULT_IMAGE="thin"\n\n[52:54:00:00:00:02]\nDEFAULT_IMAGE="thin-2"\n';
         const host = { readFile: async () => Buffer.from(conf) } as unknown as RemoteHost;
         expect(await sectionsUsingImage(host, "thin")).toEqual(["52:54:00:00:00:01"]);
         expect(await sectionsUsingImage(host, "other")).toEqual([]);
