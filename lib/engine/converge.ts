@@ -61,11 +61,15 @@ export async function checkCandidate(host: Host, path: string, content: string, 
  * saving what it replaces in `journal` (empty: no journal) and, the first time this project
  * manages the path, the original in `backup`. Returns whether a backup holds an original.
  */
-export async function writeFile(host: Host, file: DesiredFile, opts: { owner?: string; journal?: string; backup?: string } = {}): Promise<boolean> {
+export async function writeFile(
+    host: Host,
+    file: DesiredFile,
+    opts: { owner?: string; journal?: string; backup?: string; confineTo?: string } = {},
+): Promise<boolean> {
     const out = await host.mutate(
         `write ${file.path}`,
         remoteScript("write-file"),
-        [file.path, file.mode, opts.owner ?? "", file.sha256, opts.journal ?? "", opts.backup ?? ""],
+        [file.path, file.mode, opts.owner ?? "", file.sha256, opts.journal ?? "", opts.backup ?? "", opts.confineTo ?? ""],
         { stdin: file.content },
     );
     return out.split("\n").includes("backup");
@@ -150,7 +154,7 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
                     const known = managed[step.file.path];
                     // The first time we manage a path, what is there is the administrator's: keep it for delete.
                     const backup = known || step.keepOriginal === false ? "" : backupPathFor(step.file.path);
-                    const kept = await writeFile(host, step.file, { owner: step.owner, journal: opts.journal, backup });
+                    const kept = await writeFile(host, step.file, { owner: step.owner, journal: opts.journal, backup, confineTo: step.confineTo });
                     managed[step.file.path] = { sha256: step.file.sha256, backup: known ? known.backup : kept ? backup : null };
                     break;
                 }

@@ -29,6 +29,8 @@ export type Step =
           check?: string;
           /** Services restarted when this file is restored after a failure (they read it). */
           reload?: string[];
+          /** The file must stay inside this directory, links followed (an image's chroot): else nothing is written. */
+          confineTo?: string;
           /** false: a file in something this resource builds (an image's chroot), never the administrator's: no backup for delete. */
           keepOriginal?: false;
           why?: string;

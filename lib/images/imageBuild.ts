@@ -61,8 +61,14 @@ function chrootSteps(spec: ImageSpec, source: DebootstrapSource): Step[] {
         ]),
     ];
     for (const [path, content] of Object.entries(source.extraFiles)) {
-        // Confined to the build directory: extraFiles paths have no . or .. segments (imageSpec).
-        steps.push({ kind: "write", file: { path: paths.build + path, content, mode: "0644", sha256: sha256Hex(content) }, keepOriginal: false });
+        // Confined to the build directory: extraFiles paths have no . or .. segments (imageSpec), and
+        // the write refuses a path that a link inside the chroot would lead out of it.
+        steps.push({
+            kind: "write",
+            file: { path: paths.build + path, content, mode: "0644", sha256: sha256Hex(content) },
+            confineTo: paths.build,
+            keepOriginal: false,
+        });
     }
     for (const command of source.postInstall) steps.push(run(`post-install in ${spec.name}: ${command}`, "image-in-chroot", [paths.build, command]));
     if (Object.keys(source.extraFiles).length || source.postInstall.length) {

@@ -4,13 +4,25 @@
 # JOURNAL (once per path per apply; empty: no journal), so journal-restore.sh can put it back.
 # BACKUP (empty: none) is where a file that was there before this project managed DST is kept
 # for delete to restore; an existing BACKUP is never overwritten (it holds the original), and
-# the script prints "backup" when one is kept. The content goes to
+# the script prints "backup" when one is kept. ROOT (optional) confines DST: its directory, links
+# followed, must lie inside ROOT (an image's chroot, whose own links could point at the server's
+# files), or nothing is written. The content goes to
 # a temporary file in the same directory, is checked against SHA256, flushed, then renamed over
 # DST: a reader (or a crash) sees the whole old file or the whole new one. OWNER empty keeps the
 # owner of the file being replaced (root for a new file).
 set -eu
-dst=$1 mode=$2 owner=$3 expected=$4 journal=$5 backup=$6
+dst=$1 mode=$2 owner=$3 expected=$4 journal=$5 backup=$6 root=${7:-}
 dir=$(dirname -- "$dst")
+if [ -n "$root" ]; then
+  existing=$dir
+  while [ ! -e "$existing" ]; do existing=$(dirname -- "$existing"); done
+  real=$(cd -P -- "$existing" && pwd) realroot=$(cd -P -- "$root" && pwd)
+  case "$real/" in
+    "$realroot"/*) ;;
+    *) echo "$dst would be written outside $root (at $real, through a link)" >&2; exit 1 ;;
+  esac
+  if [ -L "$dst" ]; then echo "$dst is a link; refusing to write through it" >&2; exit 1; fi
+fi
 if [ -n "$journal" ]; then
   mkdir -p -- "$journal/files"
   touch -- "$journal/index"

@@ -163,6 +163,23 @@ describe("converge engine (real lib/remote scripts in a busybox chroot)", () => 
         expect(host.modeOwner(CONF)).toBe("0640 0:117");
     });
 
+    it("a write confined to a chroot refuses a path that a link inside it leads out of; nothing is written outside", async () => {
+        const host = fakeHost();
+        const { symlinkSync, mkdirSync } = await import("node:fs");
+        mkdirSync(host.path("/srv/ltsp/thin"), { recursive: true });
+        mkdirSync(host.path("/outside"));
+        // An absolute link inside the image, as an administrator's image might have.
+        symlinkSync("/outside", host.path("/srv/ltsp/thin/etc"));
+        const step: Step = { kind: "write", file: file("/srv/ltsp/thin/etc/motd", "hi\n"), confineTo: "/srv/ltsp/thin", keepOriginal: false };
+        await expect(converge(host, [step], { journal: JOURNAL, managed: {} })).rejects.toThrow(
+            "/srv/ltsp/thin/etc/motd would be written outside /srv/ltsp/thin (at /outside, through a link)",
+        );
+        expect(host.exists("/outside/motd")).toBe(false);
+        // Inside, it writes.
+        await converge(host, [{ ...step, file: file("/srv/ltsp/thin/root/motd", "hi\n") }], { journal: JOURNAL, managed: {} });
+        expect(host.text("/srv/ltsp/thin/root/motd")).toBe("hi\n");
+    });
+
     it("a Windows cmdlet plan is a remote-script step: one command line, audited as a mutation", async () => {
         const host = fakeHost();
         const step: Step = {

@@ -86,7 +86,7 @@ describe("ChrootImage build plan (engine steps)", () => {
         ]);
         const motd = steps.find((s) => s.kind === "write");
         // A file of the image's own build: no backup of an administrator's original is kept for it.
-        expect(motd).toMatchObject({ keepOriginal: false });
+        expect(motd).toMatchObject({ keepOriginal: false, confineTo: "/srv/ltsp/.thin.netboot-build" });
         expect(steps.find((s) => s.kind === "run" && s.script === "image-squash")).toMatchObject({ exclusive: "ltsp", what: "ltsp image thin" });
     });
 
