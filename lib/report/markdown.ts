@@ -90,7 +90,7 @@ function names(hostnames: readonly string[], max: number): string {
     return shown.join(", ") + (more ? `, … and ${more} more` : "");
 }
 
-function impactSection(impact: ClientImpact, maxNames: number): string | undefined {
+function impactSection(impact: ClientImpact, maxNames: number, unlistedSame: number): string | undefined {
     const lines: string[] = [];
     const group = (g: ImpactGroup) => `- ${g.reason}: ${plural(g.hostnames.length, "client")} (${names(g.hostnames, maxNames)})`;
     const rebooting = new Set(impact.mustReboot.flatMap((g) => g.hostnames));
@@ -109,7 +109,11 @@ function impactSection(impact: ClientImpact, maxNames: number): string | undefin
         );
     }
     if (!lines.length && !impact.total) return undefined;
-    lines.push(`**Unaffected: ${plural(impact.unaffected, "client")}** keep running; nothing changes for them.`);
+    if (unlistedSame) {
+        lines.push(`**Unaffected:** every other client keeps running (the preview lists no step for its ${plural(unlistedSame, "unchanged resource")}; \`--state\` counts them).`);
+    } else if (impact.unaffected) {
+        lines.push(`**Unaffected: ${plural(impact.unaffected, "client")}** keep running; nothing changes for them.`);
+    }
     return lines.join("\n");
 }
 
@@ -166,13 +170,18 @@ function assemble(preview: Preview, opts: Required<Omit<ReportOptions, "title">>
     parts.push(summary(changes, preview.sameCount), "");
     const nodes = nodesSection(changes, limits.maxNodeLines);
     if (nodes) parts.push(section("Nodes", nodes, opts.collapseOver), "");
-    const impact = impactSection(clientImpact(changes), limits.maxNodeLines);
+    const unlistedSame = changes.some((c) => c.op === "same") ? 0 : (preview.sameCount ?? 0);
+    const impact = impactSection(clientImpact(changes), limits.maxNodeLines, unlistedSame);
     if (impact) parts.push(section("What happens to running clients", impact, opts.collapseOver), "");
     const files = filesSection(changes, fileChanges(changes), limits.maxDiffLines, opts.collapseOver);
     if (files) parts.push(section("Generated files", files, opts.collapseOver), "");
     const topology = topologyOf(changes);
     if (topology.servers.length || topology.scopes.length || topology.bootCounts.length) {
-        parts.push(section("Topology after the change", fenced("mermaid", renderMermaid(topology)), opts.collapseOver), "");
+        const note = unlistedSame
+            ? `\n\n_Counts only what this change touches: the preview lists no step for the ${plural(unlistedSame, "unchanged resource")}; ` +
+              "give `--state` (`pulumi stack export` from before the change) to count them._"
+            : "";
+        parts.push(section("Topology after the change", fenced("mermaid", renderMermaid(topology)) + note, opts.collapseOver), "");
     }
     if (warnings.length) parts.push(section("Warnings", warnings.map((d) => `- ${d.message.replace(/\n+/g, " ")}`).join("\n"), opts.collapseOver), "");
     if (cuts.length) {

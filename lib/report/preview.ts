@@ -155,7 +155,7 @@ export function parsePreview(document: unknown): Preview {
         .filter((d) => d.message)
         .map((d) => ({ severity: d.severity ?? "info", message: stripAnsi(d.message!).trim(), ...(d.urn ? { urn: d.urn } : {}) }));
     const same = doc.changeSummary?.same;
-    return { changes: [...byUrn.values()], diagnostics, ...(same !== undefined ? { sameCount: Math.max(0, same - skippedSame) } : {}) };
+    return { changes: sorted([...byUrn.values()]), diagnostics, ...(same !== undefined ? { sameCount: Math.max(0, same - skippedSame) } : {}) };
 }
 
 /** The shape of `pulumi stack export` we read: each resource's URN, type and inputs. */
@@ -176,7 +176,13 @@ export function mergeState(preview: Preview, state: unknown): Preview {
         const inputs = stripProvider(r.inputs) ?? {};
         same.push({ op: "same", urn: r.urn, name: urnName(r.urn), kind: kindOf(r.type, inputs), before: inputs, after: inputs, changedKeys: [], replaceReasons: [] });
     }
-    return { ...preview, changes: [...preview.changes, ...same], sameCount: undefined };
+    return { ...preview, changes: sorted([...preview.changes, ...same]), sameCount: undefined };
+}
+
+/** Servers, scopes, images, nodes, others; by name within a kind (the engine's step order varies from run to run). */
+function sorted(changes: ResourceChange[]): ResourceChange[] {
+    const rank = (k: Kind) => (k === "other" ? KINDS.length : KINDS.indexOf(k));
+    return changes.sort((a, b) => rank(a.kind) - rank(b.kind) || a.name.localeCompare(b.name, "en", { numeric: true }) || a.urn.localeCompare(b.urn));
 }
 
 /** `nodes[3].mac` -> `nodes`, `rendered["/etc/x"]` -> `rendered`. */

@@ -79,7 +79,9 @@ export function topologyOf(changes: readonly ResourceChange[]): Topology {
         scopes,
         images,
         bootCounts: [...counts].map(([image, c]) => ({ image, ...c })).sort((a, b) => natural(a.image, b.image)),
-        sessions: [...sessions].map(([key, nodes]) => ({ image: key.split("\u0000")[0], appServer: key.split("\u0000")[1], nodes })),
+        sessions: [...sessions]
+            .map(([key, nodes]) => ({ image: key.split("\u0000")[0], appServer: key.split("\u0000")[1], nodes }))
+            .sort((a, b) => natural(a.image, b.image) || natural(a.appServer, b.appServer)),
         appServers: appServers.sort((a, b) => natural(a.name, b.name)),
     };
 }
