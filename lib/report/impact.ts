@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import { filesOf } from "./files";
+import { changedSections } from "./ltspConfText";
 import { FieldChange, NodeView, fieldChanges, nodeView } from "./nodes";
 import { Props, ResourceChange, ofKind } from "./preview";
 
@@ -43,32 +44,6 @@ export interface ClientImpact {
  * ltsp.conf key) is in the client's [MAC] section or its image, read at boot.
  */
 const NO_REBOOT_FIELDS = new Set(["IP", "role"]);
-
-/** ltsp.conf sections by name -> their lines (comments and blank lines left out). */
-export function ltspConfSections(text: string): Map<string, string[]> {
-    const sections = new Map<string, string[]>();
-    let current = "";
-    for (const raw of text.split("\n")) {
-        const line = raw.trim();
-        if (!line || line.startsWith("#")) continue;
-        const header = /^\[(.+)\]$/.exec(line);
-        if (header) {
-            current = header[1].toLowerCase();
-            if (!sections.has(current)) sections.set(current, []);
-            continue;
-        }
-        if (!sections.has(current)) sections.set(current, []);
-        sections.get(current)!.push(line);
-    }
-    return sections;
-}
-
-/** Names of the sections that differ between two ltsp.conf texts. */
-export function changedSections(before: string, after: string): string[] {
-    const a = ltspConfSections(before);
-    const b = ltspConfSections(after);
-    return [...new Set([...a.keys(), ...b.keys()])].filter((name) => !isDeepStrictEqual(a.get(name), b.get(name)));
-}
 
 const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/;
 

@@ -1,4 +1,4 @@
-import { FileChange, fileChanges } from "./files";
+import { FileChange, MAX_EDITS, fileChanges } from "./files";
 import { ClientImpact, ImpactGroup, clientImpact } from "./impact";
 import { appServerMoves, describeAppServerMove, describeMove, nodeMoves } from "./nodes";
 import { KINDS, Kind, Op, Preview, ResourceChange } from "./preview";
@@ -75,9 +75,7 @@ function summary(changes: readonly ResourceChange[], sameCount: number | undefin
     return lines.join("\n");
 }
 
-function nodesSection(changes: readonly ResourceChange[], maxLines: number): string | undefined {
-    const apps = appServerMoves(changes).map(describeAppServerMove);
-    const moves = nodeMoves(changes).map(describeMove);
+function nodesSection(apps: readonly string[], moves: readonly string[], maxLines: number): string | undefined {
     if (!apps.length && !moves.length) return undefined;
     const { shown, more } = capped(moves, maxLines);
     const lines = [...apps.map((l) => `- ${l}`), ...(apps.length && moves.length ? [""] : []), ...shown.map((l) => `- ${l}`)];
@@ -126,6 +124,10 @@ function unknownFiles(changes: readonly ResourceChange[]): string[] {
 }
 
 function fileBlock(file: FileChange, maxDiffLines: number, collapseOver: number): string {
+    if (file.patch === undefined) {
+        const title = `<code>${html(file.path)}</code> (${html(file.owner)}, ${file.status}: about +${file.added} −${file.removed})`;
+        return `<details open><summary>${title}</summary>\n\nMore than ${MAX_EDITS} changed lines: no line diff.${file.sections ? ` ${file.sections}` : ""}\n\n</details>`;
+    }
     const lines = file.patch.split("\n");
     if (lines[lines.length - 1] === "") lines.pop();
     const cut = lines.length > maxDiffLines ? lines.length - maxDiffLines : 0;
@@ -153,13 +155,33 @@ function filesSection(changes: readonly ResourceChange[], files: readonly FileCh
     return parts.join("\n\n");
 }
 
+/** What the report says, computed once; `assemble` only formats it within the limits. */
+interface Model {
+    appLines: string[];
+    nodeLines: string[];
+    impact: ClientImpact;
+    files: FileChange[];
+    mermaid?: string;
+}
+
+function model(changes: readonly ResourceChange[]): Model {
+    const topology = topologyOf(changes);
+    return {
+        appLines: appServerMoves(changes).map(describeAppServerMove),
+        nodeLines: nodeMoves(changes).map(describeMove),
+        impact: clientImpact(changes),
+        files: fileChanges(changes),
+        mermaid: topology.servers.length || topology.scopes.length || topology.bootCounts.length ? renderMermaid(topology) : undefined,
+    };
+}
+
 interface Limits {
     maxNodeLines: number;
     /** null: list the files without their diffs. */
     maxDiffLines: number | null;
 }
 
-function assemble(preview: Preview, opts: Required<Omit<ReportOptions, "title">> & { title?: string }, limits: Limits, cuts: string[]): string {
+function assemble(preview: Preview, m: Model, opts: Required<Omit<ReportOptions, "title">> & { title?: string }, limits: Limits, cuts: string[]): string {
     const { changes } = preview;
     const parts: string[] = [`### netboot preview${opts.title ? `: ${opts.title}` : ""}`, ""];
     const errors = preview.diagnostics.filter((d) => d.severity === "error");
@@ -168,20 +190,19 @@ function assemble(preview: Preview, opts: Required<Omit<ReportOptions, "title">>
         parts.push(`> [!CAUTION]\n> **The preview failed.** Nothing below is what \`up\` would do.`, "", fenced("", errors.map((d) => d.message).join("\n")), "");
     }
     parts.push(summary(changes, preview.sameCount), "");
-    const nodes = nodesSection(changes, limits.maxNodeLines);
+    const nodes = nodesSection(m.appLines, m.nodeLines, limits.maxNodeLines);
     if (nodes) parts.push(section("Nodes", nodes, opts.collapseOver), "");
     const unlistedSame = changes.some((c) => c.op === "same") ? 0 : (preview.sameCount ?? 0);
-    const impact = impactSection(clientImpact(changes), limits.maxNodeLines, unlistedSame);
+    const impact = impactSection(m.impact, limits.maxNodeLines, unlistedSame);
     if (impact) parts.push(section("What happens to running clients", impact, opts.collapseOver), "");
-    const files = filesSection(changes, fileChanges(changes), limits.maxDiffLines, opts.collapseOver);
+    const files = filesSection(changes, m.files, limits.maxDiffLines, opts.collapseOver);
     if (files) parts.push(section("Generated files", files, opts.collapseOver), "");
-    const topology = topologyOf(changes);
-    if (topology.servers.length || topology.scopes.length || topology.bootCounts.length) {
+    if (m.mermaid) {
         const note = unlistedSame
             ? `\n\n_Counts only what this change touches: the preview lists no step for the ${plural(unlistedSame, "unchanged resource")}; ` +
               "give `--state` (`pulumi stack export` from before the change) to count them._"
             : "";
-        parts.push(section("Topology after the change", fenced("mermaid", renderMermaid(topology)) + note, opts.collapseOver), "");
+        parts.push(section("Topology after the change", fenced("mermaid", m.mermaid) + note, opts.collapseOver), "");
     }
     if (warnings.length) parts.push(section("Warnings", warnings.map((d) => `- ${d.message.replace(/\n+/g, " ")}`).join("\n"), opts.collapseOver), "");
     if (cuts.length) {
@@ -206,7 +227,8 @@ export function renderReport(preview: Preview, options: ReportOptions = {}): str
         if (l.maxNodeLines < opts.maxNodeLines) said.push(`node lists cut to ${l.maxNodeLines} names`);
         return said;
     };
-    let report = assemble(preview, opts, limits, []);
+    const m = model(preview.changes);
+    let report = assemble(preview, m, opts, limits, []);
     const steps: Array<(l: Limits) => Limits | undefined> = [
         (l) => (l.maxDiffLines !== null && l.maxDiffLines > 25 ? { ...l, maxDiffLines: Math.floor(l.maxDiffLines / 2) } : undefined),
         (l) => (l.maxNodeLines > 10 ? { ...l, maxNodeLines: Math.floor(l.maxNodeLines / 2) } : undefined),
@@ -218,12 +240,16 @@ export function renderReport(preview: Preview, options: ReportOptions = {}): str
             if (!next) break;
             limits = next;
             cuts.splice(0, cuts.length, ...describe(limits));
-            report = assemble(preview, opts, limits, cuts);
+            report = assemble(preview, m, opts, limits, cuts);
         }
     }
     if (report.length > opts.maxChars) {
         const note = `\n\n_… report cut at ${opts.maxChars} characters; \`pulumi preview --diff\` shows everything._\n`;
-        report = report.slice(0, opts.maxChars - note.length) + note;
+        // Cut, then close what the cut left open: a code block, <details> sections.
+        let cut = report.slice(0, Math.max(0, opts.maxChars - note.length - 120));
+        if ((cut.match(/^```/gm) ?? []).length % 2) cut += "\n```";
+        const open = (cut.match(/<details/g) ?? []).length - (cut.match(/<\/details>/g) ?? []).length;
+        report = cut + "\n\n</details>".repeat(Math.max(0, open)) + note;
     }
     return report;
 }
