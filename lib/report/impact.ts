@@ -18,6 +18,8 @@ import { Props, ResourceChange, ofKind } from "./preview";
  *   changed reservation (the node's IP) reaches a client at its next DHCP exchange (lease renewal
  *   or boot): running clients keep running; a scope replaced is deleted first, so for that moment
  *   no lease is handed out;
+ * - the iPXE menu changed: clients see it at their next boot, nothing to do now;
+ * - any other changed server file has no rule yet: the report names it for the reviewer;
  * - a new client boots when it is powered on; a removed client keeps running until it reboots,
  *   then boots without its own section (the [clients] defaults) and without its reservation.
  */
@@ -32,6 +34,10 @@ export interface ClientImpact {
     nextDhcp: ImpactGroup[];
     newClients: string[];
     removedClients: string[];
+    /** Shown at the next boot, nothing to do now (the iPXE menu). */
+    nextBoot: ImpactGroup[];
+    /** Changed files no rule here covers yet ("owner: path"): what they do to running clients is for the reviewer. */
+    noRule: string[];
     /** Clients this change leaves running untouched. */
     unaffected: number;
     /** Clients known to the report (after the change, plus removed ones). */
@@ -71,6 +77,8 @@ export function clientImpact(changes: readonly ResourceChange[]): ClientImpact {
 
     const reboot = new Map<string, Set<string>>();
     const dhcp = new Map<string, Set<string>>();
+    const nextBoot = new Map<string, Set<string>>();
+    const noRule: string[] = [];
     const add = (groups: Map<string, Set<string>>, reason: string, macs: Iterable<string>) => {
         const set = groups.get(reason) ?? new Set<string>();
         for (const mac of macs) if (clients.has(mac)) set.add(mac);
@@ -130,6 +138,11 @@ export function clientImpact(changes: readonly ResourceChange[]): ClientImpact {
                 }
             } else if (path.includes("dnsmasq")) {
                 add(dhcp, `${c.name}: ${path} changed`, served);
+            } else if (path.endsWith(".ipxe")) {
+                add(nextBoot, `${c.name}: the iPXE menu ${path} changed`, served);
+            } else if (!path.startsWith("/etc/apt/")) {
+                // apt settings touch only the server; anything else (nbd, http, ...) has no rule yet.
+                noRule.push(`${c.name}: ${path}`);
             }
         }
     }
@@ -154,10 +167,12 @@ export function clientImpact(changes: readonly ResourceChange[]): ClientImpact {
     const named = (macs: Iterable<string>) => [...macs].map((m) => clients.get(m) ?? m).sort(natural);
     const groups = (map: Map<string, Set<string>>) =>
         [...map].map(([reason, macs]) => ({ reason, hostnames: named(macs) })).sort((a, b) => b.hostnames.length - a.hostnames.length || a.reason.localeCompare(b.reason));
-    const touched = new Set([...[...reboot.values(), ...dhcp.values()].flatMap((s) => [...s]), ...newClients]);
+    const touched = new Set([...[...reboot.values(), ...dhcp.values(), ...nextBoot.values()].flatMap((s) => [...s]), ...newClients]);
     return {
         mustReboot: groups(reboot),
         nextDhcp: groups(dhcp),
+        nextBoot: groups(nextBoot),
+        noRule,
         newClients: named(newClients),
         removedClients: [...removed.values()].sort(natural),
         unaffected: [...clients.keys()].filter((m) => !touched.has(m)).length,

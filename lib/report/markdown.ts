@@ -99,6 +99,10 @@ function impactSection(impact: ClientImpact, maxNames: number, unlistedSame: num
     if (impact.nextDhcp.length) {
         lines.push("**At their next DHCP exchange (lease renewal or boot); they keep running:**", "", ...impact.nextDhcp.map(group), "");
     }
+    if (impact.nextBoot.length) lines.push("**At their next boot; nothing to do now:**", "", ...impact.nextBoot.map(group), "");
+    if (impact.noRule.length) {
+        lines.push(`**No rule for:** ${impact.noRule.map((f) => `\`${f}\``).join(", ")}: check by hand what the change does to running clients.`, "");
+    }
     if (impact.newClients.length) lines.push(`**New: ${plural(impact.newClients.length, "client")}**, boot when powered on: ${names(impact.newClients, maxNames)}`, "");
     if (impact.removedClients.length) {
         lines.push(

@@ -210,3 +210,16 @@ describe("app server moves", () => {
         ]);
     });
 });
+
+describe("server files without a reboot rule", () => {
+    it("the iPXE menu shows at the next boot; an unknown file is named for the reviewer", () => {
+        const urn = "urn:pulumi:dev::netboot::pulumi-nodejs:dynamic/netboot:LtspServer::ltsp";
+        const nodes = [{ mac: "52:54:00:00:01:01", hostname: "pc01", image: "thin" }];
+        const before = { nodes, rendered: { "/srv/tftp/ltsp/ltsp.ipxe": "a\n", "/etc/nbd-server/config": "[generic]\n", "/etc/apt/apt.conf.d/01netboot-proxy": "x\n" } };
+        const after = { nodes, rendered: { "/srv/tftp/ltsp/ltsp.ipxe": "b\n", "/etc/nbd-server/config": "[generic]\n[thin]\n", "/etc/apt/apt.conf.d/01netboot-proxy": "y\n" } };
+        const impact = clientImpact(parsePreview({ steps: [{ op: "update", urn, oldState: { inputs: before }, newState: { inputs: after } }] }).changes);
+        expect(impact.nextBoot).toEqual([{ reason: "ltsp: the iPXE menu /srv/tftp/ltsp/ltsp.ipxe changed", hostnames: ["pc01"] }]);
+        expect(impact.noRule).toEqual(["ltsp: /etc/nbd-server/config"]);
+        expect(impact.mustReboot).toEqual([]);
+    });
+});
