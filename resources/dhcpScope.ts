@@ -1,23 +1,24 @@
 import * as pulumi from "@pulumi/pulumi";
-import { sha256Hex } from "../lib/host/sha256";
+import { sha256Hex } from "../lib/core/sha256";
 import { z } from "zod";
 import { applyLinuxScope, removeLinuxScope } from "../lib/dhcp/linuxApply";
 import { linuxBackend } from "../lib/dhcp/linuxBackends";
 import { ScopeSpec, scopeSchema, validateScope } from "../lib/dhcp/scopeSpec";
 import {
     desiredWindowsScope,
-    encodedCommand,
     parseWindowsState,
     planWindowsScope,
-    readScript,
-    removalScript,
-    renderScript,
+    windowsApplySteps,
+    windowsReadCommandLine,
+    windowsRemovalSteps,
+    windowsReplaceKeys,
 } from "../lib/dhcp/windows";
 import { ManagedFileRecord } from "../lib/host/fileTransaction";
 import { ServiceState, observeHost } from "../lib/host/observe";
-import { ResourceArgs, containsUnknown, inputsDiffer, withoutProvider } from "../lib/provider/inputs";
+import { ResourceArgs, checkInputs, inputsDiffer, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { lazyProvider } from "../lib/provider/lazy";
 import { progress } from "../lib/provider/progress";
+import { claimDhcp } from "../lib/site/dhcpClaims";
 import { connectHost } from "../lib/ssh/pool";
 import { RemoteHost } from "../lib/ssh/remoteHost";
 
@@ -43,7 +44,7 @@ interface Outputs extends CheckedInputs {
     pendingCommands: string[];
 }
 
-const KEYS = ["kind", "connection", "name", "interface", "subnet", "mode", "rangeStart", "rangeEnd", "router", "dnsServers", "domain", "leaseSeconds", "boot", "nodes", "windows", "aptProxy", "managedBy", "rendered"];
+const KEYS = [...Object.keys(scopeSchema.shape), "aptProxy", "managedBy", "rendered"];
 
 function render(spec: ScopeSpec, managedBy: string): Record<string, string> {
     if (spec.kind === "windows") {
@@ -55,11 +56,11 @@ function render(spec: ScopeSpec, managedBy: string): Record<string, string> {
 
 function parse(inputs: Record<string, unknown>): CheckedInputs {
     const { managedBy, rendered, aptProxy, ...rest } = withoutProvider(inputs);
-    return { ...scopeSchema.parse(rest), aptProxy: aptProxy as string | undefined, managedBy: managedBy as string, rendered: rendered as Record<string, string> };
+    return { ...requireValid(managedBy as string, validateScope(rest)), aptProxy: aptProxy as string | undefined, managedBy: managedBy as string, rendered: rendered as Record<string, string> };
 }
 
 async function windowsState(host: RemoteHost, spec: ScopeSpec) {
-    const json = await host.runCommandLine(`read DHCP scope ${spec.windows!.scopeId}`, encodedCommand(readScript(spec.windows!.scopeId)));
+    const json = await host.runCommandLine(`read DHCP scope ${spec.windows!.scopeId}`, windowsReadCommandLine(spec.windows!.scopeId));
     return parseWindowsState(json);
 }
 
@@ -67,11 +68,10 @@ async function converge(spec: CheckedInputs, previous: Record<string, ManagedFil
     const host = await connectHost(spec.connection);
     if (spec.kind === "windows") {
         const desired = desiredWindowsScope(spec);
-        const commands = planWindowsScope(desired, await windowsState(host, spec));
-        if (commands.length) {
-            progress(`${spec.managedBy}: ${commands.length} DhcpServer cmdlets on ${host.label}`);
-            await host.runCommandLine(`configure DHCP scope ${desired.scopeId}`, encodedCommand(renderScript(commands)), { mutating: true });
-        }
+        // Several scripts when the plan does not fit one cmd.exe command line (8191 characters); each is idempotent.
+        const steps = windowsApplySteps(desired, await windowsState(host, spec));
+        if (steps.length) progress(`${spec.managedBy}: DhcpServer cmdlets on ${host.label} in ${steps.length} script(s)`);
+        for (const step of steps) await host.runCommandLine(step.what, step.commandLine, { mutating: step.mutating });
         const left = planWindowsScope(desired, await windowsState(host, spec));
         if (left.length) throw new Error(`${host.label}: after configuring, the scope still differs:\n${left.join("\n")}`);
         return { ...spec, managedFiles: {}, service: null, pendingCommands: [] };
@@ -83,10 +83,7 @@ async function converge(spec: CheckedInputs, previous: Record<string, ManagedFil
 export const dhcpScopeProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds, news) {
         const { managedBy, aptProxy, ...rest } = withoutProvider(news);
-        if (containsUnknown(rest)) return { inputs: news };
-        const validated = validateScope(rest);
-        if (!validated.ok) return { failures: validated.failures };
-        return { inputs: { ...validated.spec, aptProxy, managedBy, rendered: render(validated.spec, managedBy as string) } };
+        return checkInputs(news, rest, validateScope, (spec) => ({ ...spec, aptProxy, managedBy, rendered: render(spec, managedBy as string) }));
     },
 
     async diff(_id, olds: Outputs, news: CheckedInputs) {
@@ -97,7 +94,12 @@ export const dhcpScopeProvider: pulumi.dynamic.ResourceProvider = {
                 : Object.entries(news.rendered ?? {}).some(([path, content]) => olds.managedFiles?.[path]?.sha256 !== sha256Hex(content)) ||
                   olds.service?.active !== "active";
         // Never two DHCP servers on one LAN: the old one goes before the new one starts.
-        const replaces = [...(olds.kind !== news.kind ? ["kind"] : []), ...(olds.connection?.host !== news.connection?.host ? ["connection.host"] : [])];
+        const replaces = [
+            ...(olds.kind !== news.kind ? ["kind"] : []),
+            ...(olds.connection?.host !== news.connection?.host ? ["connection.host"] : []),
+            // A Windows scope is its scope ID and mask: another subnet is another scope.
+            ...(olds.kind === "windows" && news.kind === "windows" ? windowsReplaceKeys(olds, news) : []),
+        ];
         return { changes: changed || drifted, replaces, deleteBeforeReplace: replaces.length > 0 };
     },
 
@@ -127,7 +129,7 @@ export const dhcpScopeProvider: pulumi.dynamic.ResourceProvider = {
     async delete(_id, props: Outputs) {
         const host = await connectHost(props.connection);
         if (props.kind === "windows") {
-            await host.runCommandLine(`remove DHCP scope ${props.windows!.scopeId}`, encodedCommand(removalScript(props.windows!.scopeId)), { mutating: true });
+            for (const step of windowsRemovalSteps(props.windows!.scopeId)) await host.runCommandLine(step.what, step.commandLine, { mutating: step.mutating });
             return;
         }
         await removeLinuxScope(host, linuxBackend(props, props.managedBy).service, props.managedFiles ?? {});
@@ -144,5 +146,22 @@ export class DhcpScope extends pulumi.dynamic.Resource {
         const managedBy = `${pulumi.getProject()}/${pulumi.getStack()}: DhcpScope ${name}`;
         const props = { ...(args as object), managedBy, managedFiles: undefined, service: undefined, pendingCommands: undefined };
         super(lazyProvider(__filename, "dhcpScopeProvider", ["check", "diff", "read", "update", "delete"]), name, props, opts, "netboot", "DhcpScope");
+        // Conflicts with the program's other DHCP servers fail the preview here, naming both.
+        pulumi
+            .all([pulumi.output(args.connection).apply((c) => c.host), args.subnet, args.mode, args.rangeStart, args.rangeEnd, args.name])
+            .apply(([host, subnet, mode, rangeStart, rangeEnd, scopeName]) => {
+                try {
+                    claimDhcp({
+                        owner: `DhcpScope ${name}`,
+                        host,
+                        subnet,
+                        mode: mode ?? "full",
+                        range: rangeStart && rangeEnd ? [rangeStart, rangeEnd] : undefined,
+                        scopeName,
+                    });
+                } catch (err) {
+                    throw new pulumi.RunError((err as Error).message);
+                }
+            });
     }
 }
