@@ -16,7 +16,7 @@ const json = (name: string) => JSON.parse(readFileSync(join(FIXTURES, name), "ut
 const golden = (name: string) => readFileSync(join(FIXTURES, "golden", name), "utf8");
 
 describe("the report of real previews (golden files written by hand)", () => {
-    it("a creation preview of a site whose files are not known at preview", () => {
+    it("a creation preview of a site: server, dnsmasq proxy and Windows scopes, images, nodes, every file added", () => {
         expect(renderReport(parsePreview(json("preview-create.json")), { title: "create" })).toBe(golden("create.md"));
     });
 
@@ -33,7 +33,7 @@ describe("the report of real previews (golden files written by hand)", () => {
 
 describe("reading previews", () => {
     it("takes the kind from the URN type our resources pass to dynamic.Resource", () => {
-        const kinds = parsePreview(json("preview-create-known.json")).changes.map((c) => `${c.kind} ${c.name}`);
+        const kinds = parsePreview(json("preview-create.json")).changes.map((c) => `${c.kind} ${c.name}`);
         expect(kinds).toEqual([
             "LtspServer ltsp-server",
             "DhcpScope dhcp-lab",
@@ -74,6 +74,17 @@ describe("reading previews", () => {
         expect(report).toContain("**The preview failed.**");
         expect(report).toContain('nodes[1].ip: "10.0.0.5" is inside the dynamic range');
         expect(report).toContain("**1 to replace**");
+    });
+});
+
+describe("files not known at preview", () => {
+    it("a server whose inputs still hold unknowns has no rendered files: the report says so", () => {
+        const urn = "urn:pulumi:dev::netboot::pulumi-nodejs:dynamic/netboot:LtspServer::ltsp";
+        const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        const preview = parsePreview({ steps: [{ op: "create", urn, newState: { inputs: { lan: { address: "10.0.0.1/24" }, nodes: [unknown] } } }] });
+        expect(renderReport(preview)).toContain(
+            "Not known at preview: the files of LtspServer ltsp depend on values Pulumi learns only during `up` (e.g. a node whose optional fields are unset); `pulumi up` shows them.",
+        );
     });
 });
 
@@ -141,7 +152,9 @@ function largeChange(imageChanges = 1303) {
         }
     }
     const server = (nodes: typeof before) => {
-        const validated = validateLtspServer(validServerInputs({ images: ["thin", "render"], nodes, dhcp: { mode: "none" }, lan: { interface: "pxebr0", address: "10.213.0.1/16" } }));
+        // A NodeAssignment's state holds unset fields as null; the server is given the node's args (unset = absent).
+        const args = nodes.map((n) => Object.fromEntries(Object.entries(n).filter(([, v]) => v !== null)));
+        const validated = validateLtspServer(validServerInputs({ images: ["thin", "render"], nodes: args, dhcp: { mode: "none" }, lan: { interface: "pxebr0", address: "10.213.0.1/16" } }));
         if (!validated.ok) throw new Error(JSON.stringify(validated.failures.slice(0, 3)));
         const rendered = Object.fromEntries(renderServerFiles(validated.spec, "test: LtspServer ltsp-server").map((f) => [f.path, f.content]));
         return { type: "pulumi-nodejs:dynamic/netboot:LtspServer", inputs: { ...validated.spec, rendered } };
