@@ -221,7 +221,9 @@ function assemble(preview: Preview, m: Model, opts: Required<Omit<ReportOptions,
  * report says what was cut.
  */
 export function renderReport(preview: Preview, options: ReportOptions = {}): string {
-    const opts = { ...DEFAULTS, ...options };
+    // An option given as undefined (an unset CLI flag) keeps its default.
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as ReportOptions;
+    const opts = { ...DEFAULTS, ...given };
     let limits: Limits = { maxNodeLines: opts.maxNodeLines, maxDiffLines: opts.maxDiffLines };
     const cuts: string[] = [];
     const describe = (l: Limits) => {

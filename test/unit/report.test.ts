@@ -194,6 +194,10 @@ describe("a 1400-node change", () => {
         expect(last.match(/^```/gm)?.length ?? 0).toBeLessThanOrEqual(2);
     });
 
+    it("an option given as undefined (an unset CLI flag) keeps its default", () => {
+        expect(renderReport(parsePreview(largeChange()), { title: "big", maxNodeLines: undefined, maxDiffLines: undefined, maxChars: undefined })).toBe(report);
+    });
+
     it("caps the node lines with a count and names the app server move in one line", () => {
         expect(report).toContain("- app server 10.213.1.40 added: 47 clients move to it (47 from 10.213.1.11)");
         expect(report).toMatch(/- … and 13\d\d more/);
