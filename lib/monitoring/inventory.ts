@@ -1,5 +1,5 @@
 import { appServerOf, nodeView } from "../report/nodes";
-import { Kind, Props, kindOf } from "../report/preview";
+import { type Kind, kindOf, type Props } from "../report/preview";
 
 /**
  * What a site has, for monitoring and inventory tools: its LTSP servers, the application servers
@@ -61,7 +61,9 @@ function withoutUndefined(host: InventoryHost): InventoryHost {
 
 /** The inventory from `pulumi stack export` (custom resources' inputs). */
 export function inventoryFromState(site: string, state: unknown): Inventory {
-    const resources = (state as { deployment?: { resources?: Array<{ urn: string; type: string; custom?: boolean; inputs?: Props }> } })?.deployment?.resources ?? [];
+    const resources =
+        (state as { deployment?: { resources?: Array<{ urn: string; type: string; custom?: boolean; inputs?: Props }> } })?.deployment?.resources ??
+        [];
     return inventoryOf(
         site,
         resources

@@ -1,4 +1,4 @@
-import { Inventory, InventoryHost } from "./inventory";
+import type { Inventory, InventoryHost } from "./inventory";
 
 /**
  * Monitoring outputs rendered from an inventory. Pure functions: the same inventory gives the
@@ -33,14 +33,14 @@ export function fileSdTargets(inventory: Inventory, options: FileSdOptions = {})
 }
 
 export function fileSdJson(inventory: Inventory, options: FileSdOptions = {}): string {
-    return JSON.stringify(fileSdTargets(inventory, options), null, 2) + "\n";
+    return `${JSON.stringify(fileSdTargets(inventory, options), null, 2)}\n`;
 }
 
 export const INVENTORY_COLUMNS = ["hostname", "mac", "ip", "image", "role", "server"] as const;
 
 export function inventoryJson(inventory: Inventory): string {
     const hosts = inventory.hosts.map((h) => Object.fromEntries(INVENTORY_COLUMNS.map((c) => [c, h[c] ?? null])));
-    return JSON.stringify({ site: inventory.site, hosts }, null, 2) + "\n";
+    return `${JSON.stringify({ site: inventory.site, hosts }, null, 2)}\n`;
 }
 
 /** RFC 4180: a field with a comma, a double quote, CR or LF is quoted, its quotes doubled. */
@@ -50,6 +50,6 @@ export function csvField(value: string): string {
 
 /** RFC 4180 CSV: a header line, one record per host, every line ended by CRLF. */
 export function inventoryCsv(inventory: Inventory): string {
-    const row = (values: readonly string[]) => values.map(csvField).join(",") + "\r\n";
+    const row = (values: readonly string[]) => `${values.map(csvField).join(",")}\r\n`;
     return row(INVENTORY_COLUMNS) + inventory.hosts.map((h: InventoryHost) => row(INVENTORY_COLUMNS.map((c) => h[c] ?? ""))).join("");
 }

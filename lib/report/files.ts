@@ -1,6 +1,6 @@
 import { createTwoFilesPatch } from "diff";
 import { describeSectionChanges } from "./ltspConfText";
-import { Props, ResourceChange } from "./preview";
+import type { Props, ResourceChange } from "./preview";
 
 /**
  * Generated files that change, as unified diffs. LtspServer and DhcpScope carry every file they
@@ -42,7 +42,7 @@ export function filesOf(props: Props | undefined): Record<string, string> {
     for (const field of COMMAND_FIELDS) {
         const commands = props[field];
         if (Array.isArray(commands) && commands.length && commands.every((c) => typeof c === "string")) {
-            files[`${field}.ps1`] = commands.join("\n") + "\n";
+            files[`${field}.ps1`] = `${commands.join("\n")}\n`;
         }
     }
     return files;
@@ -50,10 +50,18 @@ export function filesOf(props: Props | undefined): Record<string, string> {
 
 /** The diff of one file, `a/` and `b/` left out: the path is what a reviewer knows. */
 export function unifiedDiff(path: string, before: string | undefined, after: string | undefined): { patch?: string; added: number; removed: number } {
-    const patch = createTwoFilesPatch(before === undefined ? "/dev/null" : path, after === undefined ? "/dev/null" : path, before ?? "", after ?? "", undefined, undefined, {
-        context: 3,
-        maxEditLength: MAX_EDITS,
-    });
+    const patch = createTwoFilesPatch(
+        before === undefined ? "/dev/null" : path,
+        after === undefined ? "/dev/null" : path,
+        before ?? "",
+        after ?? "",
+        undefined,
+        undefined,
+        {
+            context: 3,
+            maxEditLength: MAX_EDITS,
+        },
+    );
     if (patch === undefined) return lineCounts(before ?? "", after ?? "");
     // The patch starts with "Index:" and a rule of '='; a reviewer needs it from the "---" header on.
     const body = patch.slice(patch.indexOf("\n--- ") + 1);
@@ -63,7 +71,7 @@ export function unifiedDiff(path: string, before: string | undefined, after: str
         if (line.startsWith("+") && !line.startsWith("+++ ")) added++;
         else if (line.startsWith("-") && !line.startsWith("--- ")) removed++;
     }
-    return { patch: body.endsWith("\n") ? body : body + "\n", added, removed };
+    return { patch: body.endsWith("\n") ? body : `${body}\n`, added, removed };
 }
 
 /** Lines only in `after` (added) and only in `before` (removed), each line counted as often as it occurs. */
@@ -91,7 +99,8 @@ export function fileChanges(changes: readonly ResourceChange[]): FileChange[] {
             if (before[path] === after[path]) continue;
             const status = before[path] === undefined ? "added" : after[path] === undefined ? "removed" : "changed";
             const diff = unifiedDiff(path, before[path], after[path]);
-            const sections = diff.patch === undefined && path.endsWith("ltsp.conf") ? describeSectionChanges(before[path] ?? "", after[path] ?? "") : undefined;
+            const sections =
+                diff.patch === undefined && path.endsWith("ltsp.conf") ? describeSectionChanges(before[path] ?? "", after[path] ?? "") : undefined;
             result.push({ owner: `${change.kind} ${change.name}`, path, status, ...diff, ...(sections ? { sections } : {}) });
         }
     }

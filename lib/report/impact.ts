@@ -1,8 +1,8 @@
 import { isDeepStrictEqual } from "node:util";
 import { filesOf } from "./files";
 import { changedSections } from "./ltspConfText";
-import { FieldChange, NodeView, fieldChanges, nodeView } from "./nodes";
-import { Props, ResourceChange, ofKind } from "./preview";
+import { type FieldChange, fieldChanges, type NodeView, nodeView } from "./nodes";
+import { ofKind, type Props, type ResourceChange } from "./preview";
 
 /**
  * What a change does to running clients. The rules (LTSP 23 reads ltsp.conf and the image only
@@ -55,7 +55,9 @@ const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/;
 
 function nodesOf(props: Props | undefined): Array<{ mac: string; hostname: string; image: string }> {
     const nodes = props?.nodes;
-    return Array.isArray(nodes) ? (nodes as Array<{ mac: string; hostname: string; image: string }>).filter((n) => n && typeof n.mac === "string") : [];
+    return Array.isArray(nodes)
+        ? (nodes as Array<{ mac: string; hostname: string; image: string }>).filter((n) => n && typeof n.mac === "string")
+        : [];
 }
 
 function fieldsText(fields: FieldChange[]): string {
@@ -114,15 +116,30 @@ export function clientImpact(changes: readonly ResourceChange[]): ClientImpact {
         const rebuilt = c.before?.buildHash !== c.after?.buildHash;
         const rolledBack = c.before?.rollback !== c.after?.rollback;
         if (!rebuilt && !rolledBack && c.op !== "replace") continue;
-        const why = c.op === "replace" ? "replaced" : rebuilt ? "rebuilt" : c.after?.rollback ? "rolled back to its previous build" : "back to its newest build";
-        const users = allNodes(changes).filter((n) => n.image === name).map((n) => n.mac);
-        add(reboot, `image ${name} ${why}`, users.filter((m) => !isNew.has(m)));
+        const why =
+            c.op === "replace"
+                ? "replaced"
+                : rebuilt
+                  ? "rebuilt"
+                  : c.after?.rollback
+                    ? "rolled back to its previous build"
+                    : "back to its newest build";
+        const users = allNodes(changes)
+            .filter((n) => n.image === name)
+            .map((n) => n.mac);
+        add(
+            reboot,
+            `image ${name} ${why}`,
+            users.filter((m) => !isNew.has(m)),
+        );
     }
 
     // Servers: ltsp.conf sections, the DHCP part of dnsmasq, a replacement.
     for (const c of ofKind(changes, "LtspServer")) {
         if (c.op !== "update" && c.op !== "replace") continue;
-        const served = nodesOf(c.after).map((n) => n.mac).filter((m) => !isNew.has(m));
+        const served = nodesOf(c.after)
+            .map((n) => n.mac)
+            .filter((m) => !isNew.has(m));
         if (c.op === "replace") {
             add(reboot, `LTSP server ${c.name} replaced (${c.replaceReasons.join(", ") || "another host"})`, served);
             continue;
@@ -134,7 +151,12 @@ export function clientImpact(changes: readonly ResourceChange[]): ClientImpact {
             if (path.endsWith("/ltsp.conf")) {
                 for (const section of changedSections(before[path], after[path])) {
                     if (section === "clients" || section === "common") add(reboot, `ltsp.conf [${section}] changed on ${c.name}`, served);
-                    else if (MAC.test(section) && !ownChange.has(section)) add(reboot, `its ltsp.conf section changed`, [section].filter((m) => !isNew.has(m)));
+                    else if (MAC.test(section) && !ownChange.has(section))
+                        add(
+                            reboot,
+                            `its ltsp.conf section changed`,
+                            [section].filter((m) => !isNew.has(m)),
+                        );
                 }
             } else if (path.includes("dnsmasq")) {
                 add(dhcp, `${c.name}: ${path} changed`, served);
@@ -148,7 +170,9 @@ export function clientImpact(changes: readonly ResourceChange[]): ClientImpact {
     }
     for (const c of ofKind(changes, "DhcpScope")) {
         if (c.op === "same" || c.op === "create") continue;
-        const served = nodesOf(c.op === "delete" ? c.before : c.after).map((n) => n.mac).filter((m) => !isNew.has(m));
+        const served = nodesOf(c.op === "delete" ? c.before : c.after)
+            .map((n) => n.mac)
+            .filter((m) => !isNew.has(m));
         if (c.op === "update" && reservationsOnly(c.before, c.after)) {
             // Only reservations changed: new and removed clients are listed as such; a changed
             // reservation is listed with its node. Nobody else's lease changes.
@@ -166,7 +190,9 @@ export function clientImpact(changes: readonly ResourceChange[]): ClientImpact {
 
     const named = (macs: Iterable<string>) => [...macs].map((m) => clients.get(m) ?? m).sort(natural);
     const groups = (map: Map<string, Set<string>>) =>
-        [...map].map(([reason, macs]) => ({ reason, hostnames: named(macs) })).sort((a, b) => b.hostnames.length - a.hostnames.length || a.reason.localeCompare(b.reason));
+        [...map]
+            .map(([reason, macs]) => ({ reason, hostnames: named(macs) }))
+            .sort((a, b) => b.hostnames.length - a.hostnames.length || a.reason.localeCompare(b.reason));
     const touched = new Set([...[...reboot.values(), ...dhcp.values(), ...nextBoot.values()].flatMap((s) => [...s]), ...newClients]);
     return {
         mustReboot: groups(reboot),
@@ -182,7 +208,9 @@ export function clientImpact(changes: readonly ResourceChange[]): ClientImpact {
 
 /** The top-level settings of a scope that differ, reservations and rendered files left out. */
 function settingsChanged(before: Props | undefined, after: Props | undefined): string[] {
-    const keys = [...new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])].filter((k) => !["nodes", "rendered", "managedBy"].includes(k));
+    const keys = [...new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])].filter(
+        (k) => !["nodes", "rendered", "managedBy"].includes(k),
+    );
     return keys.filter((k) => !isDeepStrictEqual(before?.[k], after?.[k])).sort();
 }
 

@@ -1,7 +1,7 @@
-import { FileChange, MAX_EDITS, fileChanges } from "./files";
-import { ClientImpact, ImpactGroup, clientImpact } from "./impact";
+import { type FileChange, fileChanges, MAX_EDITS } from "./files";
+import { type ClientImpact, clientImpact, type ImpactGroup } from "./impact";
 import { appServerMoves, describeAppServerMove, describeMove, nodeMoves } from "./nodes";
-import { KINDS, Kind, Op, Preview, ResourceChange } from "./preview";
+import { KINDS, type Kind, type Op, type Preview, type ResourceChange } from "./preview";
 import { renderMermaid, topologyOf } from "./topology";
 
 /** GitHub refuses comments longer than this many characters. */
@@ -40,7 +40,7 @@ function html(text: string): string {
 function fenced(info: string, content: string): string {
     const longest = Math.max(0, ...(content.match(/`+/g) ?? []).map((run) => run.length));
     const fence = "`".repeat(Math.max(3, longest + 1));
-    return `${fence}${info}\n${content.endsWith("\n") ? content : content + "\n"}${fence}`;
+    return `${fence}${info}\n${content.endsWith("\n") ? content : `${content}\n`}${fence}`;
 }
 
 function plural(n: number, word: string): string {
@@ -66,10 +66,16 @@ function summary(changes: readonly ResourceChange[], sameCount: number | undefin
     const same = listedSame || sameCount || 0;
     const headline = ops.length ? ops.map((op) => `${count(undefined, op)} ${OP_WORDS[op]}`).join(", ") : "no changes";
     const lines = [`**${headline}**${same ? `, ${same} unchanged` : ""}`];
-    const kinds = [...KINDS, "other" as const].filter((k) => ours.some((c) => c.kind === k && c.op !== "same") || (listedSame && ours.some((c) => c.kind === k)));
+    const kinds = [...KINDS, "other" as const].filter(
+        (k) => ours.some((c) => c.kind === k && c.op !== "same") || (listedSame && ours.some((c) => c.kind === k)),
+    );
     if (kinds.length) {
         const columns: Op[] = ["create", "update", "replace", "delete", ...(listedSame ? (["same"] as Op[]) : [])];
-        lines.push("", `| | ${columns.map((op) => (op === "same" ? "unchanged" : op)).join(" | ")} |`, `| --- |${columns.map(() => " ---: |").join("")}`);
+        lines.push(
+            "",
+            `| | ${columns.map((op) => (op === "same" ? "unchanged" : op)).join(" | ")} |`,
+            `| --- |${columns.map(() => " ---: |").join("")}`,
+        );
         for (const kind of kinds) lines.push(`| ${KIND_WORDS[kind]} | ${columns.map((op) => count(kind, op) || "").join(" | ")} |`);
     }
     return lines.join("\n");
@@ -103,7 +109,8 @@ function impactSection(impact: ClientImpact, maxNames: number, unlistedSame: num
     if (impact.noRule.length) {
         lines.push(`**No rule for:** ${impact.noRule.map((f) => `\`${f}\``).join(", ")}: check by hand what the change does to running clients.`, "");
     }
-    if (impact.newClients.length) lines.push(`**New: ${plural(impact.newClients.length, "client")}**, boot when powered on: ${names(impact.newClients, maxNames)}`, "");
+    if (impact.newClients.length)
+        lines.push(`**New: ${plural(impact.newClients.length, "client")}**, boot when powered on: ${names(impact.newClients, maxNames)}`, "");
     if (impact.removedClients.length) {
         lines.push(
             `**Removed: ${plural(impact.removedClients.length, "client")}**, keep running until they reboot, then boot without their own section and reservation: ${names(impact.removedClients, maxNames)}`,
@@ -112,7 +119,9 @@ function impactSection(impact: ClientImpact, maxNames: number, unlistedSame: num
     }
     if (!lines.length && !impact.total) return undefined;
     if (unlistedSame) {
-        lines.push(`**Unaffected:** every other client keeps running (the preview lists no step for its ${plural(unlistedSame, "unchanged resource")}; \`--state\` counts them).`);
+        lines.push(
+            `**Unaffected:** every other client keeps running (the preview lists no step for its ${plural(unlistedSame, "unchanged resource")}; \`--state\` counts them).`,
+        );
     } else if (impact.unaffected) {
         lines.push(`**Unaffected: ${plural(impact.unaffected, "client")}** keep running; nothing changes for them.`);
     }
@@ -135,13 +144,19 @@ function fileBlock(file: FileChange, maxDiffLines: number, collapseOver: number)
     const lines = file.patch.split("\n");
     if (lines[lines.length - 1] === "") lines.pop();
     const cut = lines.length > maxDiffLines ? lines.length - maxDiffLines : 0;
-    const body = fenced("diff", lines.slice(0, lines.length - cut).join("\n")) + (cut ? `\n\n… ${plural(cut, "more line")} of this diff not shown.` : "");
+    const body =
+        fenced("diff", lines.slice(0, lines.length - cut).join("\n")) + (cut ? `\n\n… ${plural(cut, "more line")} of this diff not shown.` : "");
     const title = `<code>${html(file.path)}</code> (${html(file.owner)}, ${file.status}: +${file.added} −${file.removed})`;
     const open = lines.length - cut <= collapseOver ? " open" : "";
     return `<details${open}><summary>${title}</summary>\n\n${body}\n\n</details>`;
 }
 
-function filesSection(changes: readonly ResourceChange[], files: readonly FileChange[], maxDiffLines: number | null, collapseOver: number): string | undefined {
+function filesSection(
+    changes: readonly ResourceChange[],
+    files: readonly FileChange[],
+    maxDiffLines: number | null,
+    collapseOver: number,
+): string | undefined {
     const unknown = unknownFiles(changes);
     if (!files.length && !unknown.length) return undefined;
     const parts: string[] = [];
@@ -185,13 +200,24 @@ interface Limits {
     maxDiffLines: number | null;
 }
 
-function assemble(preview: Preview, m: Model, opts: Required<Omit<ReportOptions, "title">> & { title?: string }, limits: Limits, cuts: string[]): string {
+function assemble(
+    preview: Preview,
+    m: Model,
+    opts: Required<Omit<ReportOptions, "title">> & { title?: string },
+    limits: Limits,
+    cuts: string[],
+): string {
     const { changes } = preview;
     const parts: string[] = [`### netboot preview${opts.title ? `: ${opts.title}` : ""}`, ""];
     const errors = preview.diagnostics.filter((d) => d.severity === "error");
     const warnings = preview.diagnostics.filter((d) => d.severity === "warning");
     if (errors.length) {
-        parts.push(`> [!CAUTION]\n> **The preview failed.** Nothing below is what \`up\` would do.`, "", fenced("", errors.map((d) => d.message).join("\n")), "");
+        parts.push(
+            `> [!CAUTION]\n> **The preview failed.** Nothing below is what \`up\` would do.`,
+            "",
+            fenced("", errors.map((d) => d.message).join("\n")),
+            "",
+        );
     }
     parts.push(summary(changes, preview.sameCount), "");
     const nodes = nodesSection(m.appLines, m.nodeLines, limits.maxNodeLines);
@@ -208,9 +234,13 @@ function assemble(preview: Preview, m: Model, opts: Required<Omit<ReportOptions,
             : "";
         parts.push(section("Topology after the change", fenced("mermaid", m.mermaid) + note, opts.collapseOver), "");
     }
-    if (warnings.length) parts.push(section("Warnings", warnings.map((d) => `- ${d.message.replace(/\n+/g, " ")}`).join("\n"), opts.collapseOver), "");
+    if (warnings.length)
+        parts.push(section("Warnings", warnings.map((d) => `- ${d.message.replace(/\n+/g, " ")}`).join("\n"), opts.collapseOver), "");
     if (cuts.length) {
-        parts.push(`_Shortened to fit a comment (${GITHUB_COMMENT_LIMIT} characters): ${cuts.join("; ")}. \`pulumi preview --diff\` shows everything._`, "");
+        parts.push(
+            `_Shortened to fit a comment (${GITHUB_COMMENT_LIMIT} characters): ${cuts.join("; ")}. \`pulumi preview --diff\` shows everything._`,
+            "",
+        );
     }
     return parts.join("\n").replace(/\n{3,}/g, "\n\n");
 }

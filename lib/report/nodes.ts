@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
-import { Props, ResourceChange, ofKind } from "./preview";
+import { ofKind, type Props, type ResourceChange } from "./preview";
 
 /** A client as the report sees it: the NodeAssignment's checked inputs. */
 export interface NodeView {
@@ -57,7 +57,11 @@ const FIELDS: Array<{ field: string; label: string; value: (n: NodeView) => stri
     { field: "mac", label: "MAC", value: (n) => n.mac },
     { field: "hostname", label: "hostname", value: (n) => n.hostname },
     { field: "ip", label: "IP", value: (n) => n.ip ?? "(dynamic)" },
-    { field: "kernelParameters", label: "kernel parameters", value: (n) => (n.kernelParameters === undefined ? "(none)" : `"${n.kernelParameters}"`) },
+    {
+        field: "kernelParameters",
+        label: "kernel parameters",
+        value: (n) => (n.kernelParameters === undefined ? "(none)" : `"${n.kernelParameters}"`),
+    },
     { field: "menuTimeout", label: "menu timeout", value: (n) => (n.menuTimeout === undefined ? "(default)" : `${n.menuTimeout} ms`) },
     { field: "role", label: "role", value: (n) => n.role || "(none)" },
 ];
@@ -203,7 +207,10 @@ function breakdown(counts: Record<string, number>, direction: "from" | "to"): st
 export function describeAppServerMove(move: AppServerMove): string {
     if (move.kind === "added") {
         const from = Object.keys(move.breakdown).length ? ` (${breakdown(move.breakdown, "from")})` : "";
-        const parts = [...(move.clients ? [`${clients(move.clients)} ${moves(move.clients)} to it${from}`] : []), ...(move.newClients ? [`${clients(move.newClients)} new on it`] : [])];
+        const parts = [
+            ...(move.clients ? [`${clients(move.clients)} ${moves(move.clients)} to it${from}`] : []),
+            ...(move.newClients ? [`${clients(move.newClients)} new on it`] : []),
+        ];
         return `app server ${move.server} added: ${parts.join(", ") || "no client uses it yet"}`;
     }
     if (move.kind === "removed") {

@@ -129,7 +129,9 @@ export function parsePreview(document: unknown): Preview {
         }
         const before = stripProvider(op === "create" ? undefined : step.oldState?.inputs);
         const after = stripProvider(op === "delete" ? undefined : step.newState?.inputs);
-        const changedKeys = [...new Set([...(step.diffReasons ?? []), ...Object.keys(step.detailedDiff ?? {}).map(topKey)])].filter((k) => k !== "__provider");
+        const changedKeys = [...new Set([...(step.diffReasons ?? []), ...Object.keys(step.detailedDiff ?? {}).map(topKey)])].filter(
+            (k) => k !== "__provider",
+        );
         const existing = byUrn.get(step.urn);
         if (existing) {
             // A replacement shows as several steps: keep what each of them knows.
@@ -174,7 +176,16 @@ export function mergeState(preview: Preview, state: unknown): Preview {
     for (const r of resources) {
         if (listed.has(r.urn) || !r.custom || r.type.startsWith("pulumi:providers:")) continue;
         const inputs = stripProvider(r.inputs) ?? {};
-        same.push({ op: "same", urn: r.urn, name: urnName(r.urn), kind: kindOf(r.type, inputs), before: inputs, after: inputs, changedKeys: [], replaceReasons: [] });
+        same.push({
+            op: "same",
+            urn: r.urn,
+            name: urnName(r.urn),
+            kind: kindOf(r.type, inputs),
+            before: inputs,
+            after: inputs,
+            changedKeys: [],
+            replaceReasons: [],
+        });
     }
     return { ...preview, changes: sorted([...preview.changes, ...same]), sameCount: undefined };
 }

@@ -1,5 +1,5 @@
 import { appServerOf, nodeView } from "./nodes";
-import { Op, Props, ResourceChange, ofKind } from "./preview";
+import { type Op, ofKind, type Props, type ResourceChange } from "./preview";
 
 /**
  * The site after the change as a Mermaid flowchart: DHCP scopes point clients at LTSP servers,
@@ -23,7 +23,7 @@ function str(value: unknown): string {
 }
 
 function stateOf(c: ResourceChange): Props {
-    return (c.op === "delete" ? c.before : c.after ?? c.before) ?? {};
+    return (c.op === "delete" ? c.before : (c.after ?? c.before)) ?? {};
 }
 
 export function topologyOf(changes: readonly ResourceChange[]): Topology {
@@ -36,7 +36,8 @@ export function topologyOf(changes: readonly ResourceChange[]): Topology {
         return { name: c.name, kind: str(s.kind), subnet: str(s.subnet), nextServer: str((s.boot as Props | undefined)?.nextServer), op: c.op };
     });
     const serverOfImage = new Map<string, string>();
-    for (const c of ofKind(changes, "LtspServer")) for (const image of (stateOf(c).images as string[] | undefined) ?? []) serverOfImage.set(image, c.name);
+    for (const c of ofKind(changes, "LtspServer"))
+        for (const image of (stateOf(c).images as string[] | undefined) ?? []) serverOfImage.set(image, c.name);
     const images = ofKind(changes, "ChrootImage").map((c) => {
         const name = str(stateOf(c).name) || c.name;
         return { name, server: serverOfImage.get(name) ?? "", op: c.op };
@@ -141,11 +142,12 @@ export function renderMermaid(t: Topology): string {
         lines.push(`    ${aid}{{"app server ${label(a.name)}${suffix(a.op)}"}}`);
         mark(aid, a.op);
     }
-    for (const s of t.sessions) lines.push(`    ${id("nodes", s.image)} -->|"${s.nodes} session${s.nodes === 1 ? "" : "s"}"| ${id("app", s.appServer)}`);
+    for (const s of t.sessions)
+        lines.push(`    ${id("nodes", s.image)} -->|"${s.nodes} session${s.nodes === 1 ? "" : "s"}"| ${id("app", s.appServer)}`);
     lines.push("    classDef created stroke:#2da44e,stroke-width:3px");
     lines.push("    classDef deleted stroke:#cf222e,stroke-width:3px,stroke-dasharray:5 5");
     lines.push("    classDef replaced stroke:#bf8700,stroke-width:3px");
     lines.push("    classDef updated stroke:#0969da,stroke-width:2px");
     for (const [nodeId, cls] of classes) lines.push(`    class ${nodeId} ${cls}`);
-    return lines.join("\n") + "\n";
+    return `${lines.join("\n")}\n`;
 }

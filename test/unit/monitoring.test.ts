@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Inventory, inventoryFromState } from "../../lib/monitoring/inventory";
+import { type Inventory, inventoryFromState } from "../../lib/monitoring/inventory";
 import { csvField, fileSdJson, fileSdTargets, inventoryCsv, inventoryJson } from "../../lib/monitoring/renderers";
 
 const state = JSON.parse(readFileSync(join(__dirname, "..", "fixtures", "preview", "state-server-base.json"), "utf8"));
@@ -72,7 +72,10 @@ describe("monitoring outputs", () => {
         expect(csvField('say "hi"')).toBe('"say ""hi"""');
         expect(csvField("two\nlines")).toBe('"two\nlines"');
         expect(csvField("cr\r")).toBe('"cr\r"');
-        const odd: Inventory = { site: "x", hosts: [{ hostname: "pc01", mac: "52:54:00:00:01:01", ip: "10.0.0.1", image: "thin", role: 'lab, "room 2"', server: "s1" }] };
+        const odd: Inventory = {
+            site: "x",
+            hosts: [{ hostname: "pc01", mac: "52:54:00:00:01:01", ip: "10.0.0.1", image: "thin", role: 'lab, "room 2"', server: "s1" }],
+        };
         expect(inventoryCsv(odd)).toBe('hostname,mac,ip,image,role,server\r\npc01,52:54:00:00:01:01,10.0.0.1,thin,"lab, ""room 2""",s1\r\n');
         expect(inventoryCsv(inventory).split("\r\n").slice(0, 3)).toEqual([
             "hostname,mac,ip,image,role,server",

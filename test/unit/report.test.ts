@@ -62,14 +62,30 @@ describe("reading previews", () => {
         const urn = "urn:pulumi:dev::netboot::pulumi-nodejs:dynamic/netboot:DhcpScope::dhcp-lab";
         const preview = parsePreview({
             steps: [
-                { op: "delete-replaced", urn, oldState: { type: "pulumi-nodejs:dynamic/netboot:DhcpScope", inputs: { kind: "isc" } }, replaceReasons: ["kind"] },
-                { op: "create-replacement", urn, newState: { type: "pulumi-nodejs:dynamic/netboot:DhcpScope", inputs: { kind: "kea" } }, replaceReasons: ["kind"] },
+                {
+                    op: "delete-replaced",
+                    urn,
+                    oldState: { type: "pulumi-nodejs:dynamic/netboot:DhcpScope", inputs: { kind: "isc" } },
+                    replaceReasons: ["kind"],
+                },
+                {
+                    op: "create-replacement",
+                    urn,
+                    newState: { type: "pulumi-nodejs:dynamic/netboot:DhcpScope", inputs: { kind: "kea" } },
+                    replaceReasons: ["kind"],
+                },
                 { op: "replace", urn, oldState: { inputs: { kind: "isc" } }, newState: { inputs: { kind: "kea" } }, replaceReasons: ["kind"] },
             ],
-            diagnostics: [{ severity: "error", message: "\u001b[31mnodes[1].ip: \"10.0.0.5\" is inside the dynamic range\u001b[0m\n" }],
+            diagnostics: [{ severity: "error", message: '\u001b[31mnodes[1].ip: "10.0.0.5" is inside the dynamic range\u001b[0m\n' }],
         });
         expect(preview.changes).toHaveLength(1);
-        expect(preview.changes[0]).toMatchObject({ op: "replace", kind: "DhcpScope", before: { kind: "isc" }, after: { kind: "kea" }, replaceReasons: ["kind"] });
+        expect(preview.changes[0]).toMatchObject({
+            op: "replace",
+            kind: "DhcpScope",
+            before: { kind: "isc" },
+            after: { kind: "kea" },
+            replaceReasons: ["kind"],
+        });
         const report = renderReport(preview);
         expect(report).toContain("**The preview failed.**");
         expect(report).toContain('nodes[1].ip: "10.0.0.5" is inside the dynamic range');
@@ -99,7 +115,9 @@ describe("client impact rules", () => {
         const urn = "urn:pulumi:dev::netboot::pulumi-nodejs:dynamic/netboot:NodeAssignment::pc01";
         const node = { nodeName: "pc01", hostname: "pc01", mac: "52:54:00:00:01:01", image: "thin", ip: "10.0.0.21", role: "a", ltspConf: {} };
         const impact = clientImpact(
-            parsePreview({ steps: [{ op: "update", urn, oldState: { inputs: node }, newState: { inputs: { ...node, ip: "10.0.0.22", role: "b" } } }] }).changes,
+            parsePreview({
+                steps: [{ op: "update", urn, oldState: { inputs: node }, newState: { inputs: { ...node, ip: "10.0.0.22", role: "b" } } }],
+            }).changes,
         );
         expect(impact.mustReboot).toEqual([]);
         expect(impact.nextDhcp).toEqual([{ reason: "its reservation changed (IP 10.0.0.21 → 10.0.0.22)", hostnames: ["pc01"] }]);
@@ -132,12 +150,22 @@ function largeChange(imageChanges = 1303) {
         const old = node(i, "thin", "10.213.1.11");
         if (i <= imageChanges) {
             const next = node(i, "render", "10.213.1.11");
-            steps.push({ op: "update", urn: urn(i), oldState: { ...template.oldState, urn: urn(i), inputs: old }, newState: { ...template.newState, urn: urn(i), inputs: next } });
+            steps.push({
+                op: "update",
+                urn: urn(i),
+                oldState: { ...template.oldState, urn: urn(i), inputs: old },
+                newState: { ...template.newState, urn: urn(i), inputs: next },
+            });
             before.push(old);
             after.push(next);
         } else if (i > 1303 && i <= 1350) {
             const next = node(i, "thin", "10.213.1.40");
-            steps.push({ op: "update", urn: urn(i), oldState: { ...template.oldState, urn: urn(i), inputs: old }, newState: { ...template.newState, urn: urn(i), inputs: next } });
+            steps.push({
+                op: "update",
+                urn: urn(i),
+                oldState: { ...template.oldState, urn: urn(i), inputs: old },
+                newState: { ...template.newState, urn: urn(i), inputs: next },
+            });
             before.push(old);
             after.push(next);
         } else if (i > 1350 && i <= 1380) {
@@ -154,12 +182,24 @@ function largeChange(imageChanges = 1303) {
     const server = (nodes: typeof before) => {
         // A NodeAssignment's state holds unset fields as null; the server is given the node's args (unset = absent).
         const args = nodes.map((n) => Object.fromEntries(Object.entries(n).filter(([, v]) => v !== null)));
-        const validated = validateLtspServer(validServerInputs({ images: ["thin", "render"], nodes: args, dhcp: { mode: "none" }, lan: { interface: "pxebr0", address: "10.213.0.1/16" } }));
+        const validated = validateLtspServer(
+            validServerInputs({
+                images: ["thin", "render"],
+                nodes: args,
+                dhcp: { mode: "none" },
+                lan: { interface: "pxebr0", address: "10.213.0.1/16" },
+            }),
+        );
         if (!validated.ok) throw new Error(JSON.stringify(validated.failures.slice(0, 3)));
         const rendered = Object.fromEntries(renderServerFiles(validated.spec, "test: LtspServer ltsp-server").map((f) => [f.path, f.content]));
         return { type: "pulumi-nodejs:dynamic/netboot:LtspServer", inputs: { ...validated.spec, rendered } };
     };
-    steps.push({ op: "update", urn: template.urn.replace(/NodeAssignment::pc07$/, "LtspServer::ltsp-server"), oldState: server(before), newState: server(after) });
+    steps.push({
+        op: "update",
+        urn: template.urn.replace(/NodeAssignment::pc07$/, "LtspServer::ltsp-server"),
+        oldState: server(before),
+        newState: server(after),
+    });
     return { steps, changeSummary: { update: imageChanges + 48, create: 30, delete: 20, same: 1303 - imageChanges } };
 }
 
@@ -170,7 +210,9 @@ describe("a 1400-node change", () => {
         expect(report.length).toBeLessThanOrEqual(60000);
         expect(report.length).toBeLessThan(GITHUB_COMMENT_LIMIT);
         // 1303 image changes + 47 app server moves = 1350 changed [MAC] sections; 30 new nodes, 20 removed.
-        expect(report).toContain("More than 2000 changed lines: no line diff. ltsp.conf sections: 1350 changed (1350 client sections), 30 added, 20 removed.");
+        expect(report).toContain(
+            "More than 2000 changed lines: no line diff. ltsp.conf sections: 1350 changed (1350 client sections), 30 added, 20 removed.",
+        );
     });
 
     it("in a 1400-node site where 200 nodes change, the ltsp.conf diff is cut with a count; a tighter budget cuts more and says so", () => {
@@ -195,7 +237,9 @@ describe("a 1400-node change", () => {
     });
 
     it("an option given as undefined (an unset CLI flag) keeps its default", () => {
-        expect(renderReport(parsePreview(largeChange()), { title: "big", maxNodeLines: undefined, maxDiffLines: undefined, maxChars: undefined })).toBe(report);
+        expect(
+            renderReport(parsePreview(largeChange()), { title: "big", maxNodeLines: undefined, maxDiffLines: undefined, maxChars: undefined }),
+        ).toBe(report);
     });
 
     it("caps the node lines with a count and names the app server move in one line", () => {
@@ -214,7 +258,14 @@ describe("a 1400-node change", () => {
 describe("app server moves", () => {
     it("a removed app server says where its clients go", () => {
         const urn = (n: string) => `urn:pulumi:dev::netboot::pulumi-nodejs:dynamic/netboot:NodeAssignment::${n}`;
-        const node = (n: string, server: string) => ({ nodeName: n, hostname: n, mac: `52:54:00:00:00:0${n.slice(-1)}`, image: "thin", role: "", ltspConf: { SERVER: server } });
+        const node = (n: string, server: string) => ({
+            nodeName: n,
+            hostname: n,
+            mac: `52:54:00:00:00:0${n.slice(-1)}`,
+            image: "thin",
+            role: "",
+            ltspConf: { SERVER: server },
+        });
         const steps = [
             { op: "update", urn: urn("pc1"), oldState: { inputs: node("pc1", "app02") }, newState: { inputs: node("pc1", "app01") } },
             { op: "update", urn: urn("pc2"), oldState: { inputs: node("pc2", "app02") }, newState: { inputs: node("pc2", "app03") } },
@@ -232,9 +283,21 @@ describe("server files without a reboot rule", () => {
     it("the iPXE menu shows at the next boot; an unknown file is named for the reviewer", () => {
         const urn = "urn:pulumi:dev::netboot::pulumi-nodejs:dynamic/netboot:LtspServer::ltsp";
         const nodes = [{ mac: "52:54:00:00:01:01", hostname: "pc01", image: "thin" }];
-        const before = { nodes, rendered: { "/srv/tftp/ltsp/ltsp.ipxe": "a\n", "/etc/nbd-server/config": "[generic]\n", "/etc/apt/apt.conf.d/01netboot-proxy": "x\n" } };
-        const after = { nodes, rendered: { "/srv/tftp/ltsp/ltsp.ipxe": "b\n", "/etc/nbd-server/config": "[generic]\n[thin]\n", "/etc/apt/apt.conf.d/01netboot-proxy": "y\n" } };
-        const impact = clientImpact(parsePreview({ steps: [{ op: "update", urn, oldState: { inputs: before }, newState: { inputs: after } }] }).changes);
+        const before = {
+            nodes,
+            rendered: { "/srv/tftp/ltsp/ltsp.ipxe": "a\n", "/etc/nbd-server/config": "[generic]\n", "/etc/apt/apt.conf.d/01netboot-proxy": "x\n" },
+        };
+        const after = {
+            nodes,
+            rendered: {
+                "/srv/tftp/ltsp/ltsp.ipxe": "b\n",
+                "/etc/nbd-server/config": "[generic]\n[thin]\n",
+                "/etc/apt/apt.conf.d/01netboot-proxy": "y\n",
+            },
+        };
+        const impact = clientImpact(
+            parsePreview({ steps: [{ op: "update", urn, oldState: { inputs: before }, newState: { inputs: after } }] }).changes,
+        );
         expect(impact.nextBoot).toEqual([{ reason: "ltsp: the iPXE menu /srv/tftp/ltsp/ltsp.ipxe changed", hostnames: ["pc01"] }]);
         expect(impact.noRule).toEqual(["ltsp: /etc/nbd-server/config"]);
         expect(impact.mustReboot).toEqual([]);
