@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: iPXE scripts name their settings ${like_this}; these strings are iPXE, not templates
 /**
  * Benchmark: the same client fetches the same kernel and initrds over TFTP and over HTTP, in one
  * boot (not a test: it prints figures, asserts nothing).
@@ -13,9 +14,9 @@
  * QEMU runs under TCG here (no KVM), so absolute figures are slower than real hardware; both
  * transports run on the same emulated NIC, in the same boot, against the same server.
  */
-import { readFileSync, existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { TestStack, labSsh, labStackConfig, labUp } from "../test/lab/harness";
+import { labSsh, labStackConfig, labUp, TestStack } from "../test/lab/harness";
 
 const MAC = "52:54:00:be:00:01";
 const IMAGE = "bench";
@@ -71,9 +72,13 @@ async function main(): Promise<void> {
         // pxe-boot writes QEMU's console to --log as it runs; the watcher reads it meanwhile.
         const { spawn } = await import("node:child_process");
         const boot = await new Promise<number>((resolve) => {
-            const child = spawn(join(__dirname, "..", "lab", "netboot-lab"), ["pxe-boot", "--mac", MAC, "--until", "BENCH-DONE", "--timeout", "900", "--log", logFile], {
-                stdio: "ignore",
-            });
+            const child = spawn(
+                join(__dirname, "..", "lab", "netboot-lab"),
+                ["pxe-boot", "--mac", MAC, "--until", "BENCH-DONE", "--timeout", "900", "--log", logFile],
+                {
+                    stdio: "ignore",
+                },
+            );
             child.on("close", (code) => resolve(code ?? -1));
         });
         watcher.stop();

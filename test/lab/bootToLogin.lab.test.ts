@@ -1,5 +1,6 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: iPXE scripts name their settings ${like_this}; these strings are iPXE, not templates
 import { beforeAll, describe, expect, it } from "vitest";
-import { TestStack, labSsh, labStackConfig, labUp, mutationCount, pxeBootUntil } from "./harness";
+import { labSsh, labStackConfig, labUp, mutationCount, pxeBootUntil, TestStack } from "./harness";
 
 /**
  * Diskless clients boot to a login prompt: the LtspServer serves each image as a read-only NBD
@@ -68,8 +69,24 @@ function image(marker: string) {
 }
 
 const NODES = [
-    { hostname: "bios-client", mac: BIOS_MAC, image: "thin-a", kernelParameters: "console=ttyS0", menuTimeout: -1, ltspConf: { MOSIX: "N" }, role: "thin-client" },
-    { hostname: "uefi-client", mac: UEFI_MAC, image: "thin-b", kernelParameters: "console=ttyS0", menuTimeout: -1, ltspConf: { MOSIX: "Y" }, role: "thin-client" },
+    {
+        hostname: "bios-client",
+        mac: BIOS_MAC,
+        image: "thin-a",
+        kernelParameters: "console=ttyS0",
+        menuTimeout: -1,
+        ltspConf: { MOSIX: "N" },
+        role: "thin-client",
+    },
+    {
+        hostname: "uefi-client",
+        mac: UEFI_MAC,
+        image: "thin-b",
+        kernelParameters: "console=ttyS0",
+        menuTimeout: -1,
+        ltspConf: { MOSIX: "Y" },
+        role: "thin-client",
+    },
 ];
 
 const LOGIN = "login:";
@@ -77,11 +94,16 @@ const show = (marker: string, hostname: string, mosix: string) => `netboot-show:
 
 /** The console lines a report needs: login prompt, the show line, the kernel command line. */
 function evidence(console: string): string[] {
-    return console.split("\n").filter((l) => /login:|netboot-show:|Command line:|Connected \/dev\/nbd0|http:\/\/.*vmlinuz/.test(l)).map((l) => l.trim());
+    return console
+        .split("\n")
+        .filter((l) => /login:|netboot-show:|Command line:|Connected \/dev\/nbd0|http:\/\/.*vmlinuz/.test(l))
+        .map((l) => l.trim());
 }
 
 function expectBooted(result: { ok: boolean; console: string; seconds: number }, label: string): void {
-    console.log(`${label}: ${result.ok ? "reached" : "did NOT reach"} the login prompt in ${result.seconds.toFixed(0)} s\n  ${evidence(result.console).join("\n  ")}`);
+    console.log(
+        `${label}: ${result.ok ? "reached" : "did NOT reach"} the login prompt in ${result.seconds.toFixed(0)} s\n  ${evidence(result.console).join("\n  ")}`,
+    );
     if (!result.ok) throw new Error(`${label}: console did not show everything it waited for:\n${result.console.slice(-4000)}`);
 }
 
@@ -103,27 +125,31 @@ describe("diskless clients boot their own image to a login prompt over NBD, kern
         );
     });
 
-    it("builds both images and serves each as a read-only NBD export, the menu ours, kernels over HTTP", async () => {
-        await stack.up();
-        expect(await labSsh("systemctl is-active nbd-server lighttpd dnsmasq")).toBe("active\nactive\nactive\n");
-        const nbd = await labSsh("cat /etc/nbd-server/config");
-        expect(nbd).toContain("[thin-a]\n    exportname = /srv/ltsp/images/thin-a.img\n    readonly = true");
-        expect(nbd).toContain("[thin-b]\n    exportname = /srv/ltsp/images/thin-b.img\n    readonly = true");
-        const menu = await labSsh("cat /srv/tftp/ltsp/ltsp.ipxe");
-        expect(menu).toContain("set cmdline_method root=/dev/nbd0 nbdroot=${srv},${img},nbd0");
-        expect(menu).toContain("kernel http://${srv}/ltsp/${img}/vmlinuz initrd=ltsp.img initrd=initrd.img ${cmdline}");
-        expect(menu).toContain(`:${BIOS_MAC}\nset hostname bios-client\nset img thin-a\n`);
-        // lighttpd serves the kernel in TFTP: a HEAD request by bash's /dev/tcp (the lab server has no curl).
-        const lan = env.NETBOOT_LAB_SERVER_LAN_ADDR;
-        const head = await labSsh(
-            `exec 3<>/dev/tcp/${lan}/80; printf 'HEAD /ltsp/thin-a/vmlinuz HTTP/1.0\\r\\nHost: ${lan}\\r\\n\\r\\n' >&3; cat <&3; stat -c 'size=%s' /srv/tftp/ltsp/thin-a/vmlinuz`,
-        );
-        expect(head).toMatch(/^HTTP\/1\.0 200 OK/);
-        const served = /Content-Length: (\d+)/i.exec(head)?.[1];
-        const onDisk = /size=(\d+)/.exec(head)?.[1];
-        expect(served).toBe(onDisk);
-        // Two images from scratch: debootstrap, apt and mksquashfs on two cores that other runs share.
-    }, 45 * 60_000);
+    it(
+        "builds both images and serves each as a read-only NBD export, the menu ours, kernels over HTTP",
+        async () => {
+            await stack.up();
+            expect(await labSsh("systemctl is-active nbd-server lighttpd dnsmasq")).toBe("active\nactive\nactive\n");
+            const nbd = await labSsh("cat /etc/nbd-server/config");
+            expect(nbd).toContain("[thin-a]\n    exportname = /srv/ltsp/images/thin-a.img\n    readonly = true");
+            expect(nbd).toContain("[thin-b]\n    exportname = /srv/ltsp/images/thin-b.img\n    readonly = true");
+            const menu = await labSsh("cat /srv/tftp/ltsp/ltsp.ipxe");
+            expect(menu).toContain("set cmdline_method root=/dev/nbd0 nbdroot=${srv},${img},nbd0");
+            expect(menu).toContain("kernel http://${srv}/ltsp/${img}/vmlinuz initrd=ltsp.img initrd=initrd.img ${cmdline}");
+            expect(menu).toContain(`:${BIOS_MAC}\nset hostname bios-client\nset img thin-a\n`);
+            // lighttpd serves the kernel in TFTP: a HEAD request by bash's /dev/tcp (the lab server has no curl).
+            const lan = env.NETBOOT_LAB_SERVER_LAN_ADDR;
+            const head = await labSsh(
+                `exec 3<>/dev/tcp/${lan}/80; printf 'HEAD /ltsp/thin-a/vmlinuz HTTP/1.0\\r\\nHost: ${lan}\\r\\n\\r\\n' >&3; cat <&3; stat -c 'size=%s' /srv/tftp/ltsp/thin-a/vmlinuz`,
+            );
+            expect(head).toMatch(/^HTTP\/1\.0 200 OK/);
+            const served = /Content-Length: (\d+)/i.exec(head)?.[1];
+            const onDisk = /size=(\d+)/.exec(head)?.[1];
+            expect(served).toBe(onDisk);
+            // Two images from scratch: debootstrap, apt and mksquashfs on two cores that other runs share.
+        },
+        45 * 60_000,
+    );
 
     it("a BIOS client and a UEFI client, booted side by side, each reach login on their own image, host name and ltsp.conf value", async () => {
         const [bios, uefi] = await Promise.all([

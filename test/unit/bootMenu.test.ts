@@ -1,8 +1,9 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: iPXE scripts name their settings ${like_this}; these strings are iPXE, not templates
 import { describe, expect, it } from "vitest";
-import { LIGHTTPD_CONF, LTSP_IPXE, NBD_SERVER_CONF, bootSchema, renderBootMenu, renderNbdServerConf } from "../../lib/ltsp/bootMenu";
+import type { NodeSpec } from "../../lib/core/node";
+import { bootSchema, LIGHTTPD_CONF, LTSP_IPXE, NBD_SERVER_CONF, renderBootMenu, renderNbdServerConf } from "../../lib/ltsp/bootMenu";
 import { renderServerFiles, serverPackages, serverServices } from "../../lib/ltsp/serverPlan";
-import { LtspServerSpec, validateLtspServer } from "../../lib/ltsp/serverSpec";
-import { NodeSpec } from "../../lib/core/node";
+import { type LtspServerSpec, validateLtspServer } from "../../lib/ltsp/serverSpec";
 import { validServerInputs } from "./helpers";
 
 function spec(overrides: Record<string, unknown> = {}): LtspServerSpec {
@@ -27,7 +28,10 @@ const node = (mac: string, hostname: string, image: string, extra: Partial<NodeS
 });
 
 const menu = (boot: Record<string, unknown>, opts: { images?: string[]; nodes?: NodeSpec[]; server?: Record<string, unknown> } = {}) =>
-    renderBootMenu({ boot: bootSchema.parse(boot), images: opts.images ?? ["thin-a", "thin-b"], nodes: opts.nodes ?? [], ltspConf: { server: opts.server } }, "test");
+    renderBootMenu(
+        { boot: bootSchema.parse(boot), images: opts.images ?? ["thin-a", "thin-b"], nodes: opts.nodes ?? [], ltspConf: { server: opts.server } },
+        "test",
+    );
 
 /** The lines between a label and the next blank line. */
 function block(script: string, label: string): string[] {
@@ -57,9 +61,15 @@ describe("the boot menu (ltsp.ipxe)", () => {
     });
 
     it("one section per client, in MAC order, as `ltsp ipxe` writes them: host name, image, kernel parameters, timeout", () => {
-        const script = menu({}, {
-            nodes: [node("52:54:00:00:00:02", "pc02", "thin-b"), node("52:54:00:00:00:01", "pc01", "thin-a", { kernelParameters: "console=ttyS0", menuTimeout: -1 })],
-        });
+        const script = menu(
+            {},
+            {
+                nodes: [
+                    node("52:54:00:00:00:02", "pc02", "thin-b"),
+                    node("52:54:00:00:00:01", "pc01", "thin-a", { kernelParameters: "console=ttyS0", menuTimeout: -1 }),
+                ],
+            },
+        );
         expect(block(script, ":52:54:00:00:00:01")).toEqual([
             ":52:54:00:00:00:01",
             "set hostname pc01",
@@ -87,7 +97,14 @@ describe("the boot menu (ltsp.ipxe)", () => {
 
     it("items: the images keyed 1, 2, ..., extra entries in their own group, then local disk and the iPXE tools", () => {
         const script = menu({
-            menuEntries: [{ id: "clonezilla-save", title: "Clonezilla: save this disk", key: "z", script: ["kernel http://${srv}/clonezilla/vmlinuz boot=live", "boot"] }],
+            menuEntries: [
+                {
+                    id: "clonezilla-save",
+                    title: "Clonezilla: save this disk",
+                    key: "z",
+                    script: ["kernel http://${srv}/clonezilla/vmlinuz boot=live", "boot"],
+                },
+            ],
         });
         const items = script.split("\n").filter((l) => l.startsWith("item"));
         expect(items).toEqual([
@@ -106,9 +123,21 @@ describe("the boot menu (ltsp.ipxe)", () => {
             "item --key x exit                 Exit iPXE and continue BIOS boot",
         ]);
         // The entry's own commands under its label; a boot that returns falls to "Booting failed".
-        expect(block(script, ":clonezilla-save")).toEqual([":clonezilla-save", "kernel http://${srv}/clonezilla/vmlinuz boot=live", "boot", "goto failed"]);
+        expect(block(script, ":clonezilla-save")).toEqual([
+            ":clonezilla-save",
+            "kernel http://${srv}/clonezilla/vmlinuz boot=live",
+            "boot",
+            "goto failed",
+        ]);
         // Each image label falls through to :images, where the method line is.
-        expect(block(script, ":thin-a")).toEqual([":thin-a", ":thin-b", ":images", expect.stringMatching(/^#/), expect.stringMatching(/^set cmdline_method /), "goto ltsp"]);
+        expect(block(script, ":thin-a")).toEqual([
+            ":thin-a",
+            ":thin-b",
+            ":images",
+            expect.stringMatching(/^#/),
+            expect.stringMatching(/^set cmdline_method /),
+            "goto ltsp",
+        ]);
     });
 
     it("without extra entries there is no empty group", () => {
@@ -119,9 +148,13 @@ describe("the boot menu (ltsp.ipxe)", () => {
 describe("boot input validation", () => {
     it("an extra entry may not take a script label, an image's name or another entry's id", () => {
         const entry = (id: string) => ({ id, title: id, script: ["boot"] });
-        expect(reasons({ images: ["thin"], boot: { menuEntries: [entry("shell")] } })[0]).toMatch(/^boot\.menuEntries\.0\.id: "shell" is a label of the menu script itself/);
+        expect(reasons({ images: ["thin"], boot: { menuEntries: [entry("shell")] } })[0]).toMatch(
+            /^boot\.menuEntries\.0\.id: "shell" is a label of the menu script itself/,
+        );
         expect(reasons({ images: ["thin"], boot: { menuEntries: [entry("thin")] } })[0]).toMatch(/"thin" is the name of a served image/);
-        expect(reasons({ images: ["thin"], boot: { menuEntries: [entry("cz"), entry("cz")] } })[0]).toMatch(/^boot\.menuEntries\.1\.id: "cz" is the id of another entry/);
+        expect(reasons({ images: ["thin"], boot: { menuEntries: [entry("cz"), entry("cz")] } })[0]).toMatch(
+            /^boot\.menuEntries\.1\.id: "cz" is the id of another entry/,
+        );
     });
 
     it("an entry's script is one command per line, no labels", () => {
@@ -131,7 +164,9 @@ describe("boot input validation", () => {
     });
 
     it("the default entry must be a served image, an extra entry or disk", () => {
-        expect(reasons({ images: ["thin"], boot: { defaultEntry: "render" } })[0]).toMatch(/^boot\.defaultEntry: "render" is neither a served image \(thin\)/);
+        expect(reasons({ images: ["thin"], boot: { defaultEntry: "render" } })[0]).toMatch(
+            /^boot\.defaultEntry: "render" is neither a served image \(thin\)/,
+        );
         expect(reasons({ images: ["thin"], boot: { defaultEntry: "disk" } })).toEqual([]);
         expect(reasons({ images: ["thin"], boot: { defaultEntry: "cz", menuEntries: [{ id: "cz", title: "x", script: ["boot"] }] } })).toEqual([]);
         expect(reasons({ boot: { rootTransport: "iscsi" } })[0]).toMatch(/^boot\.rootTransport/);
