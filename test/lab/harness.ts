@@ -53,6 +53,9 @@ async function mustRun(command: string, args: readonly string[], input?: string)
 }
 
 export async function labUp(fresh: boolean): Promise<Record<string, string>> {
+    // NETBOOT_LAB_KEEP_DISK=1: a developer's shortcut that keeps the server's disk (chroots built
+    // from the same inputs are then reused); CI never sets it.
+    if (process.env.NETBOOT_LAB_KEEP_DISK === "1") fresh = false;
     await mustRun(LAB, fresh ? ["up", "--fresh"] : ["up"]);
     return labEnv();
 }
@@ -95,11 +98,11 @@ export interface BootUntil {
  * Clients with different MACs may boot at the same time.
  */
 export async function pxeBootUntil(mac: string, opts: BootUntil): Promise<{ ok: boolean; console: string; seconds: number }> {
-    const args = ["pxe-boot", "--mac", mac, ...(opts.uefi ? ["--uefi"] : []), "--timeout", String(opts.timeoutSeconds ?? 420)];
+    const args = ["pxe-boot", "--mac", mac, ...(opts.uefi ? ["--uefi"] : []), "--timeout", String(opts.timeoutSeconds ?? 600)];
     for (const pattern of opts.until) args.push("--until", pattern);
     if (opts.disk) args.push("--disk", opts.disk);
     const started = Date.now();
-    const result = await run(LAB, args, { timeoutMs: ((opts.timeoutSeconds ?? 420) + 60) * 1000 });
+    const result = await run(LAB, args, { timeoutMs: ((opts.timeoutSeconds ?? 600) + 60) * 1000 });
     return { ok: result.code === 0, console: result.stdout, seconds: (Date.now() - started) / 1000 };
 }
 
