@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     const stack = await TestStack.create(
         "transfer",
         labStackConfig(env, {
-            images: [{ name: IMAGE, source: { debootstrap: { architecture: "amd64", initramfsModules: "netboot" } } }],
+            images: [{ name: IMAGE, compression: "lz4", source: { debootstrap: { architecture: "amd64", initramfsModules: "netboot" } } }],
             nodes: [],
             ltspConf: { server: { menuTimeout: -1 } },
             boot: {
