@@ -7,6 +7,21 @@ export default defineConfig({
                 test: {
                     name: "unit",
                     include: ["test/unit/**/*.test.ts"],
+                    // Some unit tests run real scripts in a fake host or over an in-process SSH
+                    // server: seconds each, more on a loaded machine.
+                    testTimeout: 60_000,
+                },
+            },
+            {
+                // The real Pulumi CLI with file:// backends in temporary directories, programs that
+                // touch no host (state portability, the packed library): no lab needed.
+                test: {
+                    name: "cli",
+                    include: ["test/cli/**/*.cli.test.ts"],
+                    pool: "forks",
+                    sequence: { concurrent: false },
+                    testTimeout: 15 * 60_000,
+                    hookTimeout: 15 * 60_000,
                 },
             },
             {

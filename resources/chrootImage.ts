@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { buildImage, imageFacts, ImageFacts, removeImage, sectionsUsingImage, swapWithPrevious } from "../lib/images/imageBuild";
+import { ImageRecord, createImage, deleteImage, readImage, updateImage } from "../lib/images/imageApply";
 import { buildHash, ImageSpec, imageSchema, validateImage } from "../lib/images/imageSpec";
 import { ResourceArgs, checkInputs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { lazyProvider } from "../lib/provider/lazy";
@@ -19,23 +19,11 @@ interface CheckedInputs extends ImageSpec {
     buildHash: string;
 }
 
-interface Outputs extends CheckedInputs, ImageFacts {
-    /** Seconds the last build took (0 when only rolled back). */
-    buildSeconds: number;
-}
+interface Outputs extends CheckedInputs, ImageRecord {}
 
 function parse(inputs: Record<string, unknown>): CheckedInputs {
     const { buildHash: hash, ...rest } = withoutProvider(inputs);
     return { ...requireValid(`ChrootImage ${String(rest.name)}`, validateImage(rest)), buildHash: hash as string };
-}
-
-async function build(spec: CheckedInputs): Promise<Outputs> {
-    const host = await connectHost(spec.connection);
-    const started = Date.now();
-    let facts = await buildImage(host, spec);
-    const buildSeconds = Math.round((Date.now() - started) / 100) / 10;
-    if (spec.rollback) facts = await swapWithPrevious(host, spec.name);
-    return { ...spec, ...facts, buildSeconds };
 }
 
 export const chrootImageProvider: pulumi.dynamic.ResourceProvider = {
@@ -54,33 +42,24 @@ export const chrootImageProvider: pulumi.dynamic.ResourceProvider = {
 
     async create(inputs) {
         const spec = parse(inputs);
-        return { id: `${spec.connection.host}:${spec.name}`, outs: await build(spec) };
+        const host = await connectHost(spec.connection);
+        return { id: `${spec.connection.host}:${spec.name}`, outs: { ...spec, ...(await createImage(host, spec)) } };
     },
 
     async update(_id, olds: Outputs, news) {
         const spec = parse(news);
-        if (olds.buildHash !== spec.buildHash) return { outs: await build(spec) };
         const host = await connectHost(spec.connection);
-        // Same build: only which of the two builds is served, or the connection, changed.
-        const facts = olds.rollback !== spec.rollback ? await swapWithPrevious(host, spec.name) : await imageFacts(host, spec.name);
-        return { outs: { ...spec, ...facts, buildSeconds: 0 } };
+        return { outs: { ...spec, ...(await updateImage(host, olds, spec)) } };
     },
 
     async read(id, props: Outputs) {
         const host = await connectHost(props.connection);
-        return { id, props: { ...props, ...(await imageFacts(host, props.name)) } };
+        return { id, props: { ...props, ...(await readImage(host, props)) } };
     },
 
     async delete(_id, props: Outputs) {
         const host = await connectHost(props.connection);
-        const users = await sectionsUsingImage(host, props.name);
-        if (users.length) {
-            throw new Error(
-                `ChrootImage ${props.name} is still the DEFAULT_IMAGE of [${users.join("], [")}] in ${host.label}:/etc/ltsp/ltsp.conf; ` +
-                    `reassign those nodes first`,
-            );
-        }
-        await removeImage(host, props);
+        await deleteImage(host, props);
     },
 };
 

@@ -1,26 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import { sha256Hex } from "../lib/core/sha256";
 import { z } from "zod";
-import { applyLinuxScope, removeLinuxScope } from "../lib/dhcp/linuxApply";
 import { linuxBackend } from "../lib/dhcp/linuxBackends";
 import { ScopeSpec, scopeSchema, validateScope } from "../lib/dhcp/scopeSpec";
-import {
-    desiredWindowsScope,
-    parseWindowsState,
-    planWindowsScope,
-    windowsApplySteps,
-    windowsReadCommandLine,
-    windowsRemovalSteps,
-    windowsReplaceKeys,
-} from "../lib/dhcp/windows";
-import { ManagedFileRecord } from "../lib/host/fileTransaction";
-import { ServiceState, observeHost } from "../lib/host/observe";
+import { desiredWindowsScope, windowsReplaceKeys } from "../lib/dhcp/windows";
+import { applyScope, readScope, removeScope } from "../lib/dhcp/scopeApply";
+import { ManagedFileRecord } from "../lib/engine/steps";
+import { ServiceState } from "../lib/host/observe";
 import { ResourceArgs, checkInputs, inputsDiffer, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { lazyProvider } from "../lib/provider/lazy";
-import { progress } from "../lib/provider/progress";
 import { claimDhcp } from "../lib/site/dhcpClaims";
 import { connectHost } from "../lib/ssh/pool";
-import { RemoteHost } from "../lib/ssh/remoteHost";
 
 /**
  * A DHCP scope that sends PXE clients to the boot server: subnet, range, options,
@@ -59,25 +49,10 @@ function parse(inputs: Record<string, unknown>): CheckedInputs {
     return { ...requireValid(managedBy as string, validateScope(rest)), aptProxy: aptProxy as string | undefined, managedBy: managedBy as string, rendered: rendered as Record<string, string> };
 }
 
-async function windowsState(host: RemoteHost, spec: ScopeSpec) {
-    const json = await host.runCommandLine(`read DHCP scope ${spec.windows!.scopeId}`, windowsReadCommandLine(spec.windows!.scopeId));
-    return parseWindowsState(json);
-}
-
 async function converge(spec: CheckedInputs, previous: Record<string, ManagedFileRecord>): Promise<Outputs> {
     const host = await connectHost(spec.connection);
-    if (spec.kind === "windows") {
-        const desired = desiredWindowsScope(spec);
-        // Several scripts when the plan does not fit one cmd.exe command line (8191 characters); each is idempotent.
-        const steps = windowsApplySteps(desired, await windowsState(host, spec));
-        if (steps.length) progress(`${spec.managedBy}: DhcpServer cmdlets on ${host.label} in ${steps.length} script(s)`);
-        for (const step of steps) await host.runCommandLine(step.what, step.commandLine, { mutating: step.mutating });
-        const left = planWindowsScope(desired, await windowsState(host, spec));
-        if (left.length) throw new Error(`${host.label}: after configuring, the scope still differs:\n${left.join("\n")}`);
-        return { ...spec, managedFiles: {}, service: null, pendingCommands: [] };
-    }
-    const state = await applyLinuxScope(host, linuxBackend(spec, spec.managedBy), previous, spec.managedBy, spec.aptProxy);
-    return { ...spec, managedFiles: state.managedFiles, service: state.service, pendingCommands: [] };
+    const state = await applyScope(host, spec, spec.managedBy, spec.aptProxy, previous, () => connectHost(spec.connection));
+    return { ...spec, ...state };
 }
 
 export const dhcpScopeProvider: pulumi.dynamic.ResourceProvider = {
@@ -114,25 +89,12 @@ export const dhcpScopeProvider: pulumi.dynamic.ResourceProvider = {
 
     async read(id, props: Outputs) {
         const host = await connectHost(props.connection);
-        if (props.kind === "windows") {
-            const pendingCommands = planWindowsScope(desiredWindowsScope(props), await windowsState(host, props));
-            return { id, props: { ...props, pendingCommands } };
-        }
-        const service = linuxBackend(props, props.managedBy).service;
-        const observed = await observeHost(host, { files: Object.keys(props.managedFiles ?? {}), services: [service] });
-        const managedFiles = Object.fromEntries(
-            Object.entries(props.managedFiles ?? {}).map(([path, record]) => [path, { ...record, sha256: observed.files[path] ?? "missing" }]),
-        );
-        return { id, props: { ...props, managedFiles, service: observed.services[service] } };
+        return { id, props: { ...props, ...(await readScope(host, props, props.managedBy, props.managedFiles ?? {})) } };
     },
 
     async delete(_id, props: Outputs) {
         const host = await connectHost(props.connection);
-        if (props.kind === "windows") {
-            for (const step of windowsRemovalSteps(props.windows!.scopeId)) await host.runCommandLine(step.what, step.commandLine, { mutating: step.mutating });
-            return;
-        }
-        await removeLinuxScope(host, linuxBackend(props, props.managedBy).service, props.managedFiles ?? {});
+        await removeScope(host, props, props.managedBy, props.managedFiles ?? {});
     },
 };
 

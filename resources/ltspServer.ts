@@ -1,17 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
 import { sha256Hex } from "../lib/core/sha256";
-import { ManagedFileRecord } from "../lib/host/fileTransaction";
-import { ServiceState, observeHost } from "../lib/host/observe";
-import { ServerRecord, applyServer, removeServer } from "../lib/ltsp/serverApply";
-import { IPXE_FILES, LTSP_IMG, TFTP_ROOT, renderServerFiles, serverServices } from "../lib/ltsp/serverPlan";
-import { LtspServerSpec, ltspServerSchema, validateLtspServer } from "../lib/ltsp/serverSpec";
-import { ResourceArgs, checkInputs, inputsDiffer, requireValid, withoutProvider } from "../lib/provider/inputs";
+import type { ManagedFileRecord } from "../lib/engine/steps";
+import type { ServiceState } from "../lib/host/observe";
+import { convergeServer, readServer, removeServer, type ServerRecord, type ServerState } from "../lib/ltsp/serverApply";
+import { renderServerFiles, serverServices } from "../lib/ltsp/serverPlan";
+import { type LtspServerSpec, ltspServerSchema, validateLtspServer } from "../lib/ltsp/serverSpec";
+import { checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { lazyProvider } from "../lib/provider/lazy";
 import { progress } from "../lib/provider/progress";
 import { claimDhcp } from "../lib/site/dhcpClaims";
 import { connectHost } from "../lib/ssh/pool";
-import { parseSubnet } from "../lib/core/fields";
-import { z } from "zod";
 
 /**
  * An LTSP 23 server: packages, /etc/ltsp/ltsp.conf, the dnsmasq configuration for its LAN
@@ -26,22 +25,17 @@ interface CheckedInputs extends LtspServerSpec {
     rendered: Record<string, string>;
 }
 
-interface Outputs extends CheckedInputs, ServerRecord {
-    address: string;
-    tftpRoot: string;
-    ltspVersion: string;
-    services: Record<string, ServiceState>;
-    /** SHA-256 of the iPXE menu, binaries and ltsp.img in TFTP, null when missing. */
-    bootFiles: Record<string, string | null>;
-    /** What the managed files hold on the host (refresh shows hand edits here). */
-    files: Record<string, string | null>;
-}
+interface Outputs extends CheckedInputs, ServerState {}
 
 const INPUT_KEYS = [...Object.keys(ltspServerSchema.shape), "managedBy", "rendered"];
 
 function parse(inputs: Record<string, unknown>): CheckedInputs {
     const { managedBy, rendered, ...rest } = withoutProvider(inputs);
-    return { ...requireValid(managedBy as string, validateLtspServer(rest)), managedBy: managedBy as string, rendered: rendered as Record<string, string> };
+    return {
+        ...requireValid(managedBy as string, validateLtspServer(rest)),
+        managedBy: managedBy as string,
+        rendered: rendered as Record<string, string>,
+    };
 }
 
 async function hostFor(spec: LtspServerSpec) {
@@ -50,22 +44,8 @@ async function hostFor(spec: LtspServerSpec) {
 
 async function converge(inputs: CheckedInputs, previous: ServerRecord, previousImages: readonly string[]): Promise<Outputs> {
     const host = await hostFor(inputs);
-    const imagesChanged = [...previousImages].sort().join() !== [...inputs.images].sort().join();
-    const result = await applyServer(host, inputs, inputs.managedBy, previous, imagesChanged);
-    const bootFiles = Object.fromEntries([...IPXE_FILES, LTSP_IMG].map((p) => [p, result.observation.files[p] ?? null]));
-    return {
-        ...inputs,
-        managedFiles: result.managedFiles,
-        generatedFiles: result.generatedFiles,
-        installedPackages: result.installedPackages,
-        nulLinks: result.nulLinks,
-        address: parseSubnet(inputs.lan.address)!.address,
-        tftpRoot: TFTP_ROOT,
-        ltspVersion: result.observation.packages.ltsp ?? "",
-        services: result.observation.services,
-        bootFiles,
-        files: Object.fromEntries(result.files.map((f) => [f.path, f.content])),
-    };
+    const state = await convergeServer(host, inputs, inputs.managedBy, previous, previousImages, () => hostFor(inputs));
+    return { ...inputs, ...state };
 }
 
 export const ltspServerProvider: pulumi.dynamic.ResourceProvider = {
@@ -102,20 +82,7 @@ export const ltspServerProvider: pulumi.dynamic.ResourceProvider = {
     /** Refresh: what the host really has, so hand edits and stopped services show as drift. */
     async read(id, props: Outputs) {
         const host = await hostFor(props);
-        const managed = Object.keys(props.managedFiles ?? {});
-        const observed = await observeHost(host, { files: [...managed, ...IPXE_FILES, LTSP_IMG], services: serverServices(props), packages: ["ltsp"] });
-        const managedFiles: Record<string, ManagedFileRecord> = {};
-        const files: Record<string, string | null> = {};
-        for (const path of managed) {
-            managedFiles[path] = { ...props.managedFiles[path], sha256: observed.files[path] ?? "missing" };
-            const content = observed.files[path] === null ? undefined : await host.readFile(path);
-            files[path] = content === undefined ? null : content.toString("utf8");
-        }
-        const bootFiles = Object.fromEntries([...IPXE_FILES, LTSP_IMG].map((p) => [p, observed.files[p] ?? null]));
-        return {
-            id,
-            props: { ...props, managedFiles, files, bootFiles, services: observed.services, ltspVersion: observed.packages.ltsp ?? "" },
-        };
+        return { id, props: { ...props, ...(await readServer(host, props.managedFiles ?? {})) } };
     },
 
     async delete(_id, props: Outputs) {

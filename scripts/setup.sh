@@ -2,6 +2,8 @@
 # Installs everything this project needs on a fresh machine of its kind (Debian 12, root, Node 20,
 # Go), and returns at once when all of it is already there:
 #   - host packages for the lab (debootstrap, systemd-nspawn, apt-cacher-ng, QEMU, ...)
+#   - shellcheck (the test command checks every remote script, lib/remote/*.sh) and dnsmasq-base
+#     (the unit tests ask `dnsmasq --test` about the rendered configs; no daemon is started)
 #   - npm packages, exactly as package-lock.json pins them (install scripts off: they download)
 #   - the pinned Pulumi CLI and plugins (scripts/toolchain.sh)
 set -euo pipefail
@@ -9,6 +11,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 "$root/lab/netboot-lab" install-deps
+test_tools=()
+command -v shellcheck >/dev/null || test_tools+=(shellcheck)
+[ -x /usr/sbin/dnsmasq ] || test_tools+=(dnsmasq-base)
+if [ "${#test_tools[@]}" -gt 0 ]; then
+    echo "setup: apt-get install ${test_tools[*]}" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${test_tools[@]}" >/dev/null
+fi
 
 stamp=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ "$(cat node_modules/.netboot-stamp 2>/dev/null)" != "$stamp" ]; then

@@ -1,11 +1,10 @@
-import { FileTransaction, ManagedFileRecord, restoreOriginal } from "../host/fileTransaction";
-import { ServiceState, observeHost } from "../host/observe";
-import { ensurePackages } from "../host/packages";
-import { enableService, restartService } from "../host/services";
-import { validateCandidate } from "../host/validateCandidate";
+import { converge, journalFor, recoverInterrupted, restoreOriginal } from "../engine/converge";
+import type { Host } from "../engine/host";
+import type { ManagedFileRecord, Step } from "../engine/steps";
+import { type HostObservation, observeHost, type ServiceState } from "../host/observe";
 import { progress } from "../provider/progress";
-import { RemoteHost } from "../ssh/remoteHost";
-import { LinuxBackend } from "./linuxBackends";
+import { remoteScript } from "../remote/scripts";
+import type { LinuxBackend } from "./linuxBackends";
 
 export interface LinuxScopeState {
     managedFiles: Record<string, ManagedFileRecord>;
@@ -13,62 +12,71 @@ export interface LinuxScopeState {
 }
 
 /**
- * Makes a Linux DHCP server serve the scope: its package, its config files (each checked by the
- * daemon before it replaces anything, written atomically), a restart only when a file changed
- * or the service is not running. Any failure puts every file back and restarts on the old ones.
+ * The least work that makes a Linux DHCP server serve the scope: its package, each config file
+ * whose checksum differs (checked by the daemon first), files no longer wanted released, and a
+ * restart only when a file changed or the service is not running.
  */
+export function planLinuxScope(
+    backend: LinuxBackend,
+    previous: Record<string, ManagedFileRecord>,
+    observed: HostObservation,
+    aptProxy?: string,
+): Step[] {
+    const steps: Step[] = [];
+    if (observed.packages[backend.package] == null) steps.push({ kind: "install", packages: [backend.package], aptProxy, why: "not installed" });
+    for (const file of backend.files) {
+        if (observed.files[file.path] === file.sha256) continue;
+        steps.push({
+            kind: "write",
+            file: { path: file.path, content: file.content, mode: "0644", sha256: file.sha256 },
+            check: file.validate,
+            reload: [backend.service],
+            why: observed.files[file.path] == null ? "missing" : "content differs",
+        });
+    }
+    for (const path of Object.keys(previous)) {
+        if (!backend.files.some((f) => f.path === path)) steps.push({ kind: "release", path, reload: [backend.service], why: "no longer managed" });
+    }
+    const service = observed.services[backend.service];
+    const filesChanged = steps.some((s) => s.kind === "write" || s.kind === "release");
+    if (filesChanged || service?.active !== "active") {
+        steps.push({
+            kind: "restart",
+            service: backend.service,
+            why: filesChanged ? "config changed" : `service is ${service?.active ?? "unknown"}`,
+        });
+    }
+    if (service?.enabled !== "enabled") steps.push({ kind: "enable", service: backend.service, why: `service is ${service?.enabled ?? "unknown"}` });
+    return steps;
+}
+
+/** Observe, plan, converge (any failure puts every file back and restarts the daemon on them). */
 export async function applyLinuxScope(
-    host: RemoteHost,
+    host: Host,
     backend: LinuxBackend,
     previous: Record<string, ManagedFileRecord>,
     resource: string,
     aptProxy: string | undefined,
+    reconnect?: () => Promise<Host>,
 ): Promise<LinuxScopeState> {
     const started = Date.now();
+    const journal = journalFor(resource);
+    await recoverInterrupted(host, journal, [backend.service]);
     const paths = [...new Set([...backend.files.map((f) => f.path), ...Object.keys(previous)])];
     const before = await observeHost(host, { files: paths, services: [backend.service], packages: [backend.package] });
-    const records = { ...previous };
-    const tx = new FileTransaction(host);
-    let changed = false;
-    try {
-        if (before.packages[backend.package] === null) {
-            progress(`${resource}: install ${backend.package}`, started);
-            await ensurePackages(host, [backend.package], aptProxy);
-        }
-        for (const file of backend.files) {
-            if (before.files[file.path] === file.sha256) continue;
-            if (file.validate) await validateCandidate(host, file.path, file.content, file.validate);
-            progress(`${resource}: write ${file.path}`, started);
-            records[file.path] = await tx.write(file.path, file.content, "0644", records[file.path]);
-            changed = true;
-        }
-        for (const path of Object.keys(previous)) {
-            if (backend.files.some((f) => f.path === path)) continue;
-            await tx.release(path, previous[path]);
-            delete records[path];
-            changed = true;
-        }
-        const service = before.services[backend.service];
-        if (changed || service?.active !== "active") {
-            progress(`${resource}: restart ${backend.service}`, started);
-            await restartService(host, backend.service);
-        }
-        if (service?.enabled !== "enabled") await enableService(host, backend.service);
-    } catch (err) {
-        const touched = tx.touched;
-        await tx.rollback();
-        if (touched.length) await host.mutate(`restart ${backend.service} on the restored config`, 'systemctl restart "$1" || true', [backend.service]);
-        throw new Error(`${(err as Error).message}${touched.length ? `\nRestored the previous ${touched.join(", ")}.` : ""}`);
-    }
-    const after = await observeHost(host, { files: backend.files.map((f) => f.path), services: [backend.service] });
-    for (const file of backend.files) {
-        if (after.files[file.path] !== file.sha256) throw new Error(`${host.label}: read-back of ${file.path} gives ${after.files[file.path]}, expected ${file.sha256}`);
-    }
-    return { managedFiles: records, service: after.services[backend.service] };
+    const steps = planLinuxScope(backend, previous, before, aptProxy);
+    const result = await converge(host, steps, {
+        journal,
+        managed: previous,
+        progress: (line) => progress(`${resource}: ${line}`, started),
+        reconnect,
+    });
+    const after = steps.length ? await observeHost(host, { services: [backend.service] }) : before;
+    return { managedFiles: result.managedFiles, service: after.services[backend.service] };
 }
 
 /** Delete: files back as they were; the daemon restarted on them, or stopped if they do not serve. */
-export async function removeLinuxScope(host: RemoteHost, service: string, managed: Record<string, ManagedFileRecord>): Promise<void> {
+export async function removeLinuxScope(host: Host, service: string, managed: Record<string, ManagedFileRecord>): Promise<void> {
     for (const [path, record] of Object.entries(managed)) await restoreOriginal(host, path, record);
-    await host.mutate(`restart or stop ${service}`, 'systemctl restart "$1" 2>/dev/null || systemctl stop "$1"', [service]);
+    await host.mutate(`restart or stop ${service}`, remoteScript("restart-or-stop"), [service]);
 }

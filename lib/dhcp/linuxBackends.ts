@@ -1,7 +1,8 @@
-import { renderTemplate } from "../render/templates";
-import { sha256Hex } from "../core/sha256";
 import { parseSubnet } from "../core/fields";
-import { reservations, ScopeSpec } from "./scopeSpec";
+import { sha256Hex } from "../core/sha256";
+import { renderTemplate } from "../render/templates";
+import { dnsmasqDhcpContext } from "./dnsmasqDhcp";
+import { reservations, type ScopeSpec } from "./scopeSpec";
 
 export interface BackendFile {
     path: string;
@@ -55,7 +56,21 @@ export function linuxBackend(spec: ScopeSpec, resource: string): LinuxBackend {
     switch (spec.kind) {
         case "dnsmasq": {
             const path = `/etc/dnsmasq.d/netboot-scope-${spec.name}.conf`;
-            const ctx = { ...context(spec, resource, path), dnsServers: spec.dnsServers.join(",") || null };
+            const dhcp = dnsmasqDhcpContext({
+                tag: `nb-${spec.name}`,
+                proxy: spec.mode === "proxy",
+                subnet: parseSubnet(spec.subnet)!,
+                rangeStart: spec.rangeStart,
+                rangeEnd: spec.rangeEnd,
+                lease: String(spec.leaseSeconds),
+                router: spec.router,
+                dnsServers: spec.dnsServers,
+                domain: spec.domain,
+                rootPath: spec.boot.rootPath,
+                reservations: reservations(spec),
+                boot: spec.boot,
+            });
+            const ctx = { path, resource, name: spec.name, interface: spec.interface, dhcp };
             return {
                 package: "dnsmasq",
                 service: "dnsmasq",

@@ -1,4 +1,5 @@
-import { RemoteHost } from "../ssh/remoteHost";
+import type { Host } from "../engine/host";
+import { remoteScript } from "../remote/scripts";
 
 export interface ServiceState {
     /** systemctl is-active: active, inactive, failed, ... */
@@ -21,30 +22,12 @@ export interface ObservationRequest {
     packages?: readonly string[];
 }
 
-// One round trip, read-only. Paths, units and packages come as arguments, never spliced in.
-const OBSERVE_SCRIPT = `
-nfiles=$1 nservices=$2; shift 2
-i=0
-while [ $i -lt $nfiles ]; do
-  f=$1; shift; i=$((i+1))
-  if [ -f "$f" ]; then printf 'file\\t%s\\t%s\\n' "$(sha256sum < "$f" | cut -d' ' -f1)" "$f"
-  else printf 'file\\t-\\t%s\\n' "$f"; fi
-done
-i=0
-while [ $i -lt $nservices ]; do
-  s=$1; shift; i=$((i+1))
-  printf 'service\\t%s\\t%s\\t%s\\n' "$s" "$(systemctl is-active "$s" 2>/dev/null)" "$(systemctl is-enabled "$s" 2>/dev/null || echo not-found)"
-done
-if [ $# -gt 0 ]; then
-  dpkg-query -W -f='package\\t\${Package}\\t\${db:Status-Status}\\t\${Version}\\n' "$@" 2>/dev/null || true
-fi
-`;
-
-export async function observeHost(host: RemoteHost, req: ObservationRequest): Promise<HostObservation> {
+/** One read-only round trip (lib/remote/observe.sh). Paths, units and packages go as arguments. */
+export async function observeHost(host: Host, req: ObservationRequest): Promise<HostObservation> {
     const files = req.files ?? [];
     const services = req.services ?? [];
     const packages = req.packages ?? [];
-    const out = await host.run("observe host state", OBSERVE_SCRIPT, [
+    const out = await host.run("observe host state", remoteScript("observe"), [
         String(files.length),
         String(services.length),
         ...files,

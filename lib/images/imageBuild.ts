@@ -1,7 +1,10 @@
+import { sha256Hex } from "../core/sha256";
+import { converge, journalFor } from "../engine/converge";
+import type { Host } from "../engine/host";
+import type { Step } from "../engine/steps";
 import { progress } from "../provider/progress";
-import { RemoteHost } from "../ssh/remoteHost";
-import { ensurePackages } from "../host/packages";
-import { buildHash, DebootstrapSource, ImageSpec, imagePackages } from "./imageSpec";
+import { remoteScript } from "../remote/scripts";
+import { buildHash, type DebootstrapSource, type ImageSpec, imagePackages } from "./imageSpec";
 
 /** Where LTSP 23 keeps an image's parts (BASE_DIR=/srv/ltsp, TFTP_DIR=/srv/tftp). */
 export function imagePaths(name: string) {
@@ -24,168 +27,124 @@ export interface ImageFacts {
     imagePath: string;
     size: number;
     sha256: string;
+    /** "missing" when the image has no kernel in TFTP (drift, like a missing image). */
     kernelVersion: string;
-    buildHash: string;
+    /** The build marker of the image served (the previous build's while rolled back). */
+    servedBuildHash: string;
 }
 
 const BUILD_DEPS = ["ltsp", "squashfs-tools", "debootstrap"];
 
-const DEBOOTSTRAP_SCRIPT = `set -eu
-build=$1 suite=$2 arch=$3 mirror=$4 proxy=$5 log=$6
-if [ -n "$proxy" ]; then export http_proxy=$proxy; fi
-umount "$build/proc" 2>/dev/null || true
-rm -rf -- "$build"
-mkdir -p "$(dirname -- "$log")"
-if ! debootstrap --variant=minbase --arch="$arch" "$suite" "$build" "$mirror" >"$log" 2>&1; then
-  tail -n 20 "$log" >&2; exit 1
-fi`;
+const LONG = 60 * 60_000;
 
-const PACKAGES_SCRIPT = `set -eu
-build=$1 proxy=$2 modules=$3 log=$4; shift 4
-if [ -n "$proxy" ]; then export http_proxy=$proxy; fi
-export DEBIAN_FRONTEND=noninteractive
-mkdir -p "$build/etc/initramfs-tools/conf.d"
-printf 'MODULES=%s\\nCOMPRESS=zstd\\n' "$modules" >"$build/etc/initramfs-tools/conf.d/netboot.conf"
-mount -t proc proc "$build/proc"
-trap 'umount "$build/proc"' EXIT
-if ! { chroot "$build" apt-get update -qq && chroot "$build" apt-get install -y -qq --no-install-recommends "$@"; } >"$log" 2>&1; then
-  tail -n 20 "$log" >&2; exit 1
-fi
-chroot "$build" apt-get clean`;
-
-const IN_CHROOT_SCRIPT = `set -eu
-build=$1 command=$2
-mount -t proc proc "$build/proc"
-trap 'umount "$build/proc"' EXIT
-chroot "$build" sh -c "$command"`;
-
-/** The finished chroot replaces the old one; `ltsp image` keeps the old image as .img.old. */
-const PUBLISH_CHROOT_SCRIPT = `set -eu
-build=$1 chroot=$2 hash=$3
-printf '%s\\n' "$hash" >"$build/.netboot-build"
-rm -rf -- "$chroot"
-mv -- "$build" "$chroot"`;
-
-/** LTSP names `ltsp image /` after the machine architecture; ours is named by its resource. */
-const LTSP_IMAGE_SCRIPT = `set -eu
-name=$1 src=$2 tftp=$3 log=$4 compression=$5
-rm -rf -- "$tftp.old"
-if [ -d "$tftp" ]; then cp -a -- "$tftp" "$tftp.old"; fi
-mkdir -p "$(dirname -- "$log")"
-if ! ltsp image -m "-comp $compression" "$src" >"$log" 2>&1; then tail -n 30 "$log" >&2; exit 1; fi
-if [ "$src" = / ]; then
-  built=$(uname -m)
-  if [ "$built" != "$name" ]; then
-    mv -f "/srv/ltsp/images/$built.img" "/srv/ltsp/images/$name.img"
-    rm -rf -- "$tftp" && mv -- "/srv/tftp/ltsp/$built" "$tftp"
-  fi
-fi`;
-
-// A missing image reads as "missing" with no build hash, which makes the next up rebuild it.
-const FACTS_SCRIPT = `set -eu
-image=$1 tftp=$2 marker=$3
-if [ ! -f "$image" ]; then printf 'missing\\t0\\tunknown\\t\\n'; exit 0; fi
-sha=$(sha256sum "$image" | cut -d' ' -f1)
-size=$(stat -c %s "$image")
-# A bzImage keeps a pointer to its version string at 0x20e (what file(1) reads).
-off=$(od -An -tu2 -j 526 -N 2 "$tftp/vmlinuz" 2>/dev/null | tr -d ' ')
-kernel=$( [ -n "$off" ] && dd if="$tftp/vmlinuz" bs=1 skip=$((off + 512)) count=80 2>/dev/null | tr '\\0' ' ' | cut -d' ' -f1)
-printf '%s\\t%s\\t%s\\t%s\\n' "$sha" "$size" "\${kernel:-unknown}" "$(cat "$marker" 2>/dev/null || true)"`;
-
-/** Swap the current build with the previous one, image and kernel together. */
-const SWAP_SCRIPT = `set -eu
-image=$1 tftp=$2 marker=$3
-[ -f "$image.old" ] || { echo "no previous build of $image to roll back to" >&2; exit 1; }
-mv -f "$image" "$image.swap"; mv -f "$image.old" "$image"; mv -f "$image.swap" "$image.old"
-if [ -d "$tftp.old" ]; then mv -- "$tftp" "$tftp.swap"; mv -- "$tftp.old" "$tftp"; mv -- "$tftp.swap" "$tftp.old"; fi
-if [ -f "$marker.old" ]; then mv -f "$marker" "$marker.swap"; mv -f "$marker.old" "$marker"; mv -f "$marker.swap" "$marker.old"; fi`;
-
-async function buildChroot(host: RemoteHost, spec: ImageSpec, source: DebootstrapSource, phase: (what: string) => void): Promise<void> {
+/** The steps that build a debootstrap chroot in the build directory and publish it over the chroot. */
+function chrootSteps(spec: ImageSpec, source: DebootstrapSource): Step[] {
     const paths = imagePaths(spec.name);
     const logDir = `/var/log/netboot/images/${spec.name}`;
     const proxy = spec.aptProxy ?? "";
-    const long = { timeoutMs: 60 * 60_000 };
-    phase(`debootstrap ${source.suite} ${source.architecture}`);
-    await host.mutate(`debootstrap ${spec.name}`, DEBOOTSTRAP_SCRIPT, [paths.build, source.suite, source.architecture, source.mirror, proxy, `${logDir}/debootstrap.log`], long);
-    const packages = imagePackages(source);
-    phase(`install ${packages.join(" ")}`);
-    await host.mutate(`install packages into ${spec.name}`, PACKAGES_SCRIPT, [paths.build, proxy, source.initramfsModules, `${logDir}/packages.log`, ...packages], long);
+    const run = (what: string, script: string, args: string[]): Step => ({ kind: "run", what, script, args, timeoutMs: LONG });
+    const steps: Step[] = [
+        run(`debootstrap ${spec.name} (${source.suite} ${source.architecture})`, "image-debootstrap", [
+            paths.build,
+            source.suite,
+            source.architecture,
+            source.mirror,
+            proxy,
+            `${logDir}/debootstrap.log`,
+        ]),
+        run(`install packages into ${spec.name}: ${imagePackages(source).join(" ")}`, "image-packages", [
+            paths.build,
+            proxy,
+            source.initramfsModules,
+            `${logDir}/packages.log`,
+            ...imagePackages(source),
+        ]),
+    ];
     for (const [path, content] of Object.entries(source.extraFiles)) {
-        phase(`write ${path}`);
-        await host.writeFileAtomic(paths.build + path, content);
+        // Confined to the build directory: extraFiles paths have no . or .. segments (imageSpec), and
+        // the write refuses a path that a link inside the chroot would lead out of it.
+        steps.push({
+            kind: "write",
+            file: { path: paths.build + path, content, mode: "0644", sha256: sha256Hex(content) },
+            confineTo: paths.build,
+            keepOriginal: false,
+        });
     }
-    for (const command of source.postInstall) {
-        phase(`run in chroot: ${command}`);
-        await host.mutate(`post-install in ${spec.name}`, IN_CHROOT_SCRIPT, [paths.build, command], long);
-    }
+    for (const command of source.postInstall) steps.push(run(`post-install in ${spec.name}: ${command}`, "image-in-chroot", [paths.build, command]));
     if (Object.keys(source.extraFiles).length || source.postInstall.length) {
-        phase("update-initramfs");
-        await host.mutate(`update-initramfs in ${spec.name}`, IN_CHROOT_SCRIPT, [paths.build, "update-initramfs -u -k all"], long);
+        steps.push(run(`update-initramfs in ${spec.name}`, "image-in-chroot", [paths.build, "update-initramfs -u -k all"]));
     }
-    phase("publish chroot");
-    await host.mutate(`publish chroot ${spec.name}`, PUBLISH_CHROOT_SCRIPT, [paths.build, paths.chroot, buildHash(spec)]);
+    steps.push(run(`publish chroot ${spec.name}`, "image-publish-chroot", [paths.build, paths.chroot, buildHash(spec)]));
+    return steps;
 }
 
 /**
- * Builds the image: the chroot (for a debootstrap source), then `ltsp image` (squashfs, which
- * also runs `ltsp kernel`: vmlinuz and initrd.img into TFTP). Each phase logs its elapsed time.
+ * The image build as engine steps: build dependencies, the chroot (for a debootstrap source,
+ * unless the one there was built from exactly these inputs), the source link (a path source),
+ * then `ltsp image` (squashfs, which also runs `ltsp kernel`: vmlinuz and initrd.img into TFTP),
+ * one at a time per server, and the build marker.
  */
-export async function buildImage(host: RemoteHost, spec: ImageSpec): Promise<ImageFacts> {
-    const started = Date.now();
-    const phase = (what: string) => progress(`ChrootImage ${spec.name}: ${what}`, started);
+export function planImageBuild(spec: ImageSpec, chrootUpToDate: boolean): Step[] {
     const paths = imagePaths(spec.name);
-    phase("build dependencies");
-    await ensurePackages(host, BUILD_DEPS, spec.aptProxy);
+    const steps: Step[] = [{ kind: "install", packages: BUILD_DEPS, aptProxy: spec.aptProxy, why: "build dependencies" }];
     let src = spec.name;
-    const source = spec.source;
-    if (source.debootstrap) {
-        // A chroot already built from exactly these inputs (say the image was lost) is squashed
-        // again as it is: debootstrap and apt only run when what the chroot is made of changed.
-        const built = await host.readFile(`${paths.chroot}/.netboot-build`);
-        if (built?.toString("utf8").trim() === buildHash(spec)) phase("chroot is up to date");
-        else await buildChroot(host, spec, source.debootstrap, phase);
-    } else if (source.path) {
-        phase(`link ${source.path}`);
-        // LTSP finds image sources under /srv/ltsp: a chroot directory, or NAME.img for a VM disk.
-        await host.mutate(
-            `link image source ${spec.name}`,
-            'set -eu; if [ -d "$1" ]; then ln -sfn -- "$1" "$2"; elif [ -f "$1" ]; then ln -sfn -- "$1" "$3"; else echo "$1 does not exist" >&2; exit 1; fi',
-            [source.path, paths.chroot, paths.sourceImage],
-        );
+    if (spec.source.debootstrap) {
+        if (!chrootUpToDate) steps.push(...chrootSteps(spec, spec.source.debootstrap));
+    } else if (spec.source.path) {
+        steps.push({
+            kind: "run",
+            what: `link image source ${spec.name}`,
+            script: "image-link-source",
+            args: [spec.source.path, paths.chroot, paths.sourceImage],
+        });
     } else {
         src = "/";
     }
-    // One `ltsp image` at a time per server: it mounts, squashes with every core and writes TFTP.
-    await host.exclusive("ltsp", async () => {
-        phase(`ltsp image ${src}`);
-        await host.mutate(`ltsp image ${spec.name}`, LTSP_IMAGE_SCRIPT, [spec.name, src, paths.tftp, `/var/log/netboot/images/${spec.name}/ltsp-image.log`, spec.compression], {
-            timeoutMs: 60 * 60_000,
-        });
+    steps.push({
+        kind: "run",
+        what: `ltsp image ${spec.name}`,
+        script: "image-squash",
+        args: [spec.name, src, paths.tftp, `/var/log/netboot/images/${spec.name}/ltsp-image.log`, spec.compression],
+        timeoutMs: LONG,
+        // One `ltsp image` at a time per server: it mounts, squashes with every core and writes TFTP.
+        exclusive: "ltsp",
     });
-    const hash = buildHash(spec);
-    await host.mutate(`record build of ${spec.name}`, 'set -eu; if [ -f "$1" ]; then cp -p "$1" "$1.old"; fi; printf "%s\\n" "$2" >"$1"', [paths.marker, hash]);
+    steps.push({ kind: "run", what: `record build of ${spec.name}`, script: "image-record-build", args: [paths.marker, buildHash(spec)] });
+    return steps;
+}
+
+/** Builds the image through the engine; each step logs its elapsed time while `up` runs. */
+export async function buildImage(host: Host, spec: ImageSpec): Promise<ImageFacts> {
+    const started = Date.now();
+    const phase = (what: string) => progress(`ChrootImage ${spec.name}: ${what}`, started);
+    // A chroot already built from exactly these inputs (say the image was lost) is squashed
+    // again as it is: debootstrap and apt only run when what the chroot is made of changed.
+    const built = spec.source.debootstrap ? await host.readFile(`${imagePaths(spec.name).chroot}/.netboot-build`) : undefined;
+    const upToDate = built?.toString("utf8").trim() === buildHash(spec);
+    if (upToDate) phase("chroot is up to date");
+    await converge(host, planImageBuild(spec, upToDate), { journal: journalFor(`ChrootImage ${spec.name}`), managed: {}, progress: phase });
     const facts = await imageFacts(host, spec.name);
     phase(`done: ${facts.size} bytes, kernel ${facts.kernelVersion}`);
     return facts;
 }
 
-export async function imageFacts(host: RemoteHost, name: string): Promise<ImageFacts> {
+export async function imageFacts(host: Host, name: string): Promise<ImageFacts> {
     const paths = imagePaths(name);
-    const out = await host.run(`inspect image ${name}`, FACTS_SCRIPT, [paths.image, paths.tftp, paths.marker]);
+    const out = await host.run(`inspect image ${name}`, remoteScript("image-facts"), [paths.image, paths.tftp, paths.marker]);
     const [sha256, size, kernelVersion, hash] = out.trim().split("\t");
-    return { imagePath: paths.image, sha256, size: Number(size), kernelVersion, buildHash: hash ?? "" };
+    return { imagePath: paths.image, sha256, size: Number(size), kernelVersion, servedBuildHash: hash ?? "" };
 }
 
 /** Serve the previous build instead of the current one, or back (the swap is symmetric). */
-export async function swapWithPrevious(host: RemoteHost, name: string): Promise<ImageFacts> {
+export async function swapWithPrevious(host: Host, name: string): Promise<ImageFacts> {
     const paths = imagePaths(name);
     progress(`ChrootImage ${name}: swap current and previous build`);
-    await host.mutate(`roll back image ${name}`, SWAP_SCRIPT, [paths.image, paths.tftp, paths.marker]);
+    await host.mutate(`roll back image ${name}`, remoteScript("image-swap"), [paths.image, paths.tftp, paths.marker]);
     return imageFacts(host, name);
 }
 
 /** Which [sections] of the server's ltsp.conf boot this image by default. */
-export async function sectionsUsingImage(host: RemoteHost, name: string): Promise<string[]> {
+export async function sectionsUsingImage(host: Host, name: string): Promise<string[]> {
     const conf = await host.readFile("/etc/ltsp/ltsp.conf");
     if (!conf) return [];
     const users: string[] = [];
@@ -198,13 +157,34 @@ export async function sectionsUsingImage(host: RemoteHost, name: string): Promis
     return users;
 }
 
-/** Delete: the chroot we built (never a path the admin gave us: only our link to it), images, TFTP files. */
-export async function removeImage(host: RemoteHost, spec: ImageSpec): Promise<void> {
+/** Every path an image of this source may make (what delete may remove, if this resource made it). */
+export function imageOwnPaths(spec: ImageSpec): string[] {
     const p = imagePaths(spec.name);
-    const chroot = spec.source.debootstrap ? [p.chroot, p.build] : [];
-    await host.mutate(
-        `remove image ${spec.name}`,
-        'set -eu; for f in "$@"; do if [ -L "$f" ]; then rm -f -- "$f"; else rm -rf -- "$f"; fi; done',
-        [...chroot, ...(spec.source.path ? [p.chroot, p.sourceImage] : []), p.image, p.previousImage, p.marker, `${p.marker}.old`, p.tftp, p.previousTftp],
-    );
+    const source = spec.source.debootstrap ? [p.chroot, p.build] : spec.source.path ? [p.chroot, p.sourceImage] : [];
+    return [...source, p.image, p.previousImage, p.marker, `${p.marker}.old`, p.tftp, p.previousTftp];
+}
+
+/**
+ * Which of the image's paths already hold something netboot did not make (`foreign`: an
+ * administrator's chroot, image or kernel directory of the same name), and which hold what it
+ * would make but were there before it (`present`: a link to the same source), so not its to remove.
+ */
+export async function probeImagePaths(host: Host, spec: ImageSpec): Promise<{ foreign: string[]; present: string[] }> {
+    const p = imagePaths(spec.name);
+    const chroot = spec.source.debootstrap || spec.source.path ? p.chroot : "";
+    const out = await host.run(`look for an existing image ${spec.name}`, remoteScript("image-probe"), [
+        chroot,
+        spec.source.path ?? "",
+        p.image,
+        p.marker,
+        p.tftp,
+    ]);
+    const lines = out.split("\n").map((l) => l.split("\t"));
+    return { foreign: lines.filter((l) => l[0] === "foreign").map((l) => l[1]), present: lines.filter((l) => l[0] === "present").map((l) => l[1]) };
+}
+
+/** Delete: exactly `paths` (a link as a link, never what it points to), then the iPXE menu without the image. */
+export async function removeImage(host: Host, name: string, paths: readonly string[]): Promise<void> {
+    if (paths.length) await host.mutate(`remove image ${name}`, remoteScript("image-remove"), paths);
+    await host.exclusive("ltsp", () => host.mutate(`ltsp ipxe without image ${name}`, remoteScript("ltsp-menu-refresh")));
 }

@@ -1,16 +1,26 @@
 import { z } from "zod";
-import { sha256Hex } from "../core/sha256";
-import { imageName } from "../core/node";
 import { connectionSchema } from "../core/connection";
-import { debianPackage, formatIssues, httpUrl, Validated } from "../core/fields";
+import { debianPackage, formatIssues, httpUrl, type Validated } from "../core/fields";
+import { imageName } from "../core/node";
+import { sha256Hex } from "../core/sha256";
 
 export const ARCHITECTURES = ["amd64", "i386"] as const;
 
-const absolutePath = z.string().regex(/^\/[A-Za-z0-9._+\/-]*$/, "is not an absolute path of plain characters");
+const absolutePath = z
+    .string()
+    .regex(/^\/[A-Za-z0-9._+/-]*$/, "is not an absolute path of plain characters")
+    // Written under the image's chroot: a . or .. segment could leave it.
+    .refine((p) => !p.split("/").some((segment) => segment === "." || segment === ".."), "may not contain . or .. segments");
+
+/** Directories LTSP itself keeps beside the images in /srv/ltsp: an image may not be named like them. */
+const LTSP_OWN_NAMES = ["images"];
 
 const debootstrapSource = z
     .object({
-        suite: z.string().regex(/^[a-z]+$/, "is not a Debian suite name (bookworm, trixie, ...)").default("bookworm"),
+        suite: z
+            .string()
+            .regex(/^[a-z]+$/, "is not a Debian suite name (bookworm, trixie, ...)")
+            .default("bookworm"),
         architecture: z.enum(ARCHITECTURES),
         /** The Debian mirror; reached through the server's apt proxy when one is set. */
         mirror: httpUrl.default("http://deb.debian.org/debian"),
@@ -53,13 +63,21 @@ export const imageSchema = z
     .object({
         connection: connectionSchema,
         /** http_proxy for debootstrap and apt, e.g. the site's apt-cacher-ng. */
-        aptProxy: z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, "is not a proxy URL like http://10.0.0.1:3142").optional(),
-        name: imageName,
+        aptProxy: z
+            .string()
+            .regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, "is not a proxy URL like http://10.0.0.1:3142")
+            .optional(),
+        name: imageName.refine((n) => !LTSP_OWN_NAMES.includes(n), "is LTSP's own directory (/srv/ltsp/images); choose another name"),
         source: sourceSchema,
         /** mksquashfs compression: zstd builds in seconds where LTSP's default (gzip) takes minutes. */
         compression: z.enum(["gzip", "xz", "zstd", "lz4"]).default("zstd"),
         /** Serve the build before the current one (kept by every rebuild) instead of the current. */
         rollback: z.boolean().default(false),
+        /**
+         * Take over an existing chroot or image of the same name that netboot did not make (else
+         * create refuses, naming it). Delete leaves what was adopted.
+         */
+        adopt: z.boolean().default(false),
     })
     .strict();
 
@@ -96,7 +114,11 @@ export function buildHash(spec: Pick<ImageSpec, "name" | "source" | "compression
 function sortKeys(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(sortKeys);
     if (value && typeof value === "object") {
-        return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+        return Object.fromEntries(
+            Object.keys(value)
+                .sort()
+                .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+        );
     }
     return value;
 }

@@ -1,7 +1,8 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: iPXE scripts name their settings ${like_this}; these strings are iPXE, not templates
 import { z } from "zod";
+import type { NodeSpec } from "../core/node";
 import { renderTemplate } from "../render/templates";
-import { NodeSpec } from "../core/node";
-import { LtspConfSection } from "./ltspConf";
+import type { LtspConfSection } from "./ltspConf";
 
 /**
  * How clients boot from an LtspServer: the root filesystem transport, how iPXE fetches kernels
@@ -23,15 +24,32 @@ export const ROOT_TRANSPORTS = ["nfs", "nbd"] as const;
 export type RootTransport = (typeof ROOT_TRANSPORTS)[number];
 
 /** Labels the menu script itself uses: an extra entry may not take one. */
-export const RESERVED_ENTRY_IDS: ReadonlySet<string> = new Set(["start", "images", "roots", "ltsp", "config", "shell", "disk", "exit", "cancel", "failed", "memtest"]);
+export const RESERVED_ENTRY_IDS: ReadonlySet<string> = new Set([
+    "start",
+    "images",
+    "roots",
+    "ltsp",
+    "config",
+    "shell",
+    "disk",
+    "exit",
+    "cancel",
+    "failed",
+    "memtest",
+]);
 
-const entryId = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, "is not a menu entry id (lower-case letter first, then letters, digits, _ and -, up to 32)");
+const entryId = z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]{0,31}$/, "is not a menu entry id (lower-case letter first, then letters, digits, _ and -, up to 32)");
 
 /** One line of iPXE script. A line starting with ":" would be a label and change the script's flow. */
 const ipxeLine = z
     .string()
     .refine((line) => !/[\r\n]/.test(line), "contains a line break; give one iPXE command per entry")
-    .refine((line) => line.trim() !== "" && !line.trim().startsWith(":") && !line.trim().startsWith("#!"), "is not an iPXE command (empty, a label or a shebang)");
+    .refine(
+        (line) => line.trim() !== "" && !line.trim().startsWith(":") && !line.trim().startsWith("#!"),
+        "is not an iPXE command (empty, a label or a shebang)",
+    );
 
 /**
  * An extra menu entry (e.g. Clonezilla save/restore): its own iPXE commands. When they return
@@ -43,7 +61,10 @@ export const menuEntrySchema = z
         /** The text shown in the menu. */
         title: z.string().regex(/^[^\r\n]{1,60}$/, "is not a one-line title of 1-60 characters"),
         /** A hot key, one letter or digit. */
-        key: z.string().regex(/^[a-z0-9]$/, "is not a single lower-case letter or digit").optional(),
+        key: z
+            .string()
+            .regex(/^[a-z0-9]$/, "is not a single lower-case letter or digit")
+            .optional(),
         /** The iPXE commands, e.g. ["kernel http://${srv}/clonezilla/vmlinuz ...", "initrd ...", "boot"]. */
         script: z.array(ipxeLine).min(1, "needs at least one iPXE command"),
     })
@@ -79,7 +100,11 @@ export function checkBoot(boot: BootSpec, images: readonly string[]): Array<{ pa
     const seen = new Set<string>();
     boot.menuEntries.forEach((entry, i) => {
         if (RESERVED_ENTRY_IDS.has(entry.id)) {
-            problems.push({ path: ["boot", "menuEntries", i, "id"], input: entry.id, message: `is a label of the menu script itself (${[...RESERVED_ENTRY_IDS].join(", ")})` });
+            problems.push({
+                path: ["boot", "menuEntries", i, "id"],
+                input: entry.id,
+                message: `is a label of the menu script itself (${[...RESERVED_ENTRY_IDS].join(", ")})`,
+            });
         } else if (images.includes(entry.id)) {
             problems.push({ path: ["boot", "menuEntries", i, "id"], input: entry.id, message: "is the name of a served image" });
         } else if (seen.has(entry.id)) {

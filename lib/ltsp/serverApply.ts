@@ -1,24 +1,26 @@
-import { FileTransaction, ManagedFileRecord, restoreOriginal } from "../host/fileTransaction";
-import { HostObservation, observeHost } from "../host/observe";
-import { ensurePackages } from "../host/packages";
-import { enableService, restartService } from "../host/services";
-import { validateCandidate } from "../host/validateCandidate";
+import { parseSubnet } from "../core/fields";
+import { converge, journalFor, recoverInterrupted, restoreOriginal } from "../engine/converge";
+import type { Host } from "../engine/host";
+import type { ManagedFileRecord } from "../engine/steps";
+import { type HostObservation, observeHost, type ServiceState } from "../host/observe";
 import { progress } from "../provider/progress";
-import { RemoteHost } from "../ssh/remoteHost";
-import { LtspServerSpec } from "./serverSpec";
-import { LIGHTTPD_CONF, NBD_SERVER_CONF } from "./bootMenu";
+import { remoteScript } from "../remote/scripts";
 import {
+    type DesiredFile,
     DNSMASQ_CONF,
-    DesiredFile,
     IPXE_FILES,
     LTSP_IMG,
     NFS_EXPORTS,
-    Step,
     observationFor,
     planServer,
     renderServerFiles,
+    SERVICES,
+    ALL_SERVICES,
+    type Step,
     serverPackages,
+    TFTP_ROOT,
 } from "./serverPlan";
+import type { LtspServerSpec } from "./serverSpec";
 
 /** What an LtspServer remembers between runs, besides its inputs. */
 export interface ServerRecord {
@@ -37,81 +39,40 @@ export interface ServerApplyResult extends ServerRecord {
     files: DesiredFile[];
 }
 
-async function runStep(host: RemoteHost, tx: FileTransaction, record: ServerRecord, step: Step): Promise<void> {
-    switch (step.kind) {
-        case "write":
-            if (step.file.path === DNSMASQ_CONF) await validateCandidate(host, DNSMASQ_CONF, step.file.content, 'dnsmasq --test --conf-file="$1"');
-            if (step.file.path === LIGHTTPD_CONF) await validateCandidate(host, LIGHTTPD_CONF, step.file.content, 'lighttpd -tt -f "$1"');
-            record.managedFiles[step.file.path] = await tx.write(step.file.path, step.file.content, step.file.mode, record.managedFiles[step.file.path]);
-            return;
-        case "release":
-            await tx.release(step.path, record.managedFiles[step.path]);
-            delete record.managedFiles[step.path];
-            return;
-        case "install": {
-            // The apt proxy file is written by now (the plan puts it first), so no proxy here.
-            const installed = await ensurePackages(host, step.packages);
-            record.installedPackages = [...new Set([...record.installedPackages, ...installed])];
-            return;
-        }
-        case "applet":
-            await host.mutate(`ltsp ${step.applet}`, 'ltsp "$1"', [step.applet], { timeoutMs: 10 * 60_000 });
-            return;
-        case "restart":
-            await restartService(host, step.service);
-            return;
-        case "enable":
-            await enableService(host, step.service);
-            return;
-    }
-}
-
 /**
  * Makes the host match `spec`: observe (one read-only round trip), plan, run the steps. If a
  * step fails, every file written so far is put back and dnsmasq is restarted on the old config.
  */
 export async function applyServer(
-    host: RemoteHost,
+    host: Host,
     spec: LtspServerSpec,
     resource: string,
     previous: ServerRecord,
     imagesChanged = false,
+    reconnect?: () => Promise<Host>,
 ): Promise<ServerApplyResult> {
+    const started = Date.now();
+    const journal = journalFor(resource);
+    const recovered = await recoverInterrupted(host, journal, SERVICES);
+    if (recovered.length) progress(`${resource}: restored ${recovered.join(", ")} (an earlier apply was cut off)`, started);
     const files = renderServerFiles(spec, resource);
     const packages = serverPackages(spec);
     const request = observationFor(files, previous.managedFiles, packages);
     const before = await observeHost(host, request);
     const steps = planServer(files, packages, spec.nfs, previous.managedFiles, before, imagesChanged);
+    const result = await converge(host, steps, {
+        journal,
+        managed: previous.managedFiles,
+        progress: (line) => progress(`${resource}: ${line}`, started),
+        reconnect,
+    });
     const record: ServerRecord = {
-        managedFiles: { ...previous.managedFiles },
+        managedFiles: result.managedFiles,
         generatedFiles: [...previous.generatedFiles],
-        installedPackages: [...previous.installedPackages],
+        installedPackages: [...new Set([...previous.installedPackages, ...result.installedPackages])],
     };
-    const tx = new FileTransaction(host);
-    const started = Date.now();
-    for (const step of steps) {
-        progress(`${resource}: ${describeStep(step)} (${step.why})`, started);
-        try {
-            await runStep(host, tx, record, step);
-        } catch (err) {
-            const touched = tx.touched;
-            const problems = await tx.rollback();
-            for (const [config, service] of [[DNSMASQ_CONF, "dnsmasq"], [NBD_SERVER_CONF, "nbd-server"], [LIGHTTPD_CONF, "lighttpd"]]) {
-                if (!touched.includes(config)) continue;
-                await host.mutate(`restart ${service} on the restored config`, 'systemctl restart "$1"', [service]).catch(() => undefined);
-            }
-            const restored = touched.length ? `\nRestored the previous ${touched.join(", ")}.` : "";
-            const unrestored = problems.length ? `\nCould not restore: ${problems.join("; ")}` : "";
-            throw new Error(`${(err as Error).message}${restored}${unrestored}`);
-        }
-    }
     record.nulLinks = await reconcileNulLinks(host, spec.nulSuffixLinks, previous.nulLinks ?? [], resource, started);
     const after = steps.length ? await observeHost(host, request) : before;
-    for (const file of files) {
-        if (after.files[file.path] !== file.sha256) {
-            throw new Error(`${host.label}: read-back of ${file.path} gives ${after.files[file.path]}, expected ${file.sha256}`);
-        }
-    }
     for (const path of [...IPXE_FILES, LTSP_IMG, NFS_EXPORTS]) {
         if (before.files[path] === null && after.files[path] !== null && !record.generatedFiles.includes(path)) {
             record.generatedFiles.push(path);
@@ -120,43 +81,84 @@ export async function applyServer(
     return { ...record, steps, observation: after, files };
 }
 
-const NUL_LINKS_MISSING = 'for d in "$@"; do [ "$(readlink "$d/000" 2>/dev/null)" = "$d" ] || printf "%s\\n" "$d"; done';
-
 /** Makes DIR/000 point at DIR for each wanted DIR, removes the links no longer wanted. */
-async function reconcileNulLinks(host: RemoteHost, wanted: readonly string[], had: readonly string[], resource: string, started: number): Promise<string[]> {
-    const missing = wanted.length ? (await host.run("check NUL-suffix links", NUL_LINKS_MISSING, wanted)).split("\n").filter(Boolean) : [];
+async function reconcileNulLinks(
+    host: Host,
+    wanted: readonly string[],
+    had: readonly string[],
+    resource: string,
+    started: number,
+): Promise<string[]> {
+    const missing = wanted.length
+        ? (await host.run("check NUL-suffix links", remoteScript("nul-links-missing"), wanted)).split("\n").filter(Boolean)
+        : [];
     if (missing.length) {
         progress(`${resource}: link ${missing.map((d) => `${d}/000`).join(" ")}`, started);
-        await host.mutate("link NUL-suffixed root paths", 'set -e; for d in "$@"; do [ -d "$d" ] || { echo "$d is not a directory" >&2; exit 1; }; ln -sfn -- "$d" "$d/000"; done', missing);
+        await host.mutate("link NUL-suffixed root paths", remoteScript("nul-links-make"), missing);
     }
     const unwanted = had.filter((d) => !wanted.includes(d));
     if (unwanted.length) await removeNulLinks(host, unwanted);
     return [...wanted];
 }
 
-async function removeNulLinks(host: RemoteHost, dirs: readonly string[]): Promise<void> {
-    await host.mutate("remove NUL-suffix links", 'for d in "$@"; do if [ -L "$d/000" ]; then rm -f -- "$d/000"; fi; done', dirs);
+async function removeNulLinks(host: Host, dirs: readonly string[]): Promise<void> {
+    await host.mutate("remove NUL-suffix links", remoteScript("nul-links-remove"), dirs);
 }
 
-export function describeStep(step: Step): string {
-    switch (step.kind) {
-        case "write":
-            return `write ${step.file.path}`;
-        case "release":
-            return `release ${step.path}`;
-        case "install":
-            return `install ${step.packages.join(" ")}`;
-        case "applet":
-            return `ltsp ${step.applet}`;
-        case "restart":
-            return `restart ${step.service}`;
-        case "enable":
-            return `enable ${step.service}`;
+/** What an LtspServer reports besides its inputs. */
+export interface ServerState extends ServerRecord {
+    address: string;
+    tftpRoot: string;
+    ltspVersion: string;
+    services: Record<string, ServiceState>;
+    /** SHA-256 of the iPXE menu, binaries and ltsp.img in TFTP, null when missing. */
+    bootFiles: Record<string, string | null>;
+    /** What the managed files hold on the host (refresh shows hand edits here). */
+    files: Record<string, string | null>;
+}
+
+/** Create and update: converge, then report what the host now has. */
+export async function convergeServer(
+    host: Host,
+    spec: LtspServerSpec,
+    resource: string,
+    previous: ServerRecord,
+    previousImages: readonly string[],
+    reconnect?: () => Promise<Host>,
+): Promise<ServerState> {
+    const imagesChanged = [...previousImages].sort().join() !== [...spec.images].sort().join();
+    const result = await applyServer(host, spec, resource, previous, imagesChanged, reconnect);
+    return {
+        managedFiles: result.managedFiles,
+        generatedFiles: result.generatedFiles,
+        installedPackages: result.installedPackages,
+        nulLinks: result.nulLinks,
+        address: parseSubnet(spec.lan.address)!.address,
+        tftpRoot: TFTP_ROOT,
+        ltspVersion: result.observation.packages.ltsp ?? "",
+        services: result.observation.services,
+        bootFiles: Object.fromEntries([...IPXE_FILES, LTSP_IMG].map((p) => [p, result.observation.files[p] ?? null])),
+        files: Object.fromEntries(result.files.map((f) => [f.path, f.content])),
+    };
+}
+
+/** Refresh: what the host really has, so hand edits, stopped services and missing boot files show as drift. */
+export async function readServer(host: Host, managed: Record<string, ManagedFileRecord>): Promise<Partial<ServerState>> {
+    const paths = Object.keys(managed);
+    const observed = await observeHost(host, { files: [...paths, ...IPXE_FILES, LTSP_IMG], services: ALL_SERVICES, packages: ["ltsp"] });
+    const managedFiles: Record<string, ManagedFileRecord> = {};
+    const files: Record<string, string | null> = {};
+    for (const path of paths) {
+        managedFiles[path] = { ...managed[path], sha256: observed.files[path] ?? "missing" };
+        const content = observed.files[path] === null ? undefined : await host.readFile(path);
+        files[path] = content === undefined ? null : content.toString("utf8");
     }
+    const bootFiles = Object.fromEntries([...IPXE_FILES, LTSP_IMG].map((p) => [p, observed.files[p] ?? null]));
+    return { managedFiles, files, bootFiles, services: observed.services, ltspVersion: observed.packages.ltsp ?? "" };
 }
 
 /** Delete: put back what was replaced, remove what was created; packages stay unless asked. */
-export async function removeServer(host: RemoteHost, record: ServerRecord, removePackages: boolean, resource: string): Promise<void> {
+export async function removeServer(host: Host, record: ServerRecord, removePackages: boolean, resource: string): Promise<void> {
     const started = Date.now();
     for (const [path, file] of Object.entries(record.managedFiles)) {
         progress(`${resource}: ${file.backup ? "restore" : "remove"} ${path}`, started);
@@ -165,15 +167,15 @@ export async function removeServer(host: RemoteHost, record: ServerRecord, remov
     if (record.nulLinks?.length) await removeNulLinks(host, record.nulLinks);
     if (record.generatedFiles.length) {
         progress(`${resource}: remove ${record.generatedFiles.join(" ")}`, started);
-        await host.mutate("remove generated TFTP files", 'rm -f -- "$@"', record.generatedFiles);
+        await host.mutate("remove generated TFTP files", remoteScript("remove-files"), record.generatedFiles);
     }
     if (removePackages && record.installedPackages.length) {
         progress(`${resource}: purge ${record.installedPackages.join(" ")}`, started);
-        await host.mutate(`apt-get purge ${record.installedPackages.join(" ")}`, 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "$@"', record.installedPackages, {
+        await host.mutate(`apt-get purge ${record.installedPackages.join(" ")}`, remoteScript("purge-packages"), record.installedPackages, {
             timeoutMs: 30 * 60_000,
         });
     } else if (Object.keys(record.managedFiles).includes(DNSMASQ_CONF)) {
         // dnsmasq stays installed: make it drop the configuration we just removed.
-        await host.mutate("restart dnsmasq without our config", "if systemctl is-active --quiet dnsmasq; then systemctl restart dnsmasq; fi");
+        await host.mutate("restart dnsmasq without our config", remoteScript("restart-if-active"), ["dnsmasq"]);
     }
 }

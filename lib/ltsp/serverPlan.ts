@@ -1,8 +1,9 @@
 import { HostObservation } from "../host/observe";
 import { sha256Hex } from "../core/sha256";
-import { ManagedFileRecord } from "../host/fileTransaction";
+import { DesiredFile, ManagedFileRecord, Step } from "../engine/steps";
 import { renderTemplate } from "../render/templates";
-import { parseSubnet } from "../core/fields";
+import { ipv4ToNumber, parseSubnet } from "../core/fields";
+import { dnsmasqDhcpContext } from "../dhcp/dnsmasqDhcp";
 import { NamedSection, nodeSection, renderLtspConf } from "./ltspConf";
 import { LtspServerSpec } from "./serverSpec";
 import { LIGHTTPD_CONF, LTSP_IPXE, NBD_SERVER_CONF, renderBootMenu, renderLighttpdConf, renderNbdServerConf } from "./bootMenu";
@@ -18,30 +19,31 @@ export const NFS_EXPORTS = "/etc/exports.d/ltsp-nfs.exports";
 export const IPXE_FILES = ["ltsp.ipxe", "undionly.kpxe", "snponly.efi"].map((f) => `${TFTP_ROOT}/ltsp/${f}`);
 export const LTSP_IMG = `${TFTP_ROOT}/ltsp/ltsp.img`;
 
-/** The iPXE binaries `ltsp ipxe` installs; the menu beside them is ours (LTSP_IPXE). */
-const IPXE_BINARIES = IPXE_FILES.filter((f) => f !== LTSP_IPXE);
-
 export const BASE_PACKAGES = ["ltsp", "ipxe", "dnsmasq", "squashfs-tools", "openssh-server"];
 export const SERVICES = ["dnsmasq"];
 
-/** Each service this resource may run, with the managed file that configures it and its package. */
+/** The iPXE binaries `ltsp ipxe` installs; the menu beside them is ours (LTSP_IPXE). */
+const IPXE_BINARIES = IPXE_FILES.filter((f) => f !== LTSP_IPXE);
+
+/** Each service this resource may run, with the managed file that configures it, its package and its config check. */
 const SERVICE_CONFIGS = [
     { service: "dnsmasq", config: DNSMASQ_CONF, package: "dnsmasq" },
     { service: "nbd-server", config: NBD_SERVER_CONF, package: "nbd-server" },
     { service: "lighttpd", config: LIGHTTPD_CONF, package: "lighttpd" },
 ];
 
+/** Every service a server may run: what observation and refresh look at. */
+export const ALL_SERVICES = SERVICE_CONFIGS.map((s) => s.service);
+
 /** The services a server with this spec runs: dnsmasq, nbd-server for NBD roots, lighttpd for HTTP. */
 export function serverServices(spec: Pick<LtspServerSpec, "boot">): string[] {
     return ["dnsmasq", ...(spec.boot?.rootTransport === "nbd" ? ["nbd-server"] : []), ...(spec.boot?.http ? ["lighttpd"] : [])];
 }
 
-export interface DesiredFile {
-    path: string;
-    content: string;
-    mode: string;
-    sha256: string;
-}
+export type { DesiredFile, Step };
+
+/** dnsmasq's own check of a candidate config, run before it replaces anything. */
+export const DNSMASQ_CHECK = 'dnsmasq --test --conf-file="$1"';
 
 function desired(path: string, content: string, mode = "0644"): DesiredFile {
     return { path, content, mode, sha256: sha256Hex(content) };
@@ -76,49 +78,50 @@ export function renderServerFiles(spec: LtspServerSpec, resource: string): Desir
         files.push(desired(APT_PROXY_CONF, renderTemplate("apt-proxy.conf", { path: APT_PROXY_CONF, resource, proxy: spec.aptProxy })));
     }
     files.push(desired(LTSP_CONF, renderLtspConf(resource, ltspConfSections(spec))));
-    const subnet = parseSubnet(spec.lan.address)!;
-    const dhcp = spec.dhcp;
-    files.push(
-        desired(
-            DNSMASQ_CONF,
-            renderTemplate("dnsmasq-ltsp.conf", {
-                path: DNSMASQ_CONF,
-                resource,
-                interface: spec.lan.interface,
-                tftpRoot: TFTP_ROOT,
-                dhcp: dhcp.mode !== "none",
-                full: dhcp.mode === "full",
-                proxy: dhcp.mode === "proxy",
-                rangeStart: dhcp.rangeStart ?? null,
-                rangeEnd: dhcp.rangeEnd ?? null,
-                leaseTime: dhcp.leaseTime,
-                netmask: subnet.netmask,
-                network: subnet.network,
-                router: dhcp.router ?? null,
-                dnsServers: dhcp.dnsServers?.join(",") ?? null,
-                domain: dhcp.domain ?? null,
-            }),
-        ),
-    );
+    files.push(desired(DNSMASQ_CONF, renderServerDnsmasq(spec, resource)));
     files.push(desired(LTSP_IPXE, renderBootMenu({ boot: spec.boot, images: spec.images, nodes: spec.nodes, ltspConf: spec.ltspConf }, resource)));
+    const address = parseSubnet(spec.lan.address)!.address;
     if (spec.boot.rootTransport === "nbd") files.push(desired(NBD_SERVER_CONF, renderNbdServerConf(spec.images, resource)));
-    if (spec.boot.http) files.push(desired(LIGHTTPD_CONF, renderLighttpdConf(subnet.address, TFTP_ROOT, resource)));
+    if (spec.boot.http) files.push(desired(LIGHTTPD_CONF, renderLighttpdConf(address, TFTP_ROOT, resource)));
     return files;
 }
 
-export type Step =
-    | { kind: "write"; file: DesiredFile; why: string }
-    | { kind: "release"; path: string; why: string }
-    | { kind: "install"; packages: string[]; why: string }
-    | { kind: "applet"; applet: "ipxe" | "initrd" | "nfs"; why: string }
-    | { kind: "restart"; service: string; why: string }
-    | { kind: "enable"; service: string; why: string };
+/**
+ * The server's dnsmasq: TFTP, and DHCP for its LAN through the one dnsmasq DHCP rendering (the
+ * same as DhcpScope kind dnsmasq), with a reservation for every node that has an `ip`.
+ */
+function renderServerDnsmasq(spec: LtspServerSpec, resource: string): string {
+    const dhcp = spec.dhcp;
+    const subnet = parseSubnet(spec.lan.address)!;
+    const ltspBoot = { biosBootFile: "ltsp/undionly.kpxe", uefiBootFile: "ltsp/snponly.efi", ipxeScript: "ltsp/ltsp.ipxe", sendBootOptions: false };
+    const reservations = [...spec.nodes]
+        .filter((n) => n.ip !== undefined)
+        .map((n) => ({ mac: n.mac, ip: n.ip!, hostname: n.hostname }))
+        .sort((a, b) => ipv4ToNumber(a.ip) - ipv4ToNumber(b.ip));
+    const context =
+        dhcp.mode === "none"
+            ? null
+            : dnsmasqDhcpContext({
+                  tag: "ltsp",
+                  proxy: dhcp.mode === "proxy",
+                  subnet,
+                  rangeStart: dhcp.rangeStart,
+                  rangeEnd: dhcp.rangeEnd,
+                  lease: dhcp.leaseTime,
+                  router: dhcp.router,
+                  dnsServers: dhcp.dnsServers ?? [],
+                  domain: dhcp.domain,
+                  reservations,
+                  boot: ltspBoot,
+              });
+    return renderTemplate("dnsmasq-ltsp.conf", { path: DNSMASQ_CONF, resource, interface: spec.lan.interface, tftpRoot: TFTP_ROOT, dhcp: context });
+}
 
 /** What to look at on the host before planning. */
 export function observationFor(files: readonly DesiredFile[], managed: Record<string, ManagedFileRecord>, packages: readonly string[]) {
     return {
         files: [...new Set([...files.map((f) => f.path), ...Object.keys(managed), ...IPXE_FILES, LTSP_IMG, NFS_EXPORTS])],
-        services: SERVICE_CONFIGS.map((s) => s.service),
+        services: ALL_SERVICES,
         packages,
     };
 }
@@ -144,7 +147,11 @@ export function planServer(
     const write = (path: string) => {
         const file = files.find((f) => f.path === path);
         if (file && changed(path)) {
-            steps.push({ kind: "write", file, why: observed.files[path] === null ? "missing" : "content differs" });
+            const why = observed.files[path] === null ? "missing" : "content differs";
+            if (path === DNSMASQ_CONF) steps.push({ kind: "write", file, check: DNSMASQ_CHECK, reload: ["dnsmasq"], why });
+            else if (path === LIGHTTPD_CONF) steps.push({ kind: "write", file, check: 'lighttpd -tt -f "$1"', reload: ["lighttpd"], why });
+            else if (path === NBD_SERVER_CONF) steps.push({ kind: "write", file, reload: ["nbd-server"], why });
+            else steps.push({ kind: "write", file, why });
         }
     };
 
@@ -155,7 +162,8 @@ export function planServer(
     write(LTSP_CONF);
     write(DNSMASQ_CONF);
     for (const path of Object.keys(managed)) {
-        if (!files.some((f) => f.path === path)) steps.push({ kind: "release", path, why: "no longer managed" });
+        if (files.some((f) => f.path === path)) continue;
+        steps.push(path === DNSMASQ_CONF ? { kind: "release", path, reload: ["dnsmasq"], why: "no longer managed" } : { kind: "release", path, why: "no longer managed" });
     }
 
     // ltsp.conf reaches the clients through `ltsp initrd`. `ltsp ipxe` installs the iPXE
@@ -165,14 +173,14 @@ export function planServer(
     let ipxeRan = false;
     if (confChanged || imagesChanged || IPXE_BINARIES.some((f) => observed.files[f] === null)) {
         const why = confChanged ? "ltsp.conf changed" : imagesChanged ? "the served images changed" : "iPXE binaries missing";
-        steps.push({ kind: "applet", applet: "ipxe", why });
+        steps.push({ kind: "applet", applet: "ipxe", touches: IPXE_FILES, why });
         ipxeRan = true;
     }
     if (confChanged || observed.files[LTSP_IMG] === null) {
-        steps.push({ kind: "applet", applet: "initrd", why: confChanged ? "ltsp.conf changed" : "ltsp.img missing" });
+        steps.push({ kind: "applet", applet: "initrd", touches: [LTSP_IMG], why: confChanged ? "ltsp.conf changed" : "ltsp.img missing" });
     }
     if (nfs && observed.files[NFS_EXPORTS] === null) {
-        steps.push({ kind: "applet", applet: "nfs", why: "NFS exports missing" });
+        steps.push({ kind: "applet", applet: "nfs", touches: [NFS_EXPORTS], why: "NFS exports missing" });
     }
     const menu = files.find((f) => f.path === LTSP_IPXE);
     if (menu && (ipxeRan || changed(LTSP_IPXE))) {

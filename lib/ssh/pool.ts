@@ -1,5 +1,6 @@
-import { RemoteHost, SshTarget } from "./remoteHost";
 import { sha256Hex } from "../core/sha256";
+import type { Host } from "../engine/host";
+import { RemoteHost, type SshTarget } from "./remoteHost";
 
 /**
  * One connection per host per run. The Pulumi engine runs every dynamic resource of a run in
@@ -8,12 +9,21 @@ import { sha256Hex } from "../core/sha256";
  */
 const connections = new Map<string, Promise<RemoteHost>>();
 
+/** How hosts are reached: over SSH, unless a test put a fake in (useHostsForTests). */
+let testHosts: ((target: SshTarget) => Promise<Host>) | undefined;
+
+/** Unit tests only: every connectHost answers with `dial(target)` instead of an SSH connection. */
+export function useHostsForTests(dial: ((target: SshTarget) => Promise<Host>) | undefined): void {
+    testHosts = dial;
+}
+
 function poolKey(t: SshTarget): string {
     const secretPart = sha256Hex(t.privateKey);
     return [t.user, t.host, t.port, t.hostKeyFingerprint, t.sudo, secretPart].join("|");
 }
 
-export async function connectHost(target: SshTarget): Promise<RemoteHost> {
+export async function connectHost(target: SshTarget): Promise<Host> {
+    if (testHosts) return testHosts(target);
     const key = poolKey(target);
     const existing = connections.get(key);
     if (existing) {

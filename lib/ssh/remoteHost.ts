@@ -1,7 +1,11 @@
 import { Client } from "ssh2";
-import { sha256Hex } from "../core/sha256";
 import { sha256Fingerprint } from "../core/hostKey";
+import { type ExecOptions, type ExecResult, type Host, RemoteCommandError, SshConnectError } from "../engine/host";
+import { remoteScript } from "../remote/scripts";
 import { shq, shqAll } from "./shell";
+
+export type { ExecOptions, ExecResult };
+export { RemoteCommandError, SshConnectError };
 
 /** How to reach a host. `privateKey` is a secret: nothing here ever prints it. */
 export interface SshTarget {
@@ -14,37 +18,12 @@ export interface SshTarget {
     sudo: boolean;
 }
 
-export interface ExecOptions {
-    stdin?: string | Buffer;
-    /** Default 120 s; package installs and image builds pass more. */
-    timeoutMs?: number;
-}
-
-export interface ExecResult {
-    stdout: string;
-    stderr: string;
-    code: number;
-}
-
 /** Every mutating command appends one line here on the host: the audit trail tests count. */
 export const MUTATION_LOG = "/var/log/netboot/mutations.log";
 
 const CONNECT_TIMEOUT_MS = 15_000;
 /** sshd allows 10 sessions per connection by default; stay under it when resources run in parallel. */
 const MAX_CHANNELS = 8;
-
-export class SshConnectError extends Error {}
-
-export class RemoteCommandError extends Error {
-    constructor(
-        readonly host: string,
-        readonly what: string,
-        readonly result: ExecResult,
-    ) {
-        const detail = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-15).join("\n");
-        super(`${host}: ${what} failed (exit ${result.code})${detail ? ":\n" + detail : ""}`);
-    }
-}
 
 export function targetLabel(t: Pick<SshTarget, "user" | "host" | "port">): string {
     return `${t.user}@${t.host}:${t.port}`;
@@ -54,7 +33,7 @@ export function targetLabel(t: Pick<SshTarget, "user" | "host" | "port">): strin
  * One SSH connection to one host, shared by every resource on that host during a run (see
  * pool.ts). All remote work goes through `run` (reads) or `mutate` (changes, audited).
  */
-export class RemoteHost {
+export class RemoteHost implements Host {
     readonly label: string;
     /** Mutating commands this process sent over this connection. */
     mutations = 0;
@@ -163,10 +142,7 @@ export class RemoteHost {
     /** A command that changes the host: logged on the host in MUTATION_LOG, then run. */
     async mutate(what: string, script: string, args: readonly string[] = [], opts: ExecOptions = {}): Promise<string> {
         this.mutations++;
-        const audit =
-            `mkdir -p ${shq(MUTATION_LOG.replace(/\/[^/]*$/, ""))} && ` +
-            `printf '%s %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" ${shq(what.replace(/\n/g, " "))} >>${shq(MUTATION_LOG)}\n`;
-        return this.run(what, audit + script, args, opts);
+        return this.run(what, remoteScript("audit"), [what, script, ...args], opts);
     }
 
     /**
@@ -186,21 +162,10 @@ export class RemoteHost {
     }
 
     async readFile(path: string): Promise<Buffer | undefined> {
-        const result = await this.exec('[ -e "$1" ] || exit 3; cat -- "$1" | base64 -w0', [path]);
+        const result = await this.exec(remoteScript("read-file"), [path]);
         if (result.code === 3) return undefined;
         if (result.code !== 0) throw new RemoteCommandError(this.label, `read ${path}`, result);
         return Buffer.from(result.stdout, "base64");
-    }
-
-    /**
-     * Replaces `path` atomically: the content goes to a temporary file in the same directory,
-     * is checked against its SHA-256 and flushed, then renamed over the target, so a reader (or
-     * a crash) sees the whole old file or the whole new one. Returns the new SHA-256.
-     */
-    async writeFileAtomic(path: string, content: string | Buffer, mode = "0644"): Promise<string> {
-        const sha256 = sha256Hex(content);
-        await this.mutate(`write ${path}`, WRITE_ATOMIC_SCRIPT, [path, mode, sha256], { stdin: content });
-        return sha256;
     }
 
     private execRaw(command: string, opts: ExecOptions): Promise<ExecResult> {
@@ -218,15 +183,25 @@ export class RemoteHost {
                 const out: Buffer[] = [];
                 const errOut: Buffer[] = [];
                 let code = -1;
+                let exited = false;
                 const timer = setTimeout(() => {
                     stream.close();
                     reject(new Error(`${this.label}: command timed out after ${timeoutMs / 1000} s`));
                 }, timeoutMs);
                 stream.on("data", (d: Buffer) => out.push(d));
                 stream.stderr.on("data", (d: Buffer) => errOut.push(d));
-                stream.on("exit", (c: number | null) => (code = c ?? -1));
+                stream.on("exit", (c: number | null) => {
+                    exited = true;
+                    code = c ?? -1;
+                });
                 stream.on("close", () => {
                     clearTimeout(timer);
+                    // A channel that closes without an exit status was cut with its connection: the
+                    // command may or may not have run, and nothing more can be sent on this connection.
+                    if (!exited) {
+                        reject(new SshConnectError(`${this.label}: the connection dropped while a command ran`));
+                        return;
+                    }
                     resolve({
                         stdout: Buffer.concat(out).toString("utf8"),
                         stderr: Buffer.concat(errOut).toString("utf8"),
@@ -252,20 +227,3 @@ export class RemoteHost {
         else this.active--;
     }
 }
-
-const WRITE_ATOMIC_SCRIPT = `set -eu
-dst=$1 mode=$2 expected=$3
-dir=$(dirname -- "$dst")
-mkdir -p -- "$dir"
-tmp=$(mktemp -- "$dir/.netboot.XXXXXX")
-trap 'rm -f -- "$tmp"' EXIT
-cat >"$tmp"
-chmod "$mode" -- "$tmp"
-actual=$(sha256sum -- "$tmp" | cut -d' ' -f1)
-if [ "$actual" != "$expected" ]; then echo "content arrived damaged ($actual)" >&2; exit 1; fi
-# Flush the data before the rename makes it visible, and the directory after.
-sync -- "$tmp"
-mv -f -- "$tmp" "$dst"
-trap - EXIT
-sync -- "$dir"
-`;

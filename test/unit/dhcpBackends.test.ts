@@ -26,7 +26,8 @@ describe("Linux DHCP backends", () => {
         const [file] = linuxBackend(scope("dnsmasq"), "t").files;
         expect(file.path).toBe("/etc/dnsmasq.d/netboot-scope-lab.conf");
         expect(file.content).toContain("dhcp-host=52:54:00:00:00:09,10.213.1.50,n1");
-        expect(file.content).toContain("dhcp-userclass=set:nb-lab-ipxe,iPXE");
+        // The iPXE split is LTSP's (option 175 with the features its menu needs), as in LtspServer's dnsmasq.
+        expect(file.content).toContain("tag-if=set:nb-lab-ipxe,tag:nb-lab-ipxe-http,tag:nb-lab-ipxe-menu,tag:nb-lab-ipxe-efi");
         expect(file.content).toContain("dhcp-boot=tag:nb-lab-ipxe,ltsp/ltsp.ipxe,,10.213.1.1");
         expect(file.content).toContain("dhcp-option=tag:nb-lab,option:root-path,/srv/ltsp/thin");
         expect(file.validate).toBe('dnsmasq --test --conf-file="$1"');

@@ -111,12 +111,13 @@ describe("rendering", () => {
 
     it("dnsmasq: full DHCP has a range and the LTSP boot tags; proxy has pxe-service; none is TFTP only", () => {
         const full = renderServerFiles(spec(), "t").find((f) => f.path === DNSMASQ_CONF)!.content;
-        expect(full).toContain("dhcp-range=10.213.1.100,10.213.1.199,255.255.255.0,12h");
-        expect(full).toContain("dhcp-boot=tag:ipxe,ltsp/ltsp.ipxe");
+        // Tagged "ltsp" (the shared dnsmasq DHCP rendering tags everything, so configs can share a dnsmasq).
+        expect(full).toContain("dhcp-range=set:ltsp,10.213.1.100,10.213.1.199,255.255.255.0,12h");
+        expect(full).toContain("dhcp-boot=tag:ltsp-ipxe,ltsp/ltsp.ipxe");
         expect(full).not.toContain("pxe-service");
         const proxy = renderServerFiles(spec({ dhcp: { mode: "proxy" } }), "t").find((f) => f.path === DNSMASQ_CONF)!.content;
-        expect(proxy).toContain("dhcp-range=set:proxy,10.213.1.0,proxy,255.255.255.0");
-        expect(proxy).toContain('pxe-service=tag:proxy,tag:!ipxe,X86PC,"undionly.kpxe",ltsp/undionly.kpxe');
+        expect(proxy).toContain("dhcp-range=set:ltsp,10.213.1.0,proxy,255.255.255.0");
+        expect(proxy).toContain('pxe-service=tag:ltsp-bios,tag:!ltsp-ipxe,X86PC,"iPXE",ltsp/undionly.kpxe');
         const none = renderServerFiles(spec({ dhcp: { mode: "none" } }), "t").find((f) => f.path === DNSMASQ_CONF)!.content;
         expect(none).not.toMatch(/^dhcp-/m);
         expect(none).toContain("enable-tftp");

@@ -1,0 +1,247 @@
+import { sha256Hex } from "../core/sha256";
+import { remoteScript } from "../remote/scripts";
+import { type Host, SshConnectError } from "./host";
+import { enableService, installPackages, restartService } from "./services";
+import { type DesiredFile, describeStep, type ManagedFileRecord, type Step } from "./steps";
+
+/** Where a file that was there before a resource managed it is kept, for delete to put back. */
+export const BACKUP_DIR = "/var/lib/netboot/backup";
+/** Each apply's saved files (content, mode, owner) until it succeeds: see journal-restore.sh. */
+export const JOURNAL_DIR = "/var/lib/netboot/journal";
+
+export function backupPathFor(path: string): string {
+    return BACKUP_DIR + path;
+}
+
+/** One journal per resource, so resources applied in parallel on one host never share one. */
+export function journalFor(resource: string): string {
+    return `${JOURNAL_DIR}/${sha256Hex(resource).slice(0, 16)}`;
+}
+
+export interface ConvergeOptions {
+    /** journalFor(resource). */
+    journal: string;
+    /** The resource's record of the files it manages, from its last apply. */
+    managed: Record<string, ManagedFileRecord>;
+    /** A progress line per step. */
+    progress?: (message: string) => void;
+    /** A new connection when the one in use dropped: used to put the files back at once. */
+    reconnect?: () => Promise<Host>;
+}
+
+export interface ConvergeResult {
+    managedFiles: Record<string, ManagedFileRecord>;
+    /** Packages the install steps installed (missing before). */
+    installedPackages: string[];
+    /** Whether any step ran (so the caller observes again). */
+    changed: boolean;
+}
+
+/** A failed apply: every file it touched was put back (`restored`), or could not be (`problems`). */
+export class ConvergeError extends Error {
+    constructor(
+        message: string,
+        readonly restored: string[],
+        readonly problems: string[],
+    ) {
+        super(message);
+    }
+}
+
+/** The daemon's own check of candidate content; throws with the checker's words when it refuses. */
+export async function checkCandidate(host: Host, path: string, content: string, command: string): Promise<void> {
+    const result = await host.exec(remoteScript("check-candidate"), [command], { stdin: content });
+    if (result.code !== 0) {
+        throw new Error(`${host.label}: ${command.split(" ")[0]} rejects the rendered ${path}:\n${(result.stdout + result.stderr).trim()}`);
+    }
+}
+
+/**
+ * Writes one file atomically (temporary file, checksum, fsync, rename), with its mode and owner,
+ * saving what it replaces in `journal` (empty: no journal) and, the first time this project
+ * manages the path, the original in `backup`. Returns whether a backup holds an original.
+ */
+export async function writeFile(
+    host: Host,
+    file: DesiredFile,
+    opts: { owner?: string; journal?: string; backup?: string; confineTo?: string } = {},
+): Promise<boolean> {
+    const out = await host.mutate(
+        `write ${file.path}`,
+        remoteScript("write-file"),
+        [file.path, file.mode, opts.owner ?? "", file.sha256, opts.journal ?? "", opts.backup ?? "", opts.confineTo ?? ""],
+        { stdin: file.content },
+    );
+    return out.split("\n").includes("backup");
+}
+
+/** Delete's half of the bargain: the saved original goes back, or the file we created goes. */
+export async function restoreOriginal(host: Host, path: string, record: ManagedFileRecord): Promise<void> {
+    const what = record.backup ? `restore ${path} from ${record.backup}` : `remove ${path}`;
+    await host.mutate(what, remoteScript("restore-original"), record.backup ? [path, record.backup] : [path]);
+}
+
+/**
+ * Puts back every file the journal saved (content, mode, owner) and restarts the services that
+ * read them. Returns the restored paths and what could not be done.
+ */
+export async function restoreJournal(host: Host, journal: string, services: readonly string[]): Promise<{ restored: string[]; problems: string[] }> {
+    const problems: string[] = [];
+    let restored: string[] = [];
+    try {
+        restored = (await host.mutate("restore the files of a failed apply", remoteScript("journal-restore"), [journal])).split("\n").filter(Boolean);
+    } catch (err) {
+        problems.push((err as Error).message);
+    }
+    if (restored.length) {
+        for (const service of services) {
+            await restartService(host, service).catch((err: Error) => problems.push(`restart ${service} on the restored files: ${err.message}`));
+        }
+    }
+    return { restored, problems };
+}
+
+/**
+ * An apply cut off before it finished (the connection dropped and could not be made again) left
+ * its journal: put those files back before anything looks at the host. Returns what was restored.
+ */
+export async function recoverInterrupted(host: Host, journal: string, services: readonly string[]): Promise<string[]> {
+    const pending = await host.exec(remoteScript("journal-pending"), [journal]);
+    if (pending.code !== 0) return [];
+    const { restored, problems } = await restoreJournal(host, journal, services);
+    if (problems.length) throw new Error(`${host.label}: an interrupted apply left files that could not be restored: ${problems.join("; ")}`);
+    return restored;
+}
+
+/**
+ * Applies `steps` in order. Each write is checked by the daemon's own check first, then written
+ * atomically after what it replaces (content, mode, owner) is saved in the apply's journal; an
+ * applet or script first saves the files it rewrites. On any failure every file of this apply is
+ * restored from the journal and the services that read them restarted; a dropped connection is
+ * dialed again (`reconnect`) to do that, and failing that, the journal stays on the host and
+ * `recoverInterrupted` restores it at the next apply. After success the written files are read
+ * back by checksum. Returns the new record of managed files.
+ */
+export async function converge(host: Host, steps: readonly Step[], opts: ConvergeOptions): Promise<ConvergeResult> {
+    const managed = { ...opts.managed };
+    const installed: string[] = [];
+    const reloadOnRestore = new Set<string>();
+    let journaled = false;
+    // Every candidate file goes past its daemon's own check before anything on the host changes.
+    for (const step of steps) {
+        if (step.kind === "write" && step.check) {
+            opts.progress?.(`check ${step.file.path}`);
+            await checkCandidate(host, step.file.path, step.file.content, step.check).catch((err: Error) => {
+                throw new ConvergeError(err.message, [], []);
+            });
+        }
+    }
+    // What the applets and scripts of this plan rewrite is saved once, before the first step.
+    const touched = [...new Set(steps.flatMap((s) => (s.kind === "applet" || s.kind === "run" ? (s.touches ?? []) : [])))];
+    if (touched.length) {
+        journaled = true;
+        await host.mutate(`save ${touched.join(" ")}`, remoteScript("journal-save"), [opts.journal, ...touched]).catch(async (err: Error) => {
+            throw await failed(host, err, journaled, [], opts);
+        });
+    }
+    for (const step of steps) {
+        opts.progress?.(`${describeStep(step)}${step.why ? ` (${step.why})` : ""}`);
+        try {
+            switch (step.kind) {
+                case "write": {
+                    for (const s of step.reload ?? []) reloadOnRestore.add(s);
+                    journaled = true;
+                    const known = managed[step.file.path];
+                    // The first time we manage a path, what is there is the administrator's: keep it for delete.
+                    const backup = known || step.keepOriginal === false ? "" : backupPathFor(step.file.path);
+                    const kept = await writeFile(host, step.file, { owner: step.owner, journal: opts.journal, backup, confineTo: step.confineTo });
+                    managed[step.file.path] = { sha256: step.file.sha256, backup: known ? known.backup : kept ? backup : null };
+                    break;
+                }
+                case "release": {
+                    const record = managed[step.path];
+                    for (const s of step.reload ?? []) reloadOnRestore.add(s);
+                    journaled = true;
+                    await host.mutate(`save ${step.path}`, remoteScript("journal-save"), [
+                        opts.journal,
+                        step.path,
+                        ...(record?.backup ? [record.backup] : []),
+                    ]);
+                    if (record) await restoreOriginal(host, step.path, record);
+                    delete managed[step.path];
+                    break;
+                }
+                case "install":
+                    installed.push(...(await installPackages(host, step.packages, step.aptProxy)));
+                    break;
+                case "applet":
+                case "run": {
+                    if (step.kind === "applet") {
+                        await host.mutate(`ltsp ${step.applet}`, remoteScript("ltsp-applet"), [step.applet], { timeoutMs: 10 * 60_000 });
+                    } else if (step.exclusive) {
+                        await host.exclusive(step.exclusive, () =>
+                            host.mutate(step.what, remoteScript(step.script), step.args, { timeoutMs: step.timeoutMs }),
+                        );
+                    } else {
+                        await host.mutate(step.what, remoteScript(step.script), step.args, { timeoutMs: step.timeoutMs });
+                    }
+                    break;
+                }
+                case "restart":
+                    await restartService(host, step.service);
+                    break;
+                case "enable":
+                    await enableService(host, step.service);
+                    break;
+                case "remote-script":
+                    await host.runCommandLine(step.what, step.commandLine, { mutating: step.mutating });
+                    break;
+            }
+        } catch (err) {
+            throw await failed(host, err as Error, journaled, [...reloadOnRestore], opts);
+        }
+    }
+    if (journaled) await host.mutate("the apply succeeded: drop its saved files", remoteScript("journal-commit"), [opts.journal]);
+    await readBack(host, steps);
+    return { managedFiles: managed, installedPackages: installed, changed: steps.length > 0 };
+}
+
+async function failed(host: Host, err: Error, journaled: boolean, services: string[], opts: ConvergeOptions): Promise<ConvergeError> {
+    if (!journaled) return new ConvergeError(err.message, [], []);
+    let target = host;
+    if (err instanceof SshConnectError) {
+        const again = opts.reconnect ? await opts.reconnect().catch(() => undefined) : undefined;
+        if (!again) {
+            return new ConvergeError(
+                `${err.message}\nThe connection dropped during the apply: the files it touched are saved in ${opts.journal} on the host ` +
+                    `and are restored before the next apply looks at it.`,
+                [],
+                [],
+            );
+        }
+        target = again;
+    }
+    const { restored, problems } = await restoreJournal(target, opts.journal, services);
+    const restoredText = restored.length ? `\nRestored the previous ${restored.join(", ")}.` : "";
+    const problemText = problems.length ? `\nCould not restore: ${problems.join("; ")}` : "";
+    return new ConvergeError(`${err.message}${restoredText}${problemText}`, restored, problems);
+}
+
+/** Every written file must now hold what was sent: one read-only round trip. */
+async function readBack(host: Host, steps: readonly Step[]): Promise<void> {
+    const written = steps.flatMap((s) => (s.kind === "write" ? [s.file] : []));
+    if (!written.length) return;
+    const out = await host.run("read back written files", remoteScript("observe"), [`${written.length}`, "0", ...written.map((f) => f.path)]);
+    const sums = new Map(
+        out
+            .split("\n")
+            .map((line) => line.split("\t"))
+            .filter((f) => f[0] === "file")
+            .map((f) => [f.slice(2).join("\t"), f[1]] as const),
+    );
+    for (const file of written) {
+        if (sums.get(file.path) !== file.sha256) {
+            throw new Error(`${host.label}: read-back of ${file.path} gives ${sums.get(file.path) ?? "nothing"}, expected ${file.sha256}`);
+        }
+    }
+}

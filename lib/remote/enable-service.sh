@@ -1,0 +1,3 @@
+#!/bin/sh
+# enable-service.sh UNIT
+systemctl enable --quiet "$1"

@@ -1,0 +1,3 @@
+#!/bin/sh
+# remove-files.sh PATH...: removes files (never directories).
+rm -f -- "$@"
