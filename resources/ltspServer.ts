@@ -4,7 +4,7 @@ import { sha256Hex } from "../lib/core/sha256";
 import type { ManagedFileRecord } from "../lib/engine/steps";
 import type { ServiceState } from "../lib/host/observe";
 import { convergeServer, readServer, removeServer, type ServerRecord, type ServerState } from "../lib/ltsp/serverApply";
-import { renderServerFiles, SERVICES } from "../lib/ltsp/serverPlan";
+import { renderServerFiles, serverServices } from "../lib/ltsp/serverPlan";
 import { type LtspServerSpec, ltspServerSchema, validateLtspServer } from "../lib/ltsp/serverSpec";
 import { checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { lazyProvider } from "../lib/provider/lazy";
@@ -62,7 +62,7 @@ export const ltspServerProvider: pulumi.dynamic.ResourceProvider = {
         const changed = inputsDiffer(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, INPUT_KEYS);
         const drifted =
             Object.entries(news.rendered ?? {}).some(([path, content]) => olds.managedFiles?.[path]?.sha256 !== sha256Hex(content)) ||
-            SERVICES.some((s) => olds.services?.[s]?.active !== "active" || olds.services?.[s]?.enabled !== "enabled") ||
+            serverServices(news).some((s) => olds.services?.[s]?.active !== "active" || olds.services?.[s]?.enabled !== "enabled") ||
             Object.values(olds.bootFiles ?? {}).some((sum) => sum === null);
         // Another host is another server: build the new one, then remove the old.
         const replaces = olds.connection?.host !== news.connection?.host ? ["connection.host"] : [];

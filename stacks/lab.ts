@@ -45,6 +45,7 @@ const labConfig = z
         ltspConf: z.unknown().optional(),
         extraPackages: z.unknown().optional(),
         nulSuffixLinks: z.unknown().optional(),
+        boot: z.unknown().optional(),
         images: z.array(imageConfig).default([]),
         nodes: z.array(nodeConfig).default([]),
         /** A CSV or YAML file of clients (for sites past what stack config can carry), relative to the project. */
@@ -66,7 +67,7 @@ function readInventory(file: string, images: string[]) {
  * The lab site: one LTSP server (by default the lab/netboot-lab host), its images and the
  * clients assigned to them. Config: server, privateKey (secret, unless server.privateKeyFile),
  * aptProxy, lan, dhcp, ltspConf, extraPackages, images, nodes and/or inventoryFile (CSV or YAML),
- * dhcpScopes, nulSuffixLinks (see Pulumi.dev.yaml).
+ * dhcpScopes, nulSuffixLinks, boot (see Pulumi.dev.yaml).
  */
 export function labSite(config: pulumi.Config) {
     const site = readSiteConfig(labConfig, ["privateKey"]);
@@ -116,6 +117,7 @@ export function labSite(config: pulumi.Config) {
             dhcp: site.dhcp as LtspServerArgs["dhcp"],
             ltspConf: site.ltspConf as LtspServerArgs["ltspConf"],
             nulSuffixLinks: site.nulSuffixLinks as LtspServerArgs["nulSuffixLinks"],
+            boot: site.boot as LtspServerArgs["boot"],
             images: imageNames,
             nodes: nodes.map((node) => node.spec),
         },

@@ -15,6 +15,7 @@ import {
     planServer,
     renderServerFiles,
     SERVICES,
+    ALL_SERVICES,
     type Step,
     serverPackages,
     TFTP_ROOT,
@@ -144,7 +145,7 @@ export async function convergeServer(
 /** Refresh: what the host really has, so hand edits, stopped services and missing boot files show as drift. */
 export async function readServer(host: Host, managed: Record<string, ManagedFileRecord>): Promise<Partial<ServerState>> {
     const paths = Object.keys(managed);
-    const observed = await observeHost(host, { files: [...paths, ...IPXE_FILES, LTSP_IMG], services: SERVICES, packages: ["ltsp"] });
+    const observed = await observeHost(host, { files: [...paths, ...IPXE_FILES, LTSP_IMG], services: ALL_SERVICES, packages: ["ltsp"] });
     const managedFiles: Record<string, ManagedFileRecord> = {};
     const files: Record<string, string | null> = {};
     for (const path of paths) {

@@ -13,6 +13,7 @@ import {
 import { connectionSchema } from "../core/connection";
 import { checkNodeSet, imageName, nodeSchema } from "../core/node";
 import { LtspConfSection, TYPED_KEYS, ltspConfSectionSchema } from "./ltspConf";
+import { bootSchema, checkBoot } from "./bootMenu";
 
 export const DHCP_MODES = ["full", "proxy", "none"] as const;
 
@@ -63,6 +64,8 @@ export const ltspServerSchema = z
         nulSuffixLinks: z.array(z.string().regex(/^\/[A-Za-z0-9._+\/-]*[^\/]$/, "is not an absolute directory path without a trailing slash")).default([]),
         /** The clients: each NodeAssignment's spec, written as its [MAC] section of ltsp.conf. */
         nodes: z.array(nodeSchema).default([]),
+        /** Root transport (nfs, nbd), kernels over HTTP, the menu's default and extra entries (lib/ltsp/bootMenu.ts). */
+        boot: bootSchema.prefault({}),
     })
     .strict()
     .superRefine((spec, ctx) => {
@@ -106,6 +109,7 @@ export const ltspServerSchema = z
                 message: `must be true when connection.user is "${spec.connection.user}" (not root): provisioning writes /etc and runs apt`,
             });
         }
+        for (const problem of checkBoot(spec.boot, spec.images)) ctx.addIssue({ code: "custom", ...problem });
         for (const name of ["server", "common", "clients"] as const) {
             const defaultImage = spec.ltspConf[name]?.defaultImage;
             if (defaultImage !== undefined && !spec.images.includes(defaultImage)) {

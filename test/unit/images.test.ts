@@ -39,7 +39,7 @@ describe("ChrootImage", () => {
                 postInstall: [],
                 initramfsModules: "most",
             }),
-        ).toEqual(["initramfs-tools", "linux-image-686", "ltsp", "vim", "zstd"]);
+        ).toEqual(["initramfs-tools", "linux-image-686", "ltsp", "nbd-client", "systemd-sysv", "vim", "zstd"]);
     });
 
     it("build hash: changes with what is built, not with the connection or rollback", () => {
