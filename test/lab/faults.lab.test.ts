@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { hostChecksums, labSsh, labStackConfig, labUp, type Run, TestStack } from "./harness";
 
@@ -41,17 +41,29 @@ interface Row {
     result: string;
     rerun: string;
 }
-const rows: Row[] = [];
-
+/**
+ * The table keeps one row per fault across runs (a run of one fault with -t updates its row):
+ * rows are read back from TABLE_FILE's JSON comment.
+ */
 function record(row: Row): void {
-    rows.push(row);
+    const previous = existsSync(TABLE_FILE) ? /<!-- rows: (.*) -->/.exec(readFileSync(TABLE_FILE, "utf8"))?.[1] : undefined;
+    const rows: Array<Row & { when: string }> = previous ? JSON.parse(previous) : [];
+    const stamped = { ...row, when: new Date().toISOString().slice(0, 16) };
+    const at = rows.findIndex((r) => r.fault === row.fault);
+    if (at >= 0) rows[at] = stamped;
+    else rows.push(stamped);
+    const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
     const table = [
-        "| fault | step | files checked | result | re-run result |",
-        "| --- | --- | --- | --- | --- |",
-        ...rows.map((r) => `| ${r.fault} | ${r.step} | ${r.files} | ${r.result} | ${r.rerun} |`),
+        "| fault | step | files checked | result | re-run result | run (UTC) |",
+        "| --- | --- | --- | --- | --- | --- |",
+        ...rows.map((r) => `| ${[r.fault, r.step, r.files, r.result, r.rerun, r.when].map(cell).join(" | ")} |`),
     ].join("\n");
     console.log(`fault suite row: ${JSON.stringify(row)}`);
-    writeFileSync(TABLE_FILE, `# Fault suite (lab instance ${LAB_ID}, ${new Date().toISOString()})\n\n${table}\n`);
+    writeFileSync(
+        TABLE_FILE,
+        `# Fault suite (lab instance ${LAB_ID})\n\n"old": the file's sha256 before the fault; "new": its sha256 after the converging re-run; ` +
+            `anything else is counted as THIRD.\n\n${table}\n\n<!-- rows: ${JSON.stringify(rows)} -->\n`,
+    );
 }
 
 /** Each file: "old" (as before the fault), "new" (as after the converging re-run), or a third content. */
@@ -88,9 +100,15 @@ async function converge(stack: TestStack): Promise<string> {
     return `converged; 2nd up: ${unchanged ? "no changes" : `CHANGES ${JSON.stringify(changes)}`}`;
 }
 
+/** The lines of a failed run that say what happened (the provider's error and what it restored). */
 function lastError(run: Run): string {
-    const lines = run.output.split("\n").filter((l) => /error|fault:|refuses|rejects|dropped|Restored|restored|locked/i.test(l));
-    return lines.slice(-4).join(" / ").replace(/\|/g, "\\|").slice(0, 400);
+    const lines = run.output.split("\n");
+    const picked = lines.filter(
+        (l, i) =>
+            !/errored|update failed/.test(l) &&
+            (/error|fault:|refuses|rejects|dropped|closed|Restored|restored|locked|No space|cannot/i.test(l) || /rejects/.test(lines[i - 1] ?? "")),
+    );
+    return picked.slice(-5).join(" / ").trim().slice(0, 500);
 }
 
 describe.skipIf(LAB_ID === "0")("fault suite, through the real CLI (own lab instance only)", () => {
