@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { hostChecksums, labSsh, labStackConfig, labUp, type Run, TestStack } from "./harness";
+import { hostChecksums, labSsh, labStackConfig, labUp, ROOT, type Run, run, TestStack } from "./harness";
 
 /**
  * The fault suite (issue 6 §4): faults injected at a chosen step through the real CLI (the
@@ -14,6 +15,7 @@ import { hostChecksums, labSsh, labStackConfig, labUp, type Run, TestStack } fro
  *   NETBOOT_LAB_ID=4 NETBOOT_LAB_SRV_LTSP_SIZE=3G lab/netboot-lab up
  *   NETBOOT_LAB_ID=4 npx vitest run --project lab test/lab/faults.lab.test.ts [-t <fault>]
  */
+const LAB = join(ROOT, "lab", "netboot-lab");
 const LAB_ID = process.env.NETBOOT_LAB_ID ?? "0";
 const TABLE_FILE = process.env.FAULTS_TABLE ?? "/work/briefs/faults-table.md";
 
@@ -161,6 +163,11 @@ describe.skipIf(LAB_ID === "0")("fault suite, through the real CLI (own lab inst
 
     it("reboot: the lab host reboots before `ltsp initrd`; the lab is started again", async () => {
         await serverFault("reboot", "ltsp initrd", async () => {
+            // systemd-nspawn exits once the container has shut down for the reboot ("Container ... is
+            // being rebooted"); an `up` while it is still shutting down would take it for running.
+            for (let i = 0; i < 180 && !(await run(LAB, ["status"])).stdout.includes("server_state=stopped"); i++) {
+                await new Promise((resolve) => setTimeout(resolve, 500));
+            }
             await labUp(false);
         });
     });
