@@ -10,6 +10,18 @@ export default defineConfig({
                 },
             },
             {
+                // The real Pulumi CLI with file:// backends in temporary directories, programs that
+                // touch no host (state portability, the packed library): no lab needed.
+                test: {
+                    name: "cli",
+                    include: ["test/cli/**/*.cli.test.ts"],
+                    pool: "forks",
+                    sequence: { concurrent: false },
+                    testTimeout: 15 * 60_000,
+                    hookTimeout: 15 * 60_000,
+                },
+            },
+            {
                 // The lab tests share one lab host and drive the real CLI: one file at a time,
                 // tests in order, generous timeouts (a first run installs packages).
                 test: {

@@ -1,11 +1,11 @@
 import type { Host } from "../engine/host";
 import {
     buildImage,
-    foreignImagePaths,
     type ImageFacts,
     imageFacts,
     imageOwnPaths,
     imagePaths,
+    probeImagePaths,
     removeImage,
     sectionsUsingImage,
     swapWithPrevious,
@@ -46,7 +46,7 @@ async function build(host: Host, spec: ImageSpec & { buildHash: string }, create
  * `adopt` is set; then builds, and records what it made.
  */
 export async function createImage(host: Host, spec: ImageSpec & { buildHash: string }): Promise<ImageRecord> {
-    const foreign = await foreignImagePaths(host, spec);
+    const { foreign, present } = await probeImagePaths(host, spec);
     if (foreign.length && !spec.adopt) {
         throw new Error(
             `ChrootImage ${spec.name}: ${foreign.map((p) => `${host.label}:${p}`).join(", ")} already exists and netboot did not make it ` +
@@ -56,7 +56,7 @@ export async function createImage(host: Host, spec: ImageSpec & { buildHash: str
     }
     const p = imagePaths(spec.name);
     // Adopted paths are not ours to remove; neither is the previous build ltsp image keeps of an adopted image.
-    const notOurs = new Set(foreign);
+    const notOurs = new Set([...foreign, ...present]);
     if (notOurs.has(p.image)) notOurs.add(p.previousImage);
     if (notOurs.has(p.tftp)) notOurs.add(p.previousTftp);
     return build(

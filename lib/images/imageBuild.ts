@@ -165,10 +165,11 @@ export function imageOwnPaths(spec: ImageSpec): string[] {
 }
 
 /**
- * Which of the image's paths already hold something netboot did not make: an administrator's
- * chroot, image or kernel directory of the same name.
+ * Which of the image's paths already hold something netboot did not make (`foreign`: an
+ * administrator's chroot, image or kernel directory of the same name), and which hold what it
+ * would make but were there before it (`present`: a link to the same source), so not its to remove.
  */
-export async function foreignImagePaths(host: Host, spec: ImageSpec): Promise<string[]> {
+export async function probeImagePaths(host: Host, spec: ImageSpec): Promise<{ foreign: string[]; present: string[] }> {
     const p = imagePaths(spec.name);
     const chroot = spec.source.debootstrap || spec.source.path ? p.chroot : "";
     const out = await host.run(`look for an existing image ${spec.name}`, remoteScript("image-probe"), [
@@ -178,11 +179,8 @@ export async function foreignImagePaths(host: Host, spec: ImageSpec): Promise<st
         p.marker,
         p.tftp,
     ]);
-    const foreign = out
-        .split("\n")
-        .filter((l) => l.startsWith("foreign\t"))
-        .map((l) => l.slice("foreign\t".length));
-    return foreign;
+    const lines = out.split("\n").map((l) => l.split("\t"));
+    return { foreign: lines.filter((l) => l[0] === "foreign").map((l) => l[1]), present: lines.filter((l) => l[0] === "present").map((l) => l[1]) };
 }
 
 /** Delete: exactly `paths` (a link as a link, never what it points to), then the iPXE menu without the image. */

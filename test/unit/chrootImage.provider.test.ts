@@ -93,6 +93,17 @@ describe("ChrootImage provider (fake host running the real scripts)", () => {
         expect(host.text("/srv/ltsp/thin/etc/os-release")).toBe("admin's chroot\n");
     });
 
+    it("an administrator's link to the same source is used, and left in place by delete", async () => {
+        const { symlinkSync, mkdirSync, lstatSync } = await import("node:fs");
+        mkdirSync(host.path("/srv/ltsp"), { recursive: true });
+        symlinkSync("/srv/vm/a", host.path("/srv/ltsp/thin"));
+        const outs = (await provider.create(await checked({ source: { path: "/srv/vm/a" } }))).outs;
+        expect(outs.created).not.toContain("/srv/ltsp/thin");
+        await provider.delete!("id", outs);
+        expect(lstatSync(host.path("/srv/ltsp/thin")).isSymbolicLink()).toBe(true);
+        expect(host.exists("/srv/ltsp/images/thin.img")).toBe(false);
+    });
+
     it("refuses paths that leave the image and names that are LTSP's own directories", async () => {
         const reasons = async (inputs: Record<string, unknown>) =>
             ((await provider.check!({}, { connection, name: "thin", ...inputs })).failures ?? []).map((f) => f.reason).join("\n");

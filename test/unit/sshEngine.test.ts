@@ -110,7 +110,7 @@ describe("the engine over SSH (ssh2 server in process, real scripts in the fake 
                             sha256Hex("[server]\n") +
                             "' '" +
                             journalFor("ssh test") +
-                            "' '/var/lib/netboot/backup/etc/ltsp/ltsp.conf'",
+                            "' '/var/lib/netboot/backup/etc/ltsp/ltsp.conf' ''",
                     ),
                 ),
             ).toBe(true);
