@@ -7,6 +7,9 @@ export default defineConfig({
                 test: {
                     name: "unit",
                     include: ["test/unit/**/*.test.ts"],
+                    // Some unit tests run real scripts in a fake host or over an in-process SSH
+                    // server: seconds each, more on a loaded machine.
+                    testTimeout: 60_000,
                 },
             },
             {

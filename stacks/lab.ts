@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { nodeSchema } from "../lib/core/node";
+import { InventoryError, loadInventory } from "../lib/inventory";
 import { scopeSchema } from "../lib/dhcp/scopeSpec";
 import { ChrootImage, ChrootImageArgs } from "../resources/chrootImage";
 import { DhcpScope, DhcpScopeArgs } from "../resources/dhcpScope";
@@ -46,15 +47,26 @@ const labConfig = z
         nulSuffixLinks: z.unknown().optional(),
         images: z.array(imageConfig).default([]),
         nodes: z.array(nodeConfig).default([]),
+        /** A CSV or YAML file of clients (for sites past what stack config can carry), relative to the project. */
+        inventoryFile: z.string().min(1).optional(),
         dhcpScopes: z.array(scopeConfig).default([]),
     })
     .strict();
 
+function readInventory(file: string, images: string[]) {
+    try {
+        return loadInventory(file, { images });
+    } catch (err) {
+        if (err instanceof InventoryError) throw new pulumi.RunError(`netboot:inventoryFile: ${err.message}`);
+        throw new pulumi.RunError(`netboot:inventoryFile: cannot read "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+}
+
 /**
  * The lab site: one LTSP server (by default the lab/netboot-lab host), its images and the
  * clients assigned to them. Config: server, privateKey (secret, unless server.privateKeyFile),
- * aptProxy, lan, dhcp, ltspConf, extraPackages, images, nodes, dhcpScopes, nulSuffixLinks
- * (see Pulumi.dev.yaml).
+ * aptProxy, lan, dhcp, ltspConf, extraPackages, images, nodes and/or inventoryFile (CSV or YAML),
+ * dhcpScopes, nulSuffixLinks (see Pulumi.dev.yaml).
  */
 export function labSite(config: pulumi.Config) {
     const site = readSiteConfig(labConfig, ["privateKey"]);
@@ -78,7 +90,8 @@ export function labSite(config: pulumi.Config) {
             throw new pulumi.RunError(`netboot:nodes[${i}].image: "${node.image}" (node ${node.hostname}) is not an image of this stack (known: ${imageNames.join(", ") || "none"})`);
         }
     });
-    const nodes = site.nodes.map((node) => new NodeAssignment(node.hostname, node as unknown as NodeAssignmentArgs));
+    const inventory = site.inventoryFile ? readInventory(site.inventoryFile, imageNames) : [];
+    const nodes = [...site.nodes, ...inventory].map((node) => new NodeAssignment(node.hostname, node as unknown as NodeAssignmentArgs));
 
     // Each scope reserves the nodes' fixed addresses and points PXE clients at the server.
     const scopes = site.dhcpScopes.map(

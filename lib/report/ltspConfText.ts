@@ -1,0 +1,41 @@
+import { isDeepStrictEqual } from "node:util";
+
+/** ltsp.conf sections by name -> their lines (comments and blank lines left out). */
+export function ltspConfSections(text: string): Map<string, string[]> {
+    const sections = new Map<string, string[]>();
+    let current = "";
+    for (const raw of text.split("\n")) {
+        const line = raw.trim();
+        if (!line || line.startsWith("#")) continue;
+        const header = /^\[(.+)\]$/.exec(line);
+        if (header) {
+            current = header[1].toLowerCase();
+            if (!sections.has(current)) sections.set(current, []);
+            continue;
+        }
+        if (!sections.has(current)) sections.set(current, []);
+        sections.get(current)!.push(line);
+    }
+    return sections;
+}
+
+/** Names of the sections that differ between two ltsp.conf texts. */
+export function changedSections(before: string, after: string): string[] {
+    const a = ltspConfSections(before);
+    const b = ltspConfSections(after);
+    return [...new Set([...a.keys(), ...b.keys()])].filter((name) => !isDeepStrictEqual(a.get(name), b.get(name)));
+}
+
+/** In words, how the sections of two ltsp.conf texts differ: `3 sections changed ([clients], 2 clients), 30 added, 20 removed`. */
+export function describeSectionChanges(before: string, after: string): string {
+    const a = ltspConfSections(before);
+    const b = ltspConfSections(after);
+    const changed = changedSections(before, after);
+    const added = changed.filter((n) => !a.has(n)).length;
+    const removed = changed.filter((n) => !b.has(n)).length;
+    const modified = changed.filter((n) => a.has(n) && b.has(n));
+    const named = modified.filter((n) => !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(n)).map((n) => `[${n}]`);
+    const clients = modified.length - named.length;
+    const what = [...named, ...(clients ? [`${clients} client section${clients === 1 ? "" : "s"}`] : [])].join(", ");
+    return `ltsp.conf sections: ${modified.length} changed${what ? ` (${what})` : ""}, ${added} added, ${removed} removed.`;
+}
