@@ -232,6 +232,11 @@ describe.skipIf(LAB_ID === "0")("fault suite, through the real CLI (own lab inst
                 ? [{ name: IMAGE, compression: "lz4", source: { debootstrap: { architecture: "amd64", initramfsModules: "netboot" } } }]
                 : [],
         });
+        // An earlier run of the suite left its image behind (its stack's state went with its temporary
+        // directory): the resource would rightly refuse it as the administrator's. Start without it.
+        await labSsh(
+            `rm -rf /srv/ltsp/${IMAGE} /srv/ltsp/.${IMAGE}.netboot-build /srv/ltsp/images/${IMAGE}.img* /srv/tftp/ltsp/${IMAGE} /srv/tftp/ltsp/${IMAGE}.old`,
+        );
         stack.writeConfig(imageConfig(false));
         await stack.up();
         const listing = `ls -1A /srv/ltsp/images /srv/tftp/ltsp 2>/dev/null | sort | tr '\\n' ' '`;
