@@ -128,9 +128,13 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
     const installed: string[] = [];
     const reloadOnRestore = new Set<string>();
     let journaled = false;
-    // Every candidate file goes past its daemon's own check before anything on the host changes.
+    // Every candidate file goes past its daemon's own check before anything on the host changes,
+    // except one whose checker a step of this plan installs first (a new server has no dnsmasq
+    // yet): that one is checked right before it is written, still before it replaces anything.
+    const firstInstall = steps.findIndex((s) => s.kind === "install");
+    const checkedLate = new Set(steps.filter((s, i) => s.kind === "write" && s.check && firstInstall >= 0 && i > firstInstall));
     for (const step of steps) {
-        if (step.kind === "write" && step.check) {
+        if (step.kind === "write" && step.check && !checkedLate.has(step)) {
             opts.progress?.(`check ${step.file.path}`);
             const candidate = candidateUnderFault(describeStep(step), step.file.content);
             await checkCandidate(host, step.file.path, candidate, step.check).catch((err: Error) => {
@@ -154,6 +158,7 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
             if (injected) opts.progress?.(injected);
             switch (step.kind) {
                 case "write": {
+                    if (checkedLate.has(step)) await checkCandidate(host, step.file.path, step.file.content, step.check!);
                     for (const s of step.reload ?? []) reloadOnRestore.add(s);
                     journaled = true;
                     const known = managed[step.file.path];
