@@ -158,7 +158,9 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
             if (injected) opts.progress?.(injected);
             switch (step.kind) {
                 case "write": {
-                    if (checkedLate.has(step)) await checkCandidate(host, step.file.path, step.file.content, step.check!);
+                    if (checkedLate.has(step)) {
+                        await checkCandidate(host, step.file.path, candidateUnderFault(describeStep(step), step.file.content), step.check!);
+                    }
                     for (const s of step.reload ?? []) reloadOnRestore.add(s);
                     journaled = true;
                     const known = managed[step.file.path];
