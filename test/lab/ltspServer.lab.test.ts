@@ -60,7 +60,7 @@ describe("LtspServer against the lab host, through the real Pulumi CLI", () => {
         const conf = await labSsh(`cat ${LTSP_CONF}`);
         expect(conf).toContain("[server]\nMENU_TIMEOUT=5000");
         expect(conf).toContain('[clients]\nKERNEL_PARAMETERS="quiet"');
-        expect(await labSsh(`cat ${DNSMASQ_CONF}`)).toContain("dhcp-range=10.213.1.100,10.213.1.199,255.255.255.0,1h");
+        expect(await labSsh(`cat ${DNSMASQ_CONF}`)).toContain("dhcp-range=set:ltsp,10.213.1.100,10.213.1.199,255.255.255.0,1h");
         expect((await labSsh("systemctl is-active dnsmasq")).trim()).toBe("active");
         // ltsp ipxe read the [server] section: the menu timeout reached the iPXE script.
         expect((await labSsh("grep -c 'set menu-timeout 5000' /srv/tftp/ltsp/ltsp.ipxe")).trim()).toBe("1");
