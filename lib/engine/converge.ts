@@ -1,5 +1,6 @@
 import { sha256Hex } from "../core/sha256";
 import { remoteScript } from "../remote/scripts";
+import { beforeStep, candidateUnderFault } from "./faults";
 import { type Host, SshConnectError } from "./host";
 import { enableService, installPackages, restartService } from "./services";
 import { type DesiredFile, describeStep, type ManagedFileRecord, type Step } from "./steps";
@@ -135,7 +136,8 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
     for (const step of steps) {
         if (step.kind === "write" && step.check && !checkedLate.has(step)) {
             opts.progress?.(`check ${step.file.path}`);
-            await checkCandidate(host, step.file.path, step.file.content, step.check).catch((err: Error) => {
+            const candidate = candidateUnderFault(describeStep(step), step.file.content);
+            await checkCandidate(host, step.file.path, candidate, step.check).catch((err: Error) => {
                 throw new ConvergeError(err.message, [], []);
             });
         }
@@ -151,9 +153,14 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
     for (const step of steps) {
         opts.progress?.(`${describeStep(step)}${step.why ? ` (${step.why})` : ""}`);
         try {
+            // The fault suite's hook (NETBOOT_FAULT, test only): does nothing unless it names this step.
+            const injected = await beforeStep(host, describeStep(step), step.kind === "write" ? step.file.path : undefined);
+            if (injected) opts.progress?.(injected);
             switch (step.kind) {
                 case "write": {
-                    if (checkedLate.has(step)) await checkCandidate(host, step.file.path, step.file.content, step.check!);
+                    if (checkedLate.has(step)) {
+                        await checkCandidate(host, step.file.path, candidateUnderFault(describeStep(step), step.file.content), step.check!);
+                    }
                     for (const s of step.reload ?? []) reloadOnRestore.add(s);
                     journaled = true;
                     const known = managed[step.file.path];

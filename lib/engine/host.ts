@@ -29,6 +29,8 @@ export interface Host {
     readFile(path: string): Promise<Buffer | undefined>;
     /** Runs `fn` when no other `exclusive(name)` call on this host is running (apt, `ltsp image`). */
     exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;
+    /** The fault suite only (faults.ts): destroys the connection's socket, as a cable cut would. */
+    cutConnection?(): void;
 }
 
 /** The connection is gone (or could not be made): nothing more can be sent over it. */

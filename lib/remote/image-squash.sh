@@ -4,6 +4,11 @@
 # `ltsp image /` after the machine architecture; ours is named by its resource.
 set -eu
 name=$1 src=$2 tftp=$3 log=$4 compression=$5
+# One `ltsp` run at a time on this host, whichever process or stack sends it (RemoteHost.exclusive
+# only orders the resources of one process): a host-wide lock, released when this shell exits.
+mkdir -p /run/lock
+exec 9>/run/lock/netboot-ltsp.lock
+flock -w 1800 9 || { echo "another ltsp run on this host held /run/lock/netboot-ltsp.lock for 30 minutes" >&2; exit 1; }
 rm -rf -- "$tftp.old"
 if [ -d "$tftp" ]; then cp -a -- "$tftp" "$tftp.old"; fi
 mkdir -p "$(dirname -- "$log")"

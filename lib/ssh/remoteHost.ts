@@ -118,6 +118,12 @@ export class RemoteHost implements Host {
         this.client.end();
     }
 
+    /** The fault suite only (lib/engine/faults.ts): the socket goes at once, without an SSH goodbye. */
+    cutConnection(): void {
+        this.closed = true;
+        this.client.destroy();
+    }
+
     /**
      * Runs `script` with `sh -c` (through `sudo -n` when configured), `args` as $1..$n. Never
      * throws on a non-zero exit: callers decide through `run` and `mutate`.

@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { randomBytes } from "node:crypto";
 
 /**
  * Drives the real lab (lab/netboot-lab) and the real Pulumi CLI for the lab tests. Each
@@ -187,18 +187,25 @@ export class TestStack {
         writeFileSync(this.configFile, `encryptionsalt: ${salt}\nconfig: ${JSON.stringify(prefixKeys(config))}\n`);
     }
 
-    async pulumi(args: readonly string[], opts: { allowFailure?: boolean } = {}): Promise<Run> {
+    async pulumi(args: readonly string[], opts: { allowFailure?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
         const takesConfigFile = ["up", "preview", "refresh", "destroy", "config"].includes(args[0]);
         const stackArgs = ["--stack", this.name, "--non-interactive", ...(takesConfigFile ? ["--config-file", this.configFile] : [])];
-        const result = await run("pulumi", [...args, ...stackArgs], { env: this.env });
+        const result = await run("pulumi", [...args, ...stackArgs], { env: { ...this.env, ...opts.env } });
         if (result.code !== 0 && !opts.allowFailure) {
             throw new Error(`pulumi ${args.join(" ")} exited ${result.code}:\n${result.output.slice(-6000)}`);
         }
         return result;
     }
 
-    up(opts: { allowFailure?: boolean } = {}): Promise<Run> {
+    /** `env` adds to the CLI's environment (the dynamic provider inherits it: NETBOOT_FAULT). */
+    up(opts: { allowFailure?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
         return this.pulumi(["up", "--yes", "--skip-preview", "--diff"], opts);
+    }
+
+    /** Replaces the stack's whole config (the passphrase salt stays). */
+    writeConfig(config: Record<string, unknown>): void {
+        const salt = /encryptionsalt: (\S+)/.exec(readFileSync(this.configFile, "utf8"))?.[1];
+        writeFileSync(this.configFile, `encryptionsalt: ${salt}\nconfig: ${JSON.stringify(prefixKeys(config))}\n`);
     }
 
     preview(opts: { allowFailure?: boolean } = {}): Promise<Run> {

@@ -17,7 +17,7 @@ import { dirname, join } from "node:path";
 import { type ExecOptions, type ExecResult, type Host, RemoteCommandError, SshConnectError } from "../../../lib/engine/host";
 import { remoteScript, remoteScriptName } from "../../../lib/remote/scripts";
 
-const FAKES = ["systemctl", "journalctl", "dnsmasq", "apt-get", "dpkg-query", "ltsp"];
+const FAKES = ["systemctl", "journalctl", "dnsmasq", "apt-get", "dpkg-query", "ltsp", "flock"];
 
 /**
  * A fake host that runs the real lib/remote scripts: a temporary directory made into a tiny
