@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Handlebars from "handlebars";
+import { shq } from "../ssh/shell";
 
 /** templates/ at the top of the repository: file syntax lives there, not in code. */
 export const TEMPLATE_DIR = join(__dirname, "..", "..", "templates");
@@ -9,6 +10,8 @@ const compiled = new Map<string, Handlebars.TemplateDelegate>();
 
 // For JSON files (Kea): a value written as a JSON literal, quoted and escaped.
 Handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));
+// For files a POSIX shell sources: a value as one single-quoted word.
+Handlebars.registerHelper("shell", (value: unknown) => shq(String(value)));
 
 /**
  * Renders templates/<name>.hbs. Config files are not HTML, so nothing is escaped: values are
