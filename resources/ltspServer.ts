@@ -3,7 +3,7 @@ import { sha256Hex } from "../lib/host/sha256";
 import { ManagedFileRecord } from "../lib/host/fileTransaction";
 import { ServiceState, observeHost } from "../lib/host/observe";
 import { ServerRecord, applyServer, removeServer } from "../lib/ltsp/serverApply";
-import { IPXE_FILES, LTSP_IMG, SERVICES, TFTP_ROOT, renderServerFiles } from "../lib/ltsp/serverPlan";
+import { IPXE_FILES, LTSP_IMG, TFTP_ROOT, renderServerFiles, serverServices } from "../lib/ltsp/serverPlan";
 import { LtspServerSpec, ltspServerSchema, validateLtspServer } from "../lib/ltsp/serverSpec";
 import { ResourceArgs, containsUnknown, inputsDiffer, withoutProvider } from "../lib/provider/inputs";
 import { lazyProvider } from "../lib/provider/lazy";
@@ -36,7 +36,7 @@ interface Outputs extends CheckedInputs, ServerRecord {
     files: Record<string, string | null>;
 }
 
-const INPUT_KEYS = ["connection", "aptProxy", "extraPackages", "removePackagesOnDelete", "lan", "dhcp", "ltspConf", "nfs", "nulSuffixLinks", "images", "nodes", "managedBy", "rendered"];
+const INPUT_KEYS = ["connection", "aptProxy", "extraPackages", "removePackagesOnDelete", "lan", "dhcp", "ltspConf", "nfs", "nulSuffixLinks", "images", "nodes", "boot", "managedBy", "rendered"];
 
 function parse(inputs: Record<string, unknown>): CheckedInputs {
     const { managedBy, rendered, ...rest } = withoutProvider(inputs);
@@ -81,7 +81,7 @@ export const ltspServerProvider: pulumi.dynamic.ResourceProvider = {
         const changed = inputsDiffer(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, INPUT_KEYS);
         const drifted =
             Object.entries(news.rendered ?? {}).some(([path, content]) => olds.managedFiles?.[path]?.sha256 !== sha256Hex(content)) ||
-            SERVICES.some((s) => olds.services?.[s]?.active !== "active" || olds.services?.[s]?.enabled !== "enabled") ||
+            serverServices(news).some((s) => olds.services?.[s]?.active !== "active" || olds.services?.[s]?.enabled !== "enabled") ||
             Object.values(olds.bootFiles ?? {}).some((sum) => sum === null);
         // Another host is another server: build the new one, then remove the old.
         const replaces = olds.connection?.host !== news.connection?.host ? ["connection.host"] : [];
@@ -102,7 +102,7 @@ export const ltspServerProvider: pulumi.dynamic.ResourceProvider = {
     async read(id, props: Outputs) {
         const host = await hostFor(props);
         const managed = Object.keys(props.managedFiles ?? {});
-        const observed = await observeHost(host, { files: [...managed, ...IPXE_FILES, LTSP_IMG], services: SERVICES, packages: ["ltsp"] });
+        const observed = await observeHost(host, { files: [...managed, ...IPXE_FILES, LTSP_IMG], services: serverServices(props), packages: ["ltsp"] });
         const managedFiles: Record<string, ManagedFileRecord> = {};
         const files: Record<string, string | null> = {};
         for (const path of managed) {

@@ -28,7 +28,7 @@ type ScopeConfig = Omit<DhcpScopeArgs, "connection" | "nodes" | "aptProxy"> & { 
 /**
  * The lab site: one LTSP server (by default the lab/netboot-lab host), its images and the
  * clients assigned to them. Config: server, aptProxy, lan, dhcp, ltspConf, extraPackages,
- * images, nodes, dhcpScopes, nulSuffixLinks (see Pulumi.dev.yaml).
+ * images, nodes, dhcpScopes, nulSuffixLinks, boot (see Pulumi.dev.yaml).
  */
 export function labSite(config: pulumi.Config) {
     const connection = connectionFrom(config.requireObject<ServerConfig>("server"), config);
@@ -68,6 +68,7 @@ export function labSite(config: pulumi.Config) {
         dhcp: config.requireObject<LtspServerArgs["dhcp"]>("dhcp"),
         ltspConf: config.getObject<LtspServerArgs["ltspConf"]>("ltspConf"),
         nulSuffixLinks: config.getObject<string[]>("nulSuffixLinks"),
+        boot: config.getObject<LtspServerArgs["boot"]>("boot"),
         images: [...images.values()].map((image) => image.name),
         nodes: nodes.map((node) => node.spec),
     });

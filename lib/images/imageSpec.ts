@@ -72,10 +72,14 @@ export function validateImage(inputs: unknown): Validated<ImageSpec> {
     return { ok: false, failures: formatIssues(result.error.issues, ["connection.privateKey"]) };
 }
 
-/** Packages every LTSP client image needs: LTSP itself and a kernel for its architecture. */
+/**
+ * Packages every LTSP client image needs: LTSP itself, a kernel for its architecture, an init
+ * (a minbase debootstrap has no /sbin/init, and LTSP's initrd aborts copying it) and nbd-client
+ * (its initramfs hook connects an NBD root).
+ */
 export function imagePackages(source: DebootstrapSource): string[] {
     const kernel = source.architecture === "amd64" ? "linux-image-amd64" : "linux-image-686";
-    return [...new Set(["ltsp", kernel, "initramfs-tools", "zstd", ...source.packages])].sort();
+    return [...new Set(["ltsp", kernel, "initramfs-tools", "zstd", "systemd-sysv", "nbd-client", ...source.packages])].sort();
 }
 
 /**

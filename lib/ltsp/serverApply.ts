@@ -6,6 +6,7 @@ import { validateCandidate } from "../host/validateCandidate";
 import { progress } from "../provider/progress";
 import { RemoteHost } from "../ssh/remoteHost";
 import { LtspServerSpec } from "./serverSpec";
+import { LIGHTTPD_CONF, NBD_SERVER_CONF } from "./bootMenu";
 import {
     DNSMASQ_CONF,
     DesiredFile,
@@ -40,6 +41,7 @@ async function runStep(host: RemoteHost, tx: FileTransaction, record: ServerReco
     switch (step.kind) {
         case "write":
             if (step.file.path === DNSMASQ_CONF) await validateCandidate(host, DNSMASQ_CONF, step.file.content, 'dnsmasq --test --conf-file="$1"');
+            if (step.file.path === LIGHTTPD_CONF) await validateCandidate(host, LIGHTTPD_CONF, step.file.content, 'lighttpd -tt -f "$1"');
             record.managedFiles[step.file.path] = await tx.write(step.file.path, step.file.content, step.file.mode, record.managedFiles[step.file.path]);
             return;
         case "release":
@@ -94,8 +96,9 @@ export async function applyServer(
         } catch (err) {
             const touched = tx.touched;
             const problems = await tx.rollback();
-            if (touched.includes(DNSMASQ_CONF)) {
-                await host.mutate("restart dnsmasq on the restored config", "systemctl restart dnsmasq").catch(() => undefined);
+            for (const [config, service] of [[DNSMASQ_CONF, "dnsmasq"], [NBD_SERVER_CONF, "nbd-server"], [LIGHTTPD_CONF, "lighttpd"]]) {
+                if (!touched.includes(config)) continue;
+                await host.mutate(`restart ${service} on the restored config`, 'systemctl restart "$1"', [service]).catch(() => undefined);
             }
             const restored = touched.length ? `\nRestored the previous ${touched.join(", ")}.` : "";
             const unrestored = problems.length ? `\nCould not restore: ${problems.join("; ")}` : "";

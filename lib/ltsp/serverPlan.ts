@@ -6,6 +6,7 @@ import { parseSubnet } from "../validate/fields";
 import { nodeSection } from "../nodes/nodeSpec";
 import { NamedSection, renderLtspConf } from "./ltspConf";
 import { LtspServerSpec } from "./serverSpec";
+import { LIGHTTPD_CONF, LTSP_IPXE, NBD_SERVER_CONF, renderBootMenu, renderLighttpdConf, renderNbdServerConf } from "./bootMenu";
 
 /** Paths as LTSP 23 and Debian lay them out. */
 export const TFTP_ROOT = "/srv/tftp";
@@ -18,8 +19,23 @@ export const NFS_EXPORTS = "/etc/exports.d/ltsp-nfs.exports";
 export const IPXE_FILES = ["ltsp.ipxe", "undionly.kpxe", "snponly.efi"].map((f) => `${TFTP_ROOT}/ltsp/${f}`);
 export const LTSP_IMG = `${TFTP_ROOT}/ltsp/ltsp.img`;
 
+/** The iPXE binaries `ltsp ipxe` installs; the menu beside them is ours (LTSP_IPXE). */
+const IPXE_BINARIES = IPXE_FILES.filter((f) => f !== LTSP_IPXE);
+
 export const BASE_PACKAGES = ["ltsp", "ipxe", "dnsmasq", "squashfs-tools", "openssh-server"];
 export const SERVICES = ["dnsmasq"];
+
+/** Each service this resource may run, with the managed file that configures it and its package. */
+const SERVICE_CONFIGS = [
+    { service: "dnsmasq", config: DNSMASQ_CONF, package: "dnsmasq" },
+    { service: "nbd-server", config: NBD_SERVER_CONF, package: "nbd-server" },
+    { service: "lighttpd", config: LIGHTTPD_CONF, package: "lighttpd" },
+];
+
+/** The services a server with this spec runs: dnsmasq, nbd-server for NBD roots, lighttpd for HTTP. */
+export function serverServices(spec: Pick<LtspServerSpec, "boot">): string[] {
+    return ["dnsmasq", ...(spec.boot?.rootTransport === "nbd" ? ["nbd-server"] : []), ...(spec.boot?.http ? ["lighttpd"] : [])];
+}
 
 export interface DesiredFile {
     path: string;
@@ -33,7 +49,13 @@ function desired(path: string, content: string, mode = "0644"): DesiredFile {
 }
 
 export function serverPackages(spec: LtspServerSpec): string[] {
-    const packages = [...BASE_PACKAGES, ...(spec.nfs ? ["nfs-kernel-server"] : []), ...spec.extraPackages];
+    const services = serverServices(spec);
+    const packages = [
+        ...BASE_PACKAGES,
+        ...(spec.nfs ? ["nfs-kernel-server"] : []),
+        ...SERVICE_CONFIGS.filter((s) => services.includes(s.service)).map((s) => s.package),
+        ...spec.extraPackages,
+    ];
     return [...new Set(packages)];
 }
 
@@ -79,6 +101,9 @@ export function renderServerFiles(spec: LtspServerSpec, resource: string): Desir
             }),
         ),
     );
+    files.push(desired(LTSP_IPXE, renderBootMenu({ boot: spec.boot, images: spec.images, nodes: spec.nodes, ltspConf: spec.ltspConf }, resource)));
+    if (spec.boot.rootTransport === "nbd") files.push(desired(NBD_SERVER_CONF, renderNbdServerConf(spec.images, resource)));
+    if (spec.boot.http) files.push(desired(LIGHTTPD_CONF, renderLighttpdConf(subnet.address, TFTP_ROOT, resource)));
     return files;
 }
 
@@ -94,7 +119,7 @@ export type Step =
 export function observationFor(files: readonly DesiredFile[], managed: Record<string, ManagedFileRecord>, packages: readonly string[]) {
     return {
         files: [...new Set([...files.map((f) => f.path), ...Object.keys(managed), ...IPXE_FILES, LTSP_IMG, NFS_EXPORTS])],
-        services: SERVICES,
+        services: SERVICE_CONFIGS.map((s) => s.service),
         packages,
     };
 }
@@ -134,12 +159,15 @@ export function planServer(
         if (!files.some((f) => f.path === path)) steps.push({ kind: "release", path, why: "no longer managed" });
     }
 
-    // ltsp.conf reaches the iPXE menu through `ltsp ipxe` and the clients through `ltsp initrd`.
-    // The menu also lists the images, so a served image added or removed regenerates it.
+    // ltsp.conf reaches the clients through `ltsp initrd`. `ltsp ipxe` installs the iPXE
+    // binaries (and, as before, runs when ltsp.conf or the served images change); it also
+    // overwrites the menu, so ours is written after it, every time it runs.
     const confChanged = changed(LTSP_CONF);
-    if (confChanged || imagesChanged || IPXE_FILES.some((f) => observed.files[f] === null)) {
-        const why = confChanged ? "ltsp.conf changed" : imagesChanged ? "the served images changed" : "iPXE files missing";
+    let ipxeRan = false;
+    if (confChanged || imagesChanged || IPXE_BINARIES.some((f) => observed.files[f] === null)) {
+        const why = confChanged ? "ltsp.conf changed" : imagesChanged ? "the served images changed" : "iPXE binaries missing";
         steps.push({ kind: "applet", applet: "ipxe", why });
+        ipxeRan = true;
     }
     if (confChanged || observed.files[LTSP_IMG] === null) {
         steps.push({ kind: "applet", applet: "initrd", why: confChanged ? "ltsp.conf changed" : "ltsp.img missing" });
@@ -147,13 +175,23 @@ export function planServer(
     if (nfs && observed.files[NFS_EXPORTS] === null) {
         steps.push({ kind: "applet", applet: "nfs", why: "NFS exports missing" });
     }
-
-    const dnsmasq = observed.services.dnsmasq ?? { active: "unknown", enabled: "unknown" };
-    if (changed(DNSMASQ_CONF) || dnsmasq.active !== "active" || missing.includes("dnsmasq")) {
-        steps.push({ kind: "restart", service: "dnsmasq", why: changed(DNSMASQ_CONF) ? "config changed" : `service is ${dnsmasq.active}` });
+    const menu = files.find((f) => f.path === LTSP_IPXE);
+    if (menu && (ipxeRan || changed(LTSP_IPXE))) {
+        steps.push({ kind: "write", file: menu, why: ipxeRan ? "`ltsp ipxe` rewrites it" : observed.files[LTSP_IPXE] === null ? "missing" : "content differs" });
     }
-    if (dnsmasq.enabled !== "enabled" && !missing.includes("dnsmasq")) {
-        steps.push({ kind: "enable", service: "dnsmasq", why: `service is ${dnsmasq.enabled}` });
+    write(NBD_SERVER_CONF);
+    write(LIGHTTPD_CONF);
+
+    // A service restarts only when its config changed or it is not running.
+    for (const { service, config, package: pkg } of SERVICE_CONFIGS) {
+        if (!files.some((f) => f.path === config)) continue;
+        const state = observed.services[service] ?? { active: "unknown", enabled: "unknown" };
+        if (changed(config) || state.active !== "active" || missing.includes(pkg)) {
+            steps.push({ kind: "restart", service, why: changed(config) ? "config changed" : `service is ${state.active}` });
+        }
+        if (state.enabled !== "enabled" && !missing.includes(pkg)) {
+            steps.push({ kind: "enable", service, why: `service is ${state.enabled}` });
+        }
     }
     return steps;
 }

@@ -17,6 +17,7 @@ import {
 } from "../validate/fields";
 import { checkNodeSet, imageName, nodeSchema } from "../nodes/nodeSpec";
 import { LtspConfSection, TYPED_KEYS, ltspConfSectionSchema } from "./ltspConf";
+import { bootSchema, checkBoot } from "./bootMenu";
 
 export const connectionSchema = z
     .object({
@@ -80,6 +81,8 @@ export const ltspServerSchema = z
         nulSuffixLinks: z.array(z.string().regex(/^\/[A-Za-z0-9._+\/-]*[^\/]$/, "is not an absolute directory path without a trailing slash")).default([]),
         /** The clients: each NodeAssignment's spec, written as its [MAC] section of ltsp.conf. */
         nodes: z.array(nodeSchema).default([]),
+        /** Root transport (nfs, nbd), kernels over HTTP, the menu's default and extra entries (lib/ltsp/bootMenu.ts). */
+        boot: bootSchema.prefault({}),
     })
     .strict()
     .superRefine((spec, ctx) => {
@@ -123,6 +126,7 @@ export const ltspServerSchema = z
                 message: `must be true when connection.user is "${spec.connection.user}" (not root): provisioning writes /etc and runs apt`,
             });
         }
+        for (const problem of checkBoot(spec.boot, spec.images)) ctx.addIssue({ code: "custom", ...problem });
         for (const name of ["server", "common", "clients"] as const) {
             for (const key of Object.keys(spec.ltspConf[name]?.extra ?? {})) {
                 if (TYPED_KEYS.has(key)) {

@@ -80,6 +80,29 @@ export async function pxeBoot(mac: string, uefi: boolean): Promise<string> {
     return mustRun(LAB, ["pxe-boot", "--mac", mac, ...(uefi ? ["--uefi"] : []), "--until", "Command line:", "--timeout", "300"]);
 }
 
+export interface BootUntil {
+    uefi?: boolean;
+    /** Regular expressions (grep -E) that must all show on the serial console. */
+    until: string[];
+    timeoutSeconds?: number;
+    /** A blank local disk of this size (e.g. "2G"). */
+    disk?: string;
+}
+
+/**
+ * PXE-boots a QEMU client until every `until` pattern has shown on its console (or it times
+ * out); never throws for a boot that fell short, so a test can show the console it got.
+ * Clients with different MACs may boot at the same time.
+ */
+export async function pxeBootUntil(mac: string, opts: BootUntil): Promise<{ ok: boolean; console: string; seconds: number }> {
+    const args = ["pxe-boot", "--mac", mac, ...(opts.uefi ? ["--uefi"] : []), "--timeout", String(opts.timeoutSeconds ?? 420)];
+    for (const pattern of opts.until) args.push("--until", pattern);
+    if (opts.disk) args.push("--disk", opts.disk);
+    const started = Date.now();
+    const result = await run(LAB, args, { timeoutMs: ((opts.timeoutSeconds ?? 420) + 60) * 1000 });
+    return { ok: result.code === 0, console: result.stdout, seconds: (Date.now() - started) / 1000 };
+}
+
 export function parseKeyValues(text: string): Record<string, string> {
     const out: Record<string, string> = {};
     for (const line of text.split("\n")) {
@@ -221,8 +244,8 @@ export function labStackConfig(env: Record<string, string>, overrides: Record<st
             knownHostsFile: env.NETBOOT_LAB_KNOWN_HOSTS,
         },
         aptProxy: env.NETBOOT_LAB_APT_PROXY,
-        lan: { interface: env.NETBOOT_LAB_BRIDGE, address: `${env.NETBOOT_LAB_SERVER_LAN_ADDR}/24` },
-        dhcp: { mode: "full", rangeStart: "10.213.1.100", rangeEnd: "10.213.1.199", leaseTime: "1h" },
+        lan: { interface: env.NETBOOT_LAB_BRIDGE, address: `${env.NETBOOT_LAB_SERVER_LAN_ADDR}/${env.NETBOOT_LAB_LAN_PREFIX}` },
+        dhcp: { mode: "full", rangeStart: env.NETBOOT_LAB_DHCP_RANGE_START, rangeEnd: env.NETBOOT_LAB_DHCP_RANGE_END, leaseTime: "1h" },
         ltspConf: { server: { menuTimeout: 5000 }, clients: { kernelParameters: "quiet" } },
         ...overrides,
     };

@@ -13,6 +13,7 @@ import {
     serverPackages,
 } from "../../lib/ltsp/serverPlan";
 import { LtspServerSpec, validateLtspServer } from "../../lib/ltsp/serverSpec";
+import { LTSP_IPXE } from "../../lib/ltsp/bootMenu";
 import { validServerInputs } from "./helpers";
 
 function spec(overrides: Record<string, unknown> = {}): LtspServerSpec {
@@ -24,8 +25,9 @@ function spec(overrides: Record<string, unknown> = {}): LtspServerSpec {
 /** A host that already has exactly what `files` say, everything installed and running. */
 function matchingHost(files: ReturnType<typeof renderServerFiles>, packages: string[]): HostObservation {
     const observed: HostObservation = { files: {}, services: { dnsmasq: { active: "active", enabled: "enabled" } }, packages: {} };
-    for (const f of files) observed.files[f.path] = f.sha256;
+    // The iPXE binaries and ltsp.img are made by ltsp applets; the menu (in IPXE_FILES too) is a managed file.
     for (const p of [...IPXE_FILES, LTSP_IMG]) observed.files[p] = "0".repeat(64);
+    for (const f of files) observed.files[f.path] = f.sha256;
     observed.files[NFS_EXPORTS] = null;
     for (const p of packages) observed.packages[p] = "1.0";
     return observed;
@@ -47,13 +49,20 @@ describe("planning LtspServer changes", () => {
         for (const p of [...files.map((f) => f.path), ...IPXE_FILES, LTSP_IMG, NFS_EXPORTS]) fresh.files[p] = null;
         for (const p of packages) fresh.packages[p] = null;
         const steps = planServer(files, packages, false, {}, fresh).map((s) => s.kind + ":" + ("file" in s ? s.file.path : "applet" in s ? s.applet : ""));
-        expect(steps).toEqual([`write:${APT_PROXY_CONF}`, "install:", `write:${LTSP_CONF}`, `write:${DNSMASQ_CONF}`, "applet:ipxe", "applet:initrd", "restart:"]);
+        // The menu after `ltsp ipxe`, which overwrites it.
+        expect(steps).toEqual([`write:${APT_PROXY_CONF}`, "install:", `write:${LTSP_CONF}`, `write:${DNSMASQ_CONF}`, "applet:ipxe", "applet:initrd", `write:${LTSP_IPXE}`, "restart:"]);
     });
 
     it("a changed ltsp.conf regenerates the iPXE menu and ltsp.img, and leaves dnsmasq alone", () => {
         const changed = renderServerFiles(spec({ ltspConf: { server: { menuTimeout: 0 } } }), "test");
         const steps = planServer(changed, packages, false, managedOf(files), matchingHost(files, packages));
-        expect(steps.map((s) => s.kind + ("applet" in s ? ":" + s.applet : ""))).toEqual(["write", "applet:ipxe", "applet:initrd"]);
+        // MENU_TIMEOUT is a menu setting too: our menu is rewritten, after `ltsp ipxe` has overwritten it.
+        expect(steps.map((s) => s.kind + ("applet" in s ? ":" + s.applet : "") + ("file" in s ? ":" + s.file.path : ""))).toEqual([
+            `write:${LTSP_CONF}`,
+            "applet:ipxe",
+            "applet:initrd",
+            `write:${LTSP_IPXE}`,
+        ]);
     });
 
     it("a changed DHCP range rewrites the dnsmasq config and restarts it, no applets", () => {
