@@ -3,6 +3,7 @@ import { ChrootImage, ChrootImageArgs } from "../resources/chrootImage";
 import { DhcpScope, DhcpScopeArgs } from "../resources/dhcpScope";
 import { LtspServer, LtspServerArgs } from "../resources/ltspServer";
 import { NodeAssignment } from "../resources/nodeAssignment";
+import { ClonezillaConfig, clonezillaOutputs, clonezillaParts } from "./clonezilla";
 import { ServerConfig, connectionFrom } from "./config";
 
 interface ImageConfig {
@@ -60,6 +61,13 @@ export function labSite(config: pulumi.Config) {
             }),
     );
 
+    // Clonezilla (netboot:clonezilla): the repository, its boot image served like the others, its menu entries.
+    const czConfig = config.getObject<ClonezillaConfig>("clonezilla");
+    const clonezilla = czConfig ? clonezillaParts(czConfig, connection, aptProxy) : undefined;
+    if (clonezilla) images.set(clonezilla.bootImage, clonezilla.image);
+    const boot = config.getObject<NonNullable<LtspServerArgs["boot"]>>("boot") ?? {};
+    const bootWithClonezilla = clonezilla ? { ...(boot as object), menuEntries: [...((boot as { menuEntries?: unknown[] }).menuEntries ?? []), ...clonezilla.menuEntries] } : boot;
+
     const ltsp = new LtspServer("ltsp-server", {
         connection,
         aptProxy,
@@ -68,7 +76,7 @@ export function labSite(config: pulumi.Config) {
         dhcp: config.requireObject<LtspServerArgs["dhcp"]>("dhcp"),
         ltspConf: config.getObject<LtspServerArgs["ltspConf"]>("ltspConf"),
         nulSuffixLinks: config.getObject<string[]>("nulSuffixLinks"),
-        boot: config.getObject<LtspServerArgs["boot"]>("boot"),
+        boot: bootWithClonezilla as LtspServerArgs["boot"],
         images: [...images.values()].map((image) => image.name),
         nodes: nodes.map((node) => node.spec),
     });
@@ -87,5 +95,6 @@ export function labSite(config: pulumi.Config) {
         ),
         nodes: nodes.map((node) => ({ hostname: node.hostname, mac: node.mac, image: node.image, role: node.role })),
         dhcpScopes: scopes.map((scope) => ({ kind: scope.kind, service: scope.service, managedFiles: scope.managedFiles })),
+        clonezilla: clonezillaOutputs(clonezilla),
     };
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { MenuEntry } from "../ltsp/bootMenu";
 import { connectionSchema, Validated } from "../ltsp/serverSpec";
 import { imageName } from "../nodes/nodeSpec";
 import { renderTemplate, TEMPLATE_DIR } from "../render/templates";
@@ -153,31 +154,29 @@ export function ocsRestoreOptions(spec: Pick<RepositorySpec, "restoreMode">): st
     return [...common, "-e1", "auto", "-e2", "-r", ...after];
 }
 
-export interface OcsMenuEntry {
-    /** A short identifier for the iPXE menu (item name). */
-    id: string;
-    label: string;
-    /** The ChrootImage booted; its kernel and initrd are in TFTP under ltsp/<image>/. */
-    image: string;
-    kernel: string;
-    initrd: string;
-    /** Appended to the image's usual LTSP command line. */
-    cmdline: string;
-}
-
-/** The boot menu entries, as data for the boot menu template (one per configured job). */
-export function menuEntries(spec: Pick<RepositorySpec, "entries" | "disk" | "bootImage">): OcsMenuEntry[] {
-    return spec.entries.map((entry) => {
+/**
+ * The boot menu entries (LtspServer `boot.menuEntries`, lib/ltsp/bootMenu.ts), one per job.
+ * Each boots the Clonezilla image the way the menu boots any image (its root transport, its
+ * kernel and initrds) with the job appended to the kernel command line; the client's own
+ * parameters (cmdline_client, e.g. console=ttyS0) stay.
+ */
+export function menuEntries(spec: Pick<RepositorySpec, "entries" | "disk" | "bootImage">): MenuEntry[] {
+    const ids = new Set<string>();
+    return spec.entries.map((entry, i) => {
         const disk = entry.disk ?? spec.disk;
-        const label =
-            entry.action === "save" ? `Clonezilla: save this disk (${disk}) to the server as ${entry.image}` : `Clonezilla: restore ${entry.image} to this disk (${disk})`;
+        let id = `ocs-${entry.action}-${entry.image.toLowerCase().replace(/[^a-z0-9_-]/g, "-")}-${disk}`.slice(0, 32);
+        if (ids.has(id)) id = `${id.slice(0, 28)}-${i + 1}`;
+        ids.add(id);
+        const title = entry.action === "save" ? `Clonezilla: save disk ${disk} as ${entry.image}` : `Clonezilla: restore ${entry.image} to disk ${disk}`;
         return {
-            id: `ocs-${entry.action}-${entry.image}-${disk}`.replace(/[^A-Za-z0-9_-]/g, "_"),
-            label,
-            image: spec.bootImage,
-            kernel: `${spec.bootImage}/vmlinuz`,
-            initrd: `${spec.bootImage}/initrd.img`,
-            cmdline: `netboot.ocs=${entry.action} netboot.ocs_image=${entry.image} netboot.ocs_disk=${disk}`,
+            id,
+            title: title.length > 60 ? `${title.slice(0, 59)}~` : title,
+            script: [
+                `set img ${spec.bootImage}`,
+                `set cmdline_client \${cmdline_client} netboot.ocs=${entry.action} netboot.ocs_image=${entry.image} netboot.ocs_disk=${disk}`,
+                // The menu's own path for images: root transport method line, then kernel and initrds.
+                "goto images",
+            ],
         };
     });
 }

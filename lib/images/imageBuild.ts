@@ -114,11 +114,15 @@ async function buildChroot(host: RemoteHost, spec: ImageSpec, source: Debootstra
         phase(`write ${path}`);
         await host.writeFileAtomic(paths.build + path, content);
     }
+    for (const [path, from] of Object.entries(source.serverFiles)) {
+        phase(`copy ${from} (server) to ${path}`);
+        await host.mutate(`copy ${from} into ${spec.name}`, 'set -eu; install -D -m 0600 -o root -g root -- "$1" "$2"', [from, paths.build + path]);
+    }
     for (const command of source.postInstall) {
         phase(`run in chroot: ${command}`);
         await host.mutate(`post-install in ${spec.name}`, IN_CHROOT_SCRIPT, [paths.build, command], long);
     }
-    if (Object.keys(source.extraFiles).length || source.postInstall.length) {
+    if (Object.keys(source.extraFiles).length || Object.keys(source.serverFiles).length || source.postInstall.length) {
         phase("update-initramfs");
         await host.mutate(`update-initramfs in ${spec.name}`, IN_CHROOT_SCRIPT, [paths.build, "update-initramfs -u -k all"], long);
     }
