@@ -42,7 +42,7 @@ printf '%s' "$server" | grep -Eq '^[A-Za-z0-9][A-Za-z0-9.:-]*$' || fail "server 
 
 # The disk's driver may still be probing when this unit starts.
 i=0
-while [ ! -b "/dev/$disk" ] && [ $i -lt 30 ]; do sleep 1; i=$((i + 1)); done
+while [ ! -b "/dev/$disk" ] && [ $i -lt "${NETBOOT_OCS_DISK_WAIT:-30}" ]; do sleep 1; i=$((i + 1)); done
 [ -b "/dev/$disk" ] || fail "/dev/$disk is not a block device on this client"
 
 mkdir -p "$OCS_ROOT"
