@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { menuEntries, repositorySchema } from "../lib/clonezilla/repositorySpec";
+import { menuEntries, menuSpec } from "../lib/clonezilla/repositorySpec";
 import { MenuEntry } from "../lib/ltsp/bootMenu";
 import { ChrootImage } from "../resources/chrootImage";
 import { ClonezillaRepository, ClonezillaRepositoryArgs } from "../resources/clonezillaRepository";
@@ -27,7 +27,7 @@ export function clonezillaParts(cz: ClonezillaConfig, connection: ClonezillaRepo
     const { image: imageConfig, ...repositoryConfig } = cz;
     const repository = new ClonezillaRepository("clonezilla-repository", { ...repositoryConfig, connection, aptProxy });
     // The entries from config alone, with the schema's defaults (the resource validates the same fields).
-    const plain = repositorySchema.pick({ entries: true, disk: true, bootImage: true }).parse({ entries: cz.entries, disk: cz.disk, bootImage: cz.bootImage });
+    const plain = menuSpec({ entries: cz.entries, disk: cz.disk, bootImage: cz.bootImage });
     const source = repository.imageParts.apply((parts) => ({
         debootstrap: { architecture: imageConfig?.architecture ?? "amd64", initramfsModules: imageConfig?.initramfsModules ?? "netboot", ...parts },
     }));

@@ -52,7 +52,7 @@ const entrySchema = z
     })
     .strict();
 
-export const repositorySchema = z
+const repositoryFields = z
     .object({
         connection: connectionSchema,
         /** The sftp chroot of the repository account (root-owned); the images are in `images/` below it. */
@@ -75,23 +75,32 @@ export const repositorySchema = z
         /** The boot menu's Clonezilla entries. */
         entries: z.array(entrySchema).default([]),
     })
-    .strict()
-    .superRefine((spec, ctx) => {
-        const seen = new Set<string>();
-        spec.entries.forEach((entry, i) => {
-            const key = `${entry.action} ${entry.image} ${entry.disk ?? spec.disk}`;
-            if (seen.has(key)) ctx.addIssue({ code: "custom", path: ["entries", i], input: key, message: "is the same job as an earlier entry" });
-            seen.add(key);
-        });
-        spec.clientNetworks.forEach((network, i) => {
-            const subnet = parseSubnet(network);
-            if (subnet && subnet.address !== subnet.network) {
-                ctx.addIssue({ code: "custom", path: ["clientNetworks", i], input: network, message: `is not a network address (did you mean ${subnet.network}/${subnet.prefix}?)` });
-            }
-        });
+    .strict();
+
+export const repositorySchema = repositoryFields.superRefine((spec, ctx) => {
+    const seen = new Set<string>();
+    spec.entries.forEach((entry, i) => {
+        const key = `${entry.action} ${entry.image} ${entry.disk ?? spec.disk}`;
+        if (seen.has(key)) ctx.addIssue({ code: "custom", path: ["entries", i], input: key, message: "is the same job as an earlier entry" });
+        seen.add(key);
     });
+    spec.clientNetworks.forEach((network, i) => {
+        const subnet = parseSubnet(network);
+        if (subnet && subnet.address !== subnet.network) {
+            ctx.addIssue({ code: "custom", path: ["clientNetworks", i], input: network, message: `is not a network address (did you mean ${subnet.network}/${subnet.prefix}?)` });
+        }
+    });
+});
 
 export type RepositorySpec = z.infer<typeof repositorySchema>;
+
+/**
+ * The fields the boot menu entries depend on, from config alone (known at preview, before the
+ * resource exists), with the same defaults and checks of each field as the resource.
+ */
+export function menuSpec(fields: { entries?: unknown; disk?: unknown; bootImage?: unknown }): Pick<RepositorySpec, "entries" | "disk" | "bootImage"> {
+    return repositoryFields.pick({ entries: true, disk: true, bootImage: true }).parse(fields);
+}
 export type OcsEntry = z.infer<typeof entrySchema>;
 
 export function validateRepository(inputs: unknown): Validated<RepositorySpec> {

@@ -8,6 +8,7 @@ import {
     PATHS,
     clonezillaImageParts,
     menuEntries,
+    menuSpec,
     ocsRestoreOptions,
     ocsSaveOptions,
     setupArgs,
@@ -89,6 +90,11 @@ describe("Clonezilla repository: boot menu entries", () => {
             "goto images",
         ]);
         for (const entry of entries) expect(menuEntrySchema.safeParse(entry).success).toBe(true);
+    });
+
+    it("from stack config alone (at preview), with the resource's defaults and field checks", () => {
+        expect(menuSpec({ entries: [{ action: "save", image: "a" }] })).toEqual({ entries: [{ action: "save", image: "a" }], disk: "sda", bootImage: "clonezilla" });
+        expect(() => menuSpec({ entries: [{ action: "save", image: "a/b" }] })).toThrow(/is not a Clonezilla image name/);
     });
 
     it("long names stay within the menu's limits and ids stay distinct", () => {
