@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { buildImage, imageFacts, ImageFacts, removeImage, sectionsUsingImage, swapWithPrevious } from "../lib/images/imageBuild";
 import { buildHash, ImageSpec, imageSchema, validateImage } from "../lib/images/imageSpec";
-import { ResourceArgs, containsUnknown, withoutProvider } from "../lib/provider/inputs";
+import { ResourceArgs, checkInputs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { lazyProvider } from "../lib/provider/lazy";
 import { connectHost } from "../lib/ssh/pool";
 
@@ -26,7 +26,7 @@ interface Outputs extends CheckedInputs, ImageFacts {
 
 function parse(inputs: Record<string, unknown>): CheckedInputs {
     const { buildHash: hash, ...rest } = withoutProvider(inputs);
-    return { ...imageSchema.parse(rest), buildHash: hash as string };
+    return { ...requireValid(`ChrootImage ${String(rest.name)}`, validateImage(rest)), buildHash: hash as string };
 }
 
 async function build(spec: CheckedInputs): Promise<Outputs> {
@@ -40,11 +40,7 @@ async function build(spec: CheckedInputs): Promise<Outputs> {
 
 export const chrootImageProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds, news) {
-        const inputs = withoutProvider(news);
-        if (containsUnknown(inputs)) return { inputs: news };
-        const validated = validateImage(inputs);
-        if (!validated.ok) return { failures: validated.failures };
-        return { inputs: { ...validated.spec, buildHash: buildHash(validated.spec) } };
+        return checkInputs(news, withoutProvider(news), validateImage, (spec) => ({ ...spec, buildHash: buildHash(spec) }));
     },
 
     async diff(_id, olds: Outputs, news: CheckedInputs) {

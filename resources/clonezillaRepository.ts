@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { RepositoryRecord, ensureRepository, removeRepository, repositoryFacts } from "../lib/clonezilla/repositoryApply";
 import { ClonezillaImageParts, RepositorySpec, clonezillaImageParts, menuEntries, repositorySchema, sshdDropIn, validateRepository } from "../lib/clonezilla/repositorySpec";
-import { sha256Hex } from "../lib/host/sha256";
+import { sha256Hex } from "../lib/core/sha256";
 import { MenuEntry } from "../lib/ltsp/bootMenu";
 import { ResourceArgs, containsUnknown, inputsDiffer, withoutProvider } from "../lib/provider/inputs";
 import { lazyProvider } from "../lib/provider/lazy";

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { sha256Hex } from "../lib/host/sha256";
+import { sha256Hex } from "../lib/core/sha256";
 import { z } from "zod";
 import { applyLinuxScope, removeLinuxScope } from "../lib/dhcp/linuxApply";
 import { linuxBackend } from "../lib/dhcp/linuxBackends";
@@ -15,9 +15,10 @@ import {
 } from "../lib/dhcp/windows";
 import { ManagedFileRecord } from "../lib/host/fileTransaction";
 import { ServiceState, observeHost } from "../lib/host/observe";
-import { ResourceArgs, containsUnknown, inputsDiffer, withoutProvider } from "../lib/provider/inputs";
+import { ResourceArgs, checkInputs, inputsDiffer, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { lazyProvider } from "../lib/provider/lazy";
 import { progress } from "../lib/provider/progress";
+import { claimDhcp } from "../lib/site/dhcpClaims";
 import { connectHost } from "../lib/ssh/pool";
 import { RemoteHost } from "../lib/ssh/remoteHost";
 
@@ -43,7 +44,7 @@ interface Outputs extends CheckedInputs {
     pendingCommands: string[];
 }
 
-const KEYS = ["kind", "connection", "name", "interface", "subnet", "mode", "rangeStart", "rangeEnd", "router", "dnsServers", "domain", "leaseSeconds", "boot", "nodes", "windows", "aptProxy", "managedBy", "rendered"];
+const KEYS = [...Object.keys(scopeSchema.shape), "aptProxy", "managedBy", "rendered"];
 
 function render(spec: ScopeSpec, managedBy: string): Record<string, string> {
     if (spec.kind === "windows") {
@@ -55,7 +56,7 @@ function render(spec: ScopeSpec, managedBy: string): Record<string, string> {
 
 function parse(inputs: Record<string, unknown>): CheckedInputs {
     const { managedBy, rendered, aptProxy, ...rest } = withoutProvider(inputs);
-    return { ...scopeSchema.parse(rest), aptProxy: aptProxy as string | undefined, managedBy: managedBy as string, rendered: rendered as Record<string, string> };
+    return { ...requireValid(managedBy as string, validateScope(rest)), aptProxy: aptProxy as string | undefined, managedBy: managedBy as string, rendered: rendered as Record<string, string> };
 }
 
 async function windowsState(host: RemoteHost, spec: ScopeSpec) {
@@ -83,10 +84,7 @@ async function converge(spec: CheckedInputs, previous: Record<string, ManagedFil
 export const dhcpScopeProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds, news) {
         const { managedBy, aptProxy, ...rest } = withoutProvider(news);
-        if (containsUnknown(rest)) return { inputs: news };
-        const validated = validateScope(rest);
-        if (!validated.ok) return { failures: validated.failures };
-        return { inputs: { ...validated.spec, aptProxy, managedBy, rendered: render(validated.spec, managedBy as string) } };
+        return checkInputs(news, rest, validateScope, (spec) => ({ ...spec, aptProxy, managedBy, rendered: render(spec, managedBy as string) }));
     },
 
     async diff(_id, olds: Outputs, news: CheckedInputs) {
@@ -144,5 +142,22 @@ export class DhcpScope extends pulumi.dynamic.Resource {
         const managedBy = `${pulumi.getProject()}/${pulumi.getStack()}: DhcpScope ${name}`;
         const props = { ...(args as object), managedBy, managedFiles: undefined, service: undefined, pendingCommands: undefined };
         super(lazyProvider(__filename, "dhcpScopeProvider", ["check", "diff", "read", "update", "delete"]), name, props, opts, "netboot", "DhcpScope");
+        // Conflicts with the program's other DHCP servers fail the preview here, naming both.
+        pulumi
+            .all([pulumi.output(args.connection).apply((c) => c.host), args.subnet, args.mode, args.rangeStart, args.rangeEnd, args.name])
+            .apply(([host, subnet, mode, rangeStart, rangeEnd, scopeName]) => {
+                try {
+                    claimDhcp({
+                        owner: `DhcpScope ${name}`,
+                        host,
+                        subnet,
+                        mode: mode ?? "full",
+                        range: rangeStart && rangeEnd ? [rangeStart, rangeEnd] : undefined,
+                        scopeName,
+                    });
+                } catch (err) {
+                    throw new pulumi.RunError((err as Error).message);
+                }
+            });
     }
 }

@@ -1,15 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
-import { sha256Hex } from "../lib/host/sha256";
+import { sha256Hex } from "../lib/core/sha256";
 import { ManagedFileRecord } from "../lib/host/fileTransaction";
 import { ServiceState, observeHost } from "../lib/host/observe";
 import { ServerRecord, applyServer, removeServer } from "../lib/ltsp/serverApply";
 import { IPXE_FILES, LTSP_IMG, TFTP_ROOT, renderServerFiles, serverServices } from "../lib/ltsp/serverPlan";
 import { LtspServerSpec, ltspServerSchema, validateLtspServer } from "../lib/ltsp/serverSpec";
-import { ResourceArgs, containsUnknown, inputsDiffer, withoutProvider } from "../lib/provider/inputs";
+import { ResourceArgs, checkInputs, inputsDiffer, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { lazyProvider } from "../lib/provider/lazy";
 import { progress } from "../lib/provider/progress";
+import { claimDhcp } from "../lib/site/dhcpClaims";
 import { connectHost } from "../lib/ssh/pool";
-import { parseSubnet } from "../lib/validate/fields";
+import { parseSubnet } from "../lib/core/fields";
 import { z } from "zod";
 
 /**
@@ -36,11 +37,11 @@ interface Outputs extends CheckedInputs, ServerRecord {
     files: Record<string, string | null>;
 }
 
-const INPUT_KEYS = ["connection", "aptProxy", "extraPackages", "removePackagesOnDelete", "lan", "dhcp", "ltspConf", "nfs", "nulSuffixLinks", "images", "nodes", "boot", "managedBy", "rendered"];
+const INPUT_KEYS = [...Object.keys(ltspServerSchema.shape), "managedBy", "rendered"];
 
 function parse(inputs: Record<string, unknown>): CheckedInputs {
     const { managedBy, rendered, ...rest } = withoutProvider(inputs);
-    return { ...ltspServerSchema.parse(rest), managedBy: managedBy as string, rendered: rendered as Record<string, string> };
+    return { ...requireValid(managedBy as string, validateLtspServer(rest)), managedBy: managedBy as string, rendered: rendered as Record<string, string> };
 }
 
 async function hostFor(spec: LtspServerSpec) {
@@ -70,11 +71,11 @@ async function converge(inputs: CheckedInputs, previous: ServerRecord, previousI
 export const ltspServerProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds, news) {
         const { managedBy, ...rest } = withoutProvider(news);
-        if (containsUnknown(rest)) return { inputs: news };
-        const validated = validateLtspServer(rest);
-        if (!validated.ok) return { failures: validated.failures };
-        const rendered = Object.fromEntries(renderServerFiles(validated.spec, managedBy as string).map((f) => [f.path, f.content]));
-        return { inputs: { ...validated.spec, managedBy, rendered } };
+        return checkInputs(news, rest, validateLtspServer, (spec) => ({
+            ...spec,
+            managedBy,
+            rendered: Object.fromEntries(renderServerFiles(spec, managedBy as string).map((f) => [f.path, f.content])),
+        }));
     },
 
     async diff(_id, olds: Outputs, news: CheckedInputs) {
@@ -151,5 +152,19 @@ export class LtspServer extends pulumi.dynamic.Resource {
             "netboot",
             "LtspServer",
         );
+        // Conflicts with the program's other DHCP servers fail the preview here, naming both.
+        pulumi.all([pulumi.output(args.connection).apply((c) => c.host), args.lan, args.dhcp]).apply(([host, lan, dhcp]) => {
+            try {
+                claimDhcp({
+                    owner: `LtspServer ${name}`,
+                    host,
+                    subnet: lan.address,
+                    mode: dhcp.mode,
+                    range: dhcp.rangeStart && dhcp.rangeEnd ? [dhcp.rangeStart, dhcp.rangeEnd] : undefined,
+                });
+            } catch (err) {
+                throw new pulumi.RunError((err as Error).message);
+            }
+        });
     }
 }

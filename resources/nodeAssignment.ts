@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { NodeSpec, nodeSchema, normalizeMac, validateNode } from "../lib/nodes/nodeSpec";
-import { ResourceArgs, containsUnknown, inputsDiffer, withoutProvider } from "../lib/provider/inputs";
+import { NodeSpec, nodeSchema, normalizeMac, validateNode } from "../lib/core/node";
+import { ResourceArgs, checkInputs, inputsDiffer, withoutProvider } from "../lib/provider/inputs";
 import { lazyProvider } from "../lib/provider/lazy";
 
 /**
@@ -12,14 +12,19 @@ import { lazyProvider } from "../lib/provider/lazy";
  */
 export type NodeAssignmentArgs = ResourceArgs<Omit<z.input<typeof nodeSchema>, "nodeName">>;
 
-const KEYS = ["nodeName", "mac", "hostname", "image", "ip", "kernelParameters", "menuTimeout", "ltspConf", "role"];
+const KEYS = Object.keys(nodeSchema.shape) as (keyof NodeSpec)[];
+
+/**
+ * Every field, unset ones as null: the engine reads an output that is missing as "unknown" during
+ * a preview, which would make every server that lists this node unknown too.
+ */
+function complete(spec: NodeSpec): Record<string, unknown> {
+    return Object.fromEntries(KEYS.map((k) => [k, spec[k] ?? null]));
+}
 
 export const nodeAssignmentProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds, news) {
-        const inputs = withoutProvider(news);
-        if (containsUnknown(inputs)) return { inputs: news };
-        const validated = validateNode(inputs);
-        return validated.ok ? { inputs: validated.spec } : { failures: validated.failures };
+        return checkInputs(news, withoutProvider(news), validateNode, complete);
     },
     async diff(_id, olds, news) {
         return { changes: inputsDiffer(olds, news, KEYS).length > 0 };
@@ -41,8 +46,7 @@ export const nodeAssignmentProvider: pulumi.dynamic.ResourceProvider = {
 
 /**
  * The nodes this program declared so far, by MAC, host name and address. The servers and scopes
- * that list nodes check the whole set too, but during preview an updated node's values are not
- * known to them yet; the program knows them, so duplicates fail the preview here, naming both.
+ * that list nodes check the whole set too; the program sees it first, so duplicates fail here, naming both.
  */
 const declared = { mac: new Map<string, string>(), hostname: new Map<string, string>(), ip: new Map<string, string>() };
 
@@ -64,20 +68,30 @@ export class NodeAssignment extends pulumi.dynamic.Resource {
     declare readonly mac: pulumi.Output<string>;
     declare readonly hostname: pulumi.Output<string>;
     declare readonly image: pulumi.Output<string>;
-    declare readonly ip: pulumi.Output<string | undefined>;
+    declare readonly ip: pulumi.Output<string | null>;
     declare readonly role: pulumi.Output<string>;
 
+    /**
+     * Everything a server or DHCP scope needs of this node, from the args it was given (the
+     * servers validate and normalize them again). Not from the outputs: during a preview a node
+     * being changed has unknown outputs, and its servers could not show the ltsp.conf lines and
+     * reservations the change makes.
+     */
+    readonly spec: pulumi.Output<NodeSpec>;
+
     constructor(name: string, args: NodeAssignmentArgs, opts?: pulumi.CustomResourceOptions) {
-        // Every field is registered, set or not, so `spec` can gather them all.
+        // Every field is registered, set or not, so that its output exists (see `complete`).
         const props: Record<string, unknown> = Object.fromEntries(KEYS.map((k) => [k, (args as Record<string, unknown>)[k]]));
         props.nodeName = name;
         super(lazyProvider(__filename, "nodeAssignmentProvider", ["check", "diff", "update"]), name, props, opts, "netboot", "NodeAssignment");
-        pulumi.output({ mac: args.mac, hostname: args.hostname, ip: args.ip }).apply((values) => declare(name, values));
-    }
-
-    /** Everything a server or DHCP scope needs of this node, as one Output. */
-    get spec(): pulumi.Output<NodeSpec> {
-        const self = this as unknown as Record<string, pulumi.Output<unknown>>;
-        return pulumi.all(Object.fromEntries(KEYS.map((k) => [k, self[k]]))) as unknown as pulumi.Output<NodeSpec>;
+        const given = pulumi.output(args as Record<string, unknown>);
+        given.apply((values) => declare(name, values as { mac?: string; hostname?: string; ip?: string }));
+        this.spec = given.apply(
+            (values) =>
+                ({
+                    nodeName: name,
+                    ...Object.fromEntries(Object.entries(values).filter(([k, v]) => KEYS.includes(k as keyof NodeSpec) && v !== undefined && v !== null)),
+                }) as NodeSpec,
+        );
     }
 }

@@ -1,46 +1,92 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import * as pulumi from "@pulumi/pulumi";
-import { fingerprintFromKnownHosts } from "../lib/ssh/hostKey";
+import { z } from "zod";
+import { formatIssues, hostOrAddress, port, unixUser } from "../lib/core/fields";
+import { fingerprintFromKnownHosts } from "../lib/core/hostKey";
+
+/**
+ * How a stack reads its config: every `netboot:*` key is checked against the site's schema
+ * before any resource is made. A key the site does not know (a typo, or a field it would not pass
+ * on) is an error naming it, and every error is one line naming the key and the value.
+ */
 
 /** How a stack names a server in its config: the resource's connection, with file shortcuts. */
-export interface ServerConfig {
-    host: string;
-    port?: number;
-    user?: string;
-    sudo?: boolean;
-    /** A file holding the private key; or set the key itself with `pulumi config set --secret privateKey`. */
-    privateKeyFile?: string;
-    /** The pinned host key, as `ssh-keygen -lf` prints it; or take it from a known_hosts file. */
-    hostKeyFingerprint?: string;
-    knownHostsFile?: string;
+export const serverConfigSchema = z
+    .object({
+        host: hostOrAddress,
+        port: port.optional(),
+        user: unixUser.optional(),
+        sudo: z.boolean().optional(),
+        /** A file holding the private key; or set the key itself with `pulumi config set --secret privateKey`. */
+        privateKeyFile: z.string().min(1).optional(),
+        /** The pinned host key, as `ssh-keygen -lf` prints it; or take it from a known_hosts file. */
+        hostKeyFingerprint: z.string().optional(),
+        knownHostsFile: z.string().min(1).optional(),
+    })
+    .strict();
+
+export type ServerConfig = z.infer<typeof serverConfigSchema>;
+
+/** A config error as Pulumi prints it: the message alone, no stack trace. */
+export function configError(message: string): Error {
+    return new pulumi.RunError(message);
+}
+
+/**
+ * Reads and checks the stack's whole `netboot` namespace against `schema` (a strict object whose
+ * keys are the config keys without the `netboot:` prefix). Secrets are checked for presence only.
+ */
+export function readSiteConfig<S extends z.ZodType>(schema: S, secretKeys: readonly string[] = []): z.infer<S> {
+    const raw: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+        const [namespace, name] = key.split(":", 2);
+        if (namespace !== "netboot" || secretKeys.includes(name)) continue;
+        try {
+            raw[name] = JSON.parse(value);
+        } catch {
+            raw[name] = value; // a plain string
+        }
+    }
+    const result = schema.safeParse(raw, { reportInput: true });
+    if (!result.success) {
+        const failures = formatIssues(result.error.issues).map((f) => `netboot:${f.reason}`);
+        throw configError(`stack config: ${failures.join("; ")}`);
+    }
+    return result.data;
 }
 
 function expand(path: string): string {
     return path.startsWith("~/") ? homedir() + path.slice(1) : path;
 }
 
-/**
- * The connection inputs for a server: the key only ever as a secret Output, the host key always
- * pinned. A missing pin is an error here, before anything connects.
- */
-export function connectionFrom(server: ServerConfig, config: pulumi.Config) {
-    let privateKey: pulumi.Output<string>;
-    if (server.privateKeyFile) {
-        privateKey = pulumi.secret(readFileSync(expand(server.privateKeyFile), "utf8"));
-    } else {
-        privateKey = config.requireSecret("privateKey");
+function readConfigFile(field: string, path: string): string {
+    try {
+        return readFileSync(expand(path), "utf8");
+    } catch (err) {
+        throw configError(`${field}: cannot read "${path}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
+}
+
+/**
+ * The connection inputs for a server (`field` names it in messages): the key only ever as a secret
+ * Output, the host key always pinned. A missing pin is an error here, before anything connects.
+ */
+export function connectionFrom(server: ServerConfig, config: pulumi.Config, field = "netboot:server") {
+    const privateKey = server.privateKeyFile
+        ? pulumi.secret(readConfigFile(`${field}.privateKeyFile`, server.privateKeyFile))
+        : config.requireSecret("privateKey");
     let hostKeyFingerprint = server.hostKeyFingerprint;
     if (!hostKeyFingerprint && server.knownHostsFile) {
-        const knownHosts = readFileSync(expand(server.knownHostsFile), "utf8");
+        const knownHosts = readConfigFile(`${field}.knownHostsFile`, server.knownHostsFile);
         hostKeyFingerprint = fingerprintFromKnownHosts(knownHosts, server.host, server.port ?? 22);
         if (!hostKeyFingerprint) {
-            throw new Error(`server.knownHostsFile ${server.knownHostsFile} has no key for ${server.host}`);
+            const entry = (server.port ?? 22) === 22 ? server.host : `[${server.host}]:${server.port}`;
+            throw configError(`${field}.knownHostsFile: "${server.knownHostsFile}" has no key for ${entry}`);
         }
     }
     if (!hostKeyFingerprint) {
-        throw new Error(`server ${server.host}: set hostKeyFingerprint (ssh-keygen -lf) or knownHostsFile: host keys are always pinned`);
+        throw configError(`${field}: "${server.host}" has neither hostKeyFingerprint (ssh-keygen -lf) nor knownHostsFile: host keys are always pinned`);
     }
     return {
         host: server.host,

@@ -1,85 +1,126 @@
 import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { nodeSchema } from "../lib/core/node";
+import { scopeSchema } from "../lib/dhcp/scopeSpec";
 import { ChrootImage, ChrootImageArgs } from "../resources/chrootImage";
 import { DhcpScope, DhcpScopeArgs } from "../resources/dhcpScope";
 import { LtspServer, LtspServerArgs } from "../resources/ltspServer";
-import { NodeAssignment } from "../resources/nodeAssignment";
+import { NodeAssignment, NodeAssignmentArgs } from "../resources/nodeAssignment";
 import { ClonezillaConfig, clonezillaOutputs, clonezillaParts } from "./clonezilla";
-import { ServerConfig, connectionFrom } from "./config";
+import { connectionFrom, readSiteConfig, serverConfigSchema } from "./config";
 
-interface ImageConfig {
-    name: string;
-    source: ChrootImageArgs["source"];
-    rollback?: boolean;
+/**
+ * An object of exactly these keys, whose values the resource they are passed to validates (so
+ * a typo is caught here, and a bad value there, both naming the field).
+ */
+function keysOf<T extends z.ZodRawShape>(keys: readonly string[], typed: T) {
+    const rest = Object.fromEntries(keys.filter((k) => !(k in typed)).map((k) => [k, z.unknown()]));
+    // Typed as the fields the stack reads itself; the others pass through to the resource.
+    return z.object({ ...rest, ...typed }).strict() as unknown as z.ZodObject<T, z.core.$strict>;
 }
 
-interface NodeConfig {
-    hostname: string;
-    mac: string;
-    image: string;
-    ip?: string;
-    kernelParameters?: string;
-    menuTimeout?: number;
-    ltspConf?: Record<string, string>;
-    role?: string;
-}
-
+const imageConfig = keysOf(["name", "source", "compression", "rollback"], {
+    name: z.string(),
+    source: z.unknown().refine((v) => v !== undefined, "is required"),
+    compression: z.unknown(),
+    rollback: z.unknown(),
+});
+const nodeConfig = keysOf(
+    Object.keys(nodeSchema.shape).filter((k) => k !== "nodeName"),
+    { hostname: z.string(), image: z.string() },
+);
 /** A DHCP scope in config: the scope's fields; `server` when it is not the LTSP server. */
-type ScopeConfig = Omit<DhcpScopeArgs, "connection" | "nodes" | "aptProxy"> & { server?: ServerConfig };
+const scopeConfig = keysOf(
+    Object.keys(scopeSchema.shape).filter((k) => k !== "connection" && k !== "nodes"),
+    { name: z.string(), server: serverConfigSchema.optional() },
+);
+
+const labConfig = z
+    .object({
+        site: z.literal("lab"),
+        server: serverConfigSchema,
+        aptProxy: z.string().optional(),
+        lan: z.unknown(),
+        dhcp: z.unknown(),
+        ltspConf: z.unknown().optional(),
+        extraPackages: z.unknown().optional(),
+        nulSuffixLinks: z.unknown().optional(),
+        boot: z.unknown().optional(),
+        /** The Clonezilla repository and its jobs (stacks/clonezilla.ts); the resource validates the fields. */
+        clonezilla: z.unknown().optional(),
+        images: z.array(imageConfig).default([]),
+        nodes: z.array(nodeConfig).default([]),
+        dhcpScopes: z.array(scopeConfig).default([]),
+    })
+    .strict();
 
 /**
  * The lab site: one LTSP server (by default the lab/netboot-lab host), its images and the
- * clients assigned to them. Config: server, aptProxy, lan, dhcp, ltspConf, extraPackages,
- * images, nodes, dhcpScopes, nulSuffixLinks, boot (see Pulumi.dev.yaml).
+ * clients assigned to them. Config: server, privateKey (secret, unless server.privateKeyFile),
+ * aptProxy, lan, dhcp, ltspConf, extraPackages, images, nodes, dhcpScopes, nulSuffixLinks,
+ * boot (see Pulumi.dev.yaml).
  */
 export function labSite(config: pulumi.Config) {
-    const connection = connectionFrom(config.requireObject<ServerConfig>("server"), config);
-    const aptProxy = config.get("aptProxy");
+    const site = readSiteConfig(labConfig, ["privateKey"]);
+    const connection = connectionFrom(site.server, config);
+    const aptProxy = site.aptProxy;
 
-    // Images first: the server's iPXE menu lists them, so the server is configured after them.
-    const images = new Map(
-        (config.getObject<ImageConfig[]>("images") ?? []).map((image) => [
-            image.name,
-            new ChrootImage(image.name, { connection, aptProxy, name: image.name, source: image.source, rollback: image.rollback }),
-        ]),
+    const imageNames = site.images.map((image) => image.name);
+    const images = site.images.map(
+        (image) =>
+            new ChrootImage(image.name, {
+                connection,
+                aptProxy,
+                name: image.name,
+                source: image.source as ChrootImageArgs["source"],
+                compression: image.compression as ChrootImageArgs["compression"],
+                rollback: image.rollback as ChrootImageArgs["rollback"],
+            }),
     );
-    const nodes = (config.getObject<NodeConfig[]>("nodes") ?? []).map((node, i) => {
-        const image = images.get(node.image);
-        if (!image) {
-            throw new Error(`nodes[${i}] (${node.hostname}).image: "${node.image}" is not an image of this stack (known: ${[...images.keys()].join(", ") || "none"})`);
+    // Clonezilla (netboot:clonezilla): the repository, its boot image served like the others, its menu entries.
+    const clonezilla = site.clonezilla ? clonezillaParts(site.clonezilla as ClonezillaConfig, connection, aptProxy) : undefined;
+    if (clonezilla) {
+        imageNames.push(clonezilla.bootImage);
+        images.push(clonezilla.image);
+    }
+    const boot = (site.boot ?? {}) as { menuEntries?: unknown[] };
+    const bootWithClonezilla = clonezilla ? { ...boot, menuEntries: [...(boot.menuEntries ?? []), ...clonezilla.menuEntries] } : site.boot;
+    site.nodes.forEach((node, i) => {
+        if (!imageNames.includes(node.image)) {
+            throw new pulumi.RunError(`netboot:nodes[${i}].image: "${node.image}" (node ${node.hostname}) is not an image of this stack (known: ${imageNames.join(", ") || "none"})`);
         }
-        return new NodeAssignment(node.hostname, { ...node, image: image.name });
     });
+    const nodes = site.nodes.map((node) => new NodeAssignment(node.hostname, node as unknown as NodeAssignmentArgs));
 
     // Each scope reserves the nodes' fixed addresses and points PXE clients at the server.
-    const scopes = (config.getObject<ScopeConfig[]>("dhcpScopes") ?? []).map(
-        ({ server, ...scope }) =>
+    const scopes = site.dhcpScopes.map(
+        ({ server, ...scope }, i) =>
             new DhcpScope(`dhcp-${scope.name}`, {
-                ...scope,
-                connection: server ? connectionFrom(server, config) : connection,
+                ...(scope as unknown as Omit<DhcpScopeArgs, "connection" | "nodes">),
+                connection: server ? connectionFrom(server, config, `netboot:dhcpScopes[${i}].server`) : connection,
                 aptProxy,
                 nodes: nodes.map((node) => node.spec),
             }),
     );
 
-    // Clonezilla (netboot:clonezilla): the repository, its boot image served like the others, its menu entries.
-    const czConfig = config.getObject<ClonezillaConfig>("clonezilla");
-    const clonezilla = czConfig ? clonezillaParts(czConfig, connection, aptProxy) : undefined;
-    if (clonezilla) images.set(clonezilla.bootImage, clonezilla.image);
-    const boot = config.getObject<NonNullable<LtspServerArgs["boot"]>>("boot") ?? {};
-    const bootWithClonezilla = clonezilla ? { ...(boot as object), menuEntries: [...((boot as { menuEntries?: unknown[] }).menuEntries ?? []), ...clonezilla.menuEntries] } : boot;
-
-    const ltsp = new LtspServer("ltsp-server", {
-        connection,
-        aptProxy,
-        extraPackages: config.getObject<string[]>("extraPackages"),
-        lan: config.requireObject<LtspServerArgs["lan"]>("lan"),
-        dhcp: config.requireObject<LtspServerArgs["dhcp"]>("dhcp"),
-        ltspConf: config.getObject<LtspServerArgs["ltspConf"]>("ltspConf"),
-        nulSuffixLinks: config.getObject<string[]>("nulSuffixLinks"),
-        boot: bootWithClonezilla as LtspServerArgs["boot"],
-        images: [...images.values()].map((image) => image.name),
-        nodes: nodes.map((node) => node.spec),
-    });
+    // The server lists the images by name (known at preview even for a new image) and is
+    // configured after them: its iPXE menu boots them.
+    const ltsp = new LtspServer(
+        "ltsp-server",
+        {
+            connection,
+            aptProxy,
+            extraPackages: site.extraPackages as LtspServerArgs["extraPackages"],
+            lan: site.lan as LtspServerArgs["lan"],
+            dhcp: site.dhcp as LtspServerArgs["dhcp"],
+            ltspConf: site.ltspConf as LtspServerArgs["ltspConf"],
+            nulSuffixLinks: site.nulSuffixLinks as LtspServerArgs["nulSuffixLinks"],
+            boot: bootWithClonezilla as LtspServerArgs["boot"],
+            images: imageNames,
+            nodes: nodes.map((node) => node.spec),
+        },
+        { dependsOn: images },
+    );
 
     return {
         server: {
@@ -91,7 +132,7 @@ export function labSite(config: pulumi.Config) {
             bootFiles: ltsp.bootFiles,
         },
         images: Object.fromEntries(
-            [...images].map(([name, image]) => [name, { sha256: image.sha256, size: image.size, kernelVersion: image.kernelVersion, buildSeconds: image.buildSeconds }]),
+            images.map((image, i) => [imageNames[i], { sha256: image.sha256, size: image.size, kernelVersion: image.kernelVersion, buildSeconds: image.buildSeconds }]),
         ),
         nodes: nodes.map((node) => ({ hostname: node.hostname, mac: node.mac, image: node.image, role: node.role })),
         dhcpScopes: scopes.map((scope) => ({ kind: scope.kind, service: scope.service, managedFiles: scope.managedFiles })),

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensurePackages } from "../host/packages";
-import { sha256Hex } from "../host/sha256";
+import { sha256Hex } from "../core/sha256";
 import { RemoteHost } from "../ssh/remoteHost";
 import { PATHS, RepositoryFacts, RepositorySpec, parseSetupOutput, setupArgs, sshdDropIn } from "./repositorySpec";
 

@@ -2,10 +2,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { MenuEntry } from "../ltsp/bootMenu";
-import { connectionSchema, Validated } from "../ltsp/serverSpec";
-import { imageName } from "../nodes/nodeSpec";
+import { connectionSchema } from "../core/connection";
+import { imageName } from "../core/node";
 import { renderTemplate, TEMPLATE_DIR } from "../render/templates";
-import { cidr, formatIssues, ipv4, parseSubnet, port, unixUser } from "../validate/fields";
+import { cidr, formatIssues, ipv4, parseSubnet, port, unixUser, Validated } from "../core/fields";
 
 /**
  * The Clonezilla image repository on a boot server and the client side that uses it: which

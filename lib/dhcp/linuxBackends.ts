@@ -1,6 +1,6 @@
 import { renderTemplate } from "../render/templates";
-import { sha256Hex } from "../host/sha256";
-import { parseSubnet } from "../validate/fields";
+import { sha256Hex } from "../core/sha256";
+import { parseSubnet } from "../core/fields";
 import { reservations, ScopeSpec } from "./scopeSpec";
 
 export interface BackendFile {

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { checkNodeSet, nodeSchema } from "../nodes/nodeSpec";
-import { connectionSchema, Validated } from "../ltsp/serverSpec";
-import { cidr, formatIssues, inSubnet, ipv4, ipv4ToNumber, parseSubnet } from "../validate/fields";
+import { checkNodeSet, nodeSchema } from "../core/node";
+import { connectionSchema } from "../core/connection";
+import { cidr, formatIssues, inSubnet, ipv4, ipv4ToNumber, parseSubnet, Validated } from "../core/fields";
 
 export const DHCP_KINDS = ["dnsmasq", "isc", "kea", "windows"] as const;
 
@@ -92,6 +92,10 @@ export function validateScope(inputs: unknown): Validated<ScopeSpec> {
         field: "nodes",
         subnet: parseSubnet(spec.subnet),
         dynamicRange: spec.mode === "full" && spec.rangeStart && spec.rangeEnd ? [spec.rangeStart, spec.rangeEnd] : undefined,
+        taken: {
+            [spec.boot.nextServer]: "the boot server (boot.nextServer)",
+            ...(spec.router ? { [spec.router]: "the router (router)" } : {}),
+        },
     });
     return failures.length ? { ok: false, failures } : { ok: true, spec };
 }

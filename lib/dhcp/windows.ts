@@ -1,5 +1,5 @@
-import { macToClientId } from "../nodes/nodeSpec";
-import { parseSubnet } from "../validate/fields";
+import { macToClientId } from "../core/node";
+import { parseSubnet } from "../core/fields";
 import { reservations, ScopeSpec } from "./scopeSpec";
 
 /**

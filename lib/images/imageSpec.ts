@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { sha256Hex } from "../host/sha256";
-import { imageName } from "../nodes/nodeSpec";
-import { connectionSchema, Validated } from "../ltsp/serverSpec";
-import { debianPackage, formatIssues, httpUrl } from "../validate/fields";
+import { sha256Hex } from "../core/sha256";
+import { imageName } from "../core/node";
+import { connectionSchema } from "../core/connection";
+import { debianPackage, formatIssues, httpUrl, Validated } from "../core/fields";
 
 export const ARCHITECTURES = ["amd64", "i386"] as const;
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { renderTemplate } from "../render/templates";
-import { NodeSpec } from "../nodes/nodeSpec";
+import { NodeSpec } from "../core/node";
 import { LtspConfSection } from "./ltspConf";
 
 /**

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { renderTemplate } from "../render/templates";
-import { dnsLabel, ipv4, ltspConfKey, shellSafeValue } from "../validate/fields";
+import { dnsLabel, ipv4, ltspCommand, ltspCommandKey, ltspPlainKey, shellSafeValue } from "../core/fields";
+import { NodeSpec } from "../core/node";
 
 /**
  * The common ltsp.conf(5) directives as typed fields. Anything else goes in `extra` as
@@ -39,14 +40,19 @@ export const ltspConfSectionSchema = z
         /** INCLUDE: parameters of another named section. */
         include: z.string().regex(/^[A-Za-z0-9_-]+$/, "is not a section name").optional(),
         /** Other parameters, KEY=VALUE; keys are ltsp.conf names such as X_MODES or FSTAB_HOME. */
-        extra: z.record(ltspConfKey, shellSafeValue).optional(),
+        extra: z.record(ltspPlainKey, shellSafeValue).optional(),
+        /**
+         * Commands LTSP runs on the clients (POST_INIT_x, PRE_LOGIN_x, CRONTAB_x, ...): any shell
+         * on one line, written single-quoted so that it reaches the client exactly as given.
+         */
+        commands: z.record(ltspCommandKey, ltspCommand).optional(),
     })
     .strict();
 
 export type LtspConfSection = z.infer<typeof ltspConfSectionSchema>;
 
 /** Typed field -> ltsp.conf parameter, in the order they are written. */
-const DIRECTIVES: ReadonlyArray<[keyof Omit<LtspConfSection, "extra">, string]> = [
+const DIRECTIVES: ReadonlyArray<[keyof Omit<LtspConfSection, "extra" | "commands">, string]> = [
     ["server", "SERVER"],
     ["hostname", "HOSTNAME"],
     ["defaultImage", "DEFAULT_IMAGE"],
@@ -72,6 +78,11 @@ function quote(value: string): string {
     return `"${value.replace(/"/g, '\\"')}"`;
 }
 
+/** A command as ltsp.conf shell: single quotes keep every character as given. */
+function singleQuote(value: string): string {
+    return `'${value.replace(/'/g, "'\\''")}'`;
+}
+
 export function sectionLines(section: LtspConfSection): string[] {
     const lines: string[] = [];
     for (const [field, key] of DIRECTIVES) {
@@ -84,6 +95,9 @@ export function sectionLines(section: LtspConfSection): string[] {
     }
     for (const key of Object.keys(section.extra ?? {}).sort()) {
         lines.push(`${key}=${quote(section.extra![key])}`);
+    }
+    for (const key of Object.keys(section.commands ?? {}).sort()) {
+        lines.push(`${key}=${singleQuote(section.commands![key])}`);
     }
     return lines;
 }
@@ -99,4 +113,18 @@ export function renderLtspConf(resource: string, sections: readonly NamedSection
         resource,
         sections: sections.map(({ name, section }) => ({ name, lines: sectionLines(section) })),
     });
+}
+
+/** The client's [MAC] section of ltsp.conf (LTSP also writes it into the iPXE menu). */
+export function nodeSection(node: NodeSpec): NamedSection {
+    return {
+        name: node.mac,
+        section: {
+            hostname: node.hostname,
+            defaultImage: node.image,
+            ...(node.kernelParameters !== undefined ? { kernelParameters: node.kernelParameters } : {}),
+            ...(node.menuTimeout !== undefined ? { menuTimeout: node.menuTimeout } : {}),
+            ...(Object.keys(node.ltspConf).length ? { extra: node.ltspConf } : {}),
+        },
+    };
 }

@@ -1,10 +1,9 @@
 import { HostObservation } from "../host/observe";
-import { sha256Hex } from "../host/sha256";
+import { sha256Hex } from "../core/sha256";
 import { ManagedFileRecord } from "../host/fileTransaction";
 import { renderTemplate } from "../render/templates";
-import { parseSubnet } from "../validate/fields";
-import { nodeSection } from "../nodes/nodeSpec";
-import { NamedSection, renderLtspConf } from "./ltspConf";
+import { parseSubnet } from "../core/fields";
+import { NamedSection, nodeSection, renderLtspConf } from "./ltspConf";
 import { LtspServerSpec } from "./serverSpec";
 import { LIGHTTPD_CONF, LTSP_IPXE, NBD_SERVER_CONF, renderBootMenu, renderLighttpdConf, renderNbdServerConf } from "./bootMenu";
 

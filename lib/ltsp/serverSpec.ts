@@ -1,36 +1,19 @@
 import { z } from "zod";
 import {
-    CheckFailure,
     cidr,
     debianPackage,
     dhcpLeaseTime,
-    fingerprint,
     formatIssues,
-    hostOrAddress,
     inSubnet,
     ipv4,
     ipv4ToNumber,
     parseSubnet,
-    port,
-    privateKey,
-    unixUser,
-} from "../validate/fields";
-import { checkNodeSet, imageName, nodeSchema } from "../nodes/nodeSpec";
+    Validated,
+} from "../core/fields";
+import { connectionSchema } from "../core/connection";
+import { checkNodeSet, imageName, nodeSchema } from "../core/node";
 import { LtspConfSection, TYPED_KEYS, ltspConfSectionSchema } from "./ltspConf";
 import { bootSchema, checkBoot } from "./bootMenu";
-
-export const connectionSchema = z
-    .object({
-        host: hostOrAddress,
-        port: port.default(22),
-        user: unixUser.default("root"),
-        privateKey: privateKey,
-        hostKeyFingerprint: fingerprint,
-        sudo: z.boolean().default(false),
-    })
-    .strict();
-
-export type Connection = z.infer<typeof connectionSchema>;
 
 export const DHCP_MODES = ["full", "proxy", "none"] as const;
 
@@ -128,6 +111,15 @@ export const ltspServerSchema = z
         }
         for (const problem of checkBoot(spec.boot, spec.images)) ctx.addIssue({ code: "custom", ...problem });
         for (const name of ["server", "common", "clients"] as const) {
+            const defaultImage = spec.ltspConf[name]?.defaultImage;
+            if (defaultImage !== undefined && !spec.images.includes(defaultImage)) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["ltspConf", name, "defaultImage"],
+                    input: defaultImage,
+                    message: `is not an image this server serves (images: ${spec.images.join(", ") || "none"})`,
+                });
+            }
             for (const key of Object.keys(spec.ltspConf[name]?.extra ?? {})) {
                 if (TYPED_KEYS.has(key)) {
                     ctx.addIssue({ code: "custom", path: ["ltspConf", name, "extra", key], input: key, message: "has a typed field: set that instead of extra" });
@@ -138,18 +130,21 @@ export const ltspServerSchema = z
 
 export type LtspServerSpec = z.infer<typeof ltspServerSchema>;
 
-export type Validated<T> = { ok: true; spec: T } | { ok: false; failures: CheckFailure[] };
-
 export function validateLtspServer(inputs: unknown): Validated<LtspServerSpec> {
     const result = ltspServerSchema.safeParse(inputs, { reportInput: true });
     if (!result.success) return { ok: false, failures: formatIssues(result.error.issues, ["connection.privateKey"]) };
     const spec = result.data;
     const dhcp = spec.dhcp;
+    const subnet = parseSubnet(spec.lan.address);
     const failures = checkNodeSet(spec.nodes, {
         field: "nodes",
         images: spec.images,
-        subnet: parseSubnet(spec.lan.address),
+        subnet,
         dynamicRange: dhcp.mode === "full" && dhcp.rangeStart && dhcp.rangeEnd ? [dhcp.rangeStart, dhcp.rangeEnd] : undefined,
+        taken: {
+            ...(dhcp.router ? { [dhcp.router]: "the router (dhcp.router)" } : {}),
+            ...(subnet ? { [subnet.address]: "the server's own address (lan.address)" } : {}),
+        },
     });
     return failures.length ? { ok: false, failures } : { ok: true, spec };
 }

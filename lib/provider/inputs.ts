@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { CheckFailure, Validated } from "../core/fields";
 
 /** Resource args in which every nested field may also be an Output (as Pulumi users expect). */
 export type DeepInput<T> = T extends readonly (infer U)[]
@@ -21,10 +22,52 @@ export function containsUnknown(value: unknown): boolean {
     return false;
 }
 
+/** Whether the value at a failure's field (`nodes[2].mac`, `dhcp.rangeEnd`), or anything on the way to it, is unknown. */
+function pathTouchesUnknown(inputs: unknown, property: string): boolean {
+    let value: unknown = inputs;
+    for (const segment of property.split(/[.[\]]+/).filter(Boolean)) {
+        if (value === UNKNOWN) return true;
+        if (value === null || typeof value !== "object") return false;
+        value = (value as Record<string, unknown>)[segment];
+    }
+    return value === UNKNOWN;
+}
+
 /** The engine's own bookkeeping field in dynamic resource properties. */
 export function withoutProvider<T extends Record<string, unknown>>(props: T): Omit<T, "__provider"> {
     const { __provider: _ignored, ...rest } = props;
     return rest;
+}
+
+/**
+ * A provider's `check`: validates the inputs and, when every value is known, returns them
+ * completed (defaults, rendered files) by `complete`. During a preview some values may not be
+ * known yet; every failure about a known value is still reported, and the checks that need the
+ * unknown ones run again in create/update (`requireValid`), before any host is touched.
+ */
+export function checkInputs<T>(
+    news: Record<string, unknown>,
+    inputs: Record<string, unknown>,
+    validate: (inputs: unknown) => Validated<T>,
+    complete: (spec: T) => Record<string, unknown>,
+): pulumi.dynamic.CheckResult {
+    const validated = validate(inputs);
+    if (containsUnknown(inputs)) {
+        const failures = validated.ok ? [] : knownFailures(inputs, validated.failures);
+        return failures.length ? { failures } : { inputs: news };
+    }
+    return validated.ok ? { inputs: complete(validated.spec) } : { failures: validated.failures };
+}
+
+/** Failures that do not depend on a value the engine does not know yet. */
+export function knownFailures(inputs: unknown, failures: readonly CheckFailure[]): CheckFailure[] {
+    return failures.filter((f) => !f.reason.includes(UNKNOWN) && !pathTouchesUnknown(inputs, f.property));
+}
+
+/** create/update's guard: the full validation (values unknown at preview are known now), failing before any host is touched. */
+export function requireValid<T>(what: string, validated: Validated<T>): T {
+    if (validated.ok) return validated.spec;
+    throw new Error(`${what}: invalid inputs, nothing was changed:\n${validated.failures.map((f) => `  ${f.reason}`).join("\n")}`);
 }
 
 /** Whether the inputs-part of two property bags differ (fields in `keys` only). */

@@ -1,5 +1,5 @@
 import { RemoteHost, SshTarget } from "./remoteHost";
-import { sha256Hex } from "../host/sha256";
+import { sha256Hex } from "../core/sha256";
 
 /**
  * One connection per host per run. The Pulumi engine runs every dynamic resource of a run in

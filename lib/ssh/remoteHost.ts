@@ -1,6 +1,6 @@
 import { Client } from "ssh2";
-import { sha256Hex } from "../host/sha256";
-import { sha256Fingerprint } from "./hostKey";
+import { sha256Hex } from "../core/sha256";
+import { sha256Fingerprint } from "../core/hostKey";
 import { shq, shqAll } from "./shell";
 
 /** How to reach a host. `privateKey` is a secret: nothing here ever prints it. */

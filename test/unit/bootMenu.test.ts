@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { LIGHTTPD_CONF, LTSP_IPXE, NBD_SERVER_CONF, bootSchema, renderBootMenu, renderNbdServerConf } from "../../lib/ltsp/bootMenu";
 import { renderServerFiles, serverPackages, serverServices } from "../../lib/ltsp/serverPlan";
 import { LtspServerSpec, validateLtspServer } from "../../lib/ltsp/serverSpec";
-import { NodeSpec } from "../../lib/nodes/nodeSpec";
+import { NodeSpec } from "../../lib/core/node";
 import { validServerInputs } from "./helpers";
 
 function spec(overrides: Record<string, unknown> = {}): LtspServerSpec {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkNodeSet, normalizeMac, validateNode } from "../../lib/nodes/nodeSpec";
-import { parseSubnet } from "../../lib/validate/fields";
+import { checkNodeSet, normalizeMac, validateNode } from "../../lib/core/node";
+import { parseSubnet } from "../../lib/core/fields";
 
 const node = (overrides: Record<string, unknown> = {}) => ({ nodeName: "pc01", mac: "52:54:00:00:00:01", hostname: "pc01", image: "thin", ...overrides });
 

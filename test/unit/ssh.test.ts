@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fingerprintFromKnownHosts, privateKeyProblem, sha256Fingerprint } from "../../lib/ssh/hostKey";
+import { fingerprintFromKnownHosts, privateKeyProblem, sha256Fingerprint } from "../../lib/core/hostKey";
 import { shq } from "../../lib/ssh/shell";
 import { TEST_KEY } from "./helpers";
 

@@ -1,7 +1,5 @@
 import { z } from "zod";
-import { NamedSection } from "../ltsp/ltspConf";
-import { CheckFailure, dnsLabel, formatIssues, inSubnet, ipv4, ipv4ToNumber, ltspConfKey, shellSafeValue, Subnet } from "../validate/fields";
-import { Validated } from "../ltsp/serverSpec";
+import { CheckFailure, dnsLabel, formatIssues, inSubnet, ipv4, ipv4ToNumber, ltspPlainKey, shellSafeValue, Subnet, Validated } from "./fields";
 
 /** MAC in any common notation -> 52:54:00:12:34:56, or undefined. */
 export function normalizeMac(value: string): string | undefined {
@@ -35,6 +33,9 @@ const mac = z.string().transform((value, ctx) => {
     return normal;
 });
 
+/** The ltsp.conf parameters a node sets through its own fields (and the server checks): not again in its ltspConf. */
+const NODE_TYPED_KEYS: ReadonlySet<string> = new Set(["HOSTNAME", "DEFAULT_IMAGE", "KERNEL_PARAMETERS", "MENU_TIMEOUT"]);
+
 export const imageName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "is not an image name (lower-case letters, digits, _ and -, up to 63)");
 
 export const nodeSchema = z
@@ -51,7 +52,12 @@ export const nodeSchema = z
         /** MENU_TIMEOUT for this client: ms, 0 waits forever, -1 boots the image without a menu. */
         menuTimeout: z.number().int("is not a whole number of milliseconds").min(-1, "must be -1, 0 or more").optional(),
         /** Further ltsp.conf parameters for this client only, e.g. { MOSIX: "N" }. */
-        ltspConf: z.record(ltspConfKey, shellSafeValue).default({}),
+        ltspConf: z
+            .record(
+                ltspPlainKey.refine((k) => !NODE_TYPED_KEYS.has(k), "has a field of its own on the node (hostname, image, kernelParameters, menuTimeout)"),
+                shellSafeValue,
+            )
+            .default({}),
         /** A label for inventory and monitoring (render-node, thin-client, ...). */
         role: z.string().regex(/^[A-Za-z0-9 ._-]{0,64}$/, "is not a short label").default(""),
     })
@@ -65,27 +71,20 @@ export function validateNode(inputs: unknown): Validated<NodeSpec> {
     return { ok: false, failures: formatIssues(result.error.issues) };
 }
 
-/** The client's [MAC] section of ltsp.conf (LTSP also writes it into the iPXE menu). */
-export function nodeSection(node: NodeSpec): NamedSection {
-    return {
-        name: node.mac,
-        section: {
-            hostname: node.hostname,
-            defaultImage: node.image,
-            ...(node.kernelParameters !== undefined ? { kernelParameters: node.kernelParameters } : {}),
-            ...(node.menuTimeout !== undefined ? { menuTimeout: node.menuTimeout } : {}),
-            ...(Object.keys(node.ltspConf).length ? { extra: node.ltspConf } : {}),
-        },
-    };
-}
-
 /**
  * What one node may not share with another in the same stack, and where its fixed address may
  * lie. Each failure names both nodes.
  */
 export function checkNodeSet(
     nodes: readonly NodeSpec[],
-    opts: { field: string; images?: readonly string[]; subnet?: Subnet; dynamicRange?: [string, string] },
+    opts: {
+        field: string;
+        images?: readonly string[];
+        subnet?: Subnet;
+        dynamicRange?: [string, string];
+        /** Addresses no client may have, with what they are: the server, the router, next-server. */
+        taken?: Record<string, string>;
+    },
 ): CheckFailure[] {
     const failures: CheckFailure[] = [];
     const seen: Record<string, Map<string, string>> = { mac: new Map(), hostname: new Map(), ip: new Map() };
@@ -109,6 +108,10 @@ export function checkNodeSet(
         }
         if (node.ip && opts.subnet && !inSubnet(node.ip, opts.subnet)) {
             failures.push({ property: `${opts.field}[${i}].ip`, reason: `${where}.ip: "${node.ip}" is outside the subnet ${opts.subnet.network}/${opts.subnet.prefix}` });
+        }
+        const taken = node.ip && (opts.subnet && node.ip === opts.subnet.network ? "the network address" : opts.subnet && node.ip === opts.subnet.broadcast ? "the broadcast address" : opts.taken?.[node.ip]);
+        if (node.ip && taken) {
+            failures.push({ property: `${opts.field}[${i}].ip`, reason: `${where}.ip: "${node.ip}" is ${taken}; a client needs an address of its own` });
         }
         if (node.ip && opts.dynamicRange) {
             const [start, end] = opts.dynamicRange.map(ipv4ToNumber);

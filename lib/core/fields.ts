@@ -1,6 +1,6 @@
 import ipaddr from "ipaddr.js";
 import { z } from "zod";
-import { FINGERPRINT_PATTERN, privateKeyProblem } from "../ssh/hostKey";
+import { FINGERPRINT_PATTERN, privateKeyProblem } from "./hostKey";
 
 /**
  * Field validators shared by every resource. Each message says what is wrong in words an
@@ -108,11 +108,31 @@ export const ltspConfKey = z
     .string()
     .regex(/^[A-Z][A-Z0-9_]*$/, "is not an ltsp.conf parameter name (capital letters, digits and _, starting with a letter)");
 
+/**
+ * ltsp.conf parameters that LTSP runs as commands on the clients (ltsp.conf(5): PRE_APPLET_x and
+ * POST_APPLET_x run before/after that client applet, CRONTAB_x becomes a cron line). They are
+ * commands by design, so they have their own field (`commands`) and never slip through `extra`.
+ */
+export const LTSP_COMMAND_KEY = /^((PRE|POST)_[A-Z0-9]+_[A-Z0-9_]+|CRONTAB_[A-Z0-9_]+)$/;
+
+export const ltspCommandKey = z
+    .string()
+    .regex(LTSP_COMMAND_KEY, "is not an ltsp.conf command parameter (PRE_<APPLET>_<NAME>, POST_<APPLET>_<NAME> or CRONTAB_<NAME>, e.g. POST_INIT_LN_XORG)");
+
+/** A command line: any shell, one line (ltsp.conf quotes it). */
+export const ltspCommand = z.string().refine((v) => !/[\n\r\0]/.test(v), "contains a newline or NUL; give one command per parameter");
+
+/** A plain (non-command) ltsp.conf parameter in `extra`, or a node's own parameters. */
+export const ltspPlainKey = ltspConfKey.refine((k) => !LTSP_COMMAND_KEY.test(k), "runs as a command on the clients: set it in `commands`, not as a plain parameter");
+
 /** A failed check: the field (dotted path) and a message that names it and its value. */
 export interface CheckFailure {
     property: string;
     reason: string;
 }
+
+/** A validation's result: the parsed spec, or every failure found. */
+export type Validated<T> = { ok: true; spec: T } | { ok: false; failures: CheckFailure[] };
 
 export function describeValue(value: unknown): string {
     if (value === SECRET_VALUE) return "[secret]";
