@@ -6,12 +6,12 @@ import { linuxBackend } from "../lib/dhcp/linuxBackends";
 import { ScopeSpec, scopeSchema, validateScope } from "../lib/dhcp/scopeSpec";
 import {
     desiredWindowsScope,
-    encodedCommand,
     parseWindowsState,
     planWindowsScope,
-    readScript,
-    removalScript,
-    renderScript,
+    windowsApplySteps,
+    windowsReadCommandLine,
+    windowsRemovalSteps,
+    windowsReplaceKeys,
 } from "../lib/dhcp/windows";
 import { ManagedFileRecord } from "../lib/host/fileTransaction";
 import { ServiceState, observeHost } from "../lib/host/observe";
@@ -60,7 +60,7 @@ function parse(inputs: Record<string, unknown>): CheckedInputs {
 }
 
 async function windowsState(host: RemoteHost, spec: ScopeSpec) {
-    const json = await host.runCommandLine(`read DHCP scope ${spec.windows!.scopeId}`, encodedCommand(readScript(spec.windows!.scopeId)));
+    const json = await host.runCommandLine(`read DHCP scope ${spec.windows!.scopeId}`, windowsReadCommandLine(spec.windows!.scopeId));
     return parseWindowsState(json);
 }
 
@@ -68,11 +68,10 @@ async function converge(spec: CheckedInputs, previous: Record<string, ManagedFil
     const host = await connectHost(spec.connection);
     if (spec.kind === "windows") {
         const desired = desiredWindowsScope(spec);
-        const commands = planWindowsScope(desired, await windowsState(host, spec));
-        if (commands.length) {
-            progress(`${spec.managedBy}: ${commands.length} DhcpServer cmdlets on ${host.label}`);
-            await host.runCommandLine(`configure DHCP scope ${desired.scopeId}`, encodedCommand(renderScript(commands)), { mutating: true });
-        }
+        // Several scripts when the plan does not fit one cmd.exe command line (8191 characters); each is idempotent.
+        const steps = windowsApplySteps(desired, await windowsState(host, spec));
+        if (steps.length) progress(`${spec.managedBy}: DhcpServer cmdlets on ${host.label} in ${steps.length} script(s)`);
+        for (const step of steps) await host.runCommandLine(step.what, step.commandLine, { mutating: step.mutating });
         const left = planWindowsScope(desired, await windowsState(host, spec));
         if (left.length) throw new Error(`${host.label}: after configuring, the scope still differs:\n${left.join("\n")}`);
         return { ...spec, managedFiles: {}, service: null, pendingCommands: [] };
@@ -95,7 +94,12 @@ export const dhcpScopeProvider: pulumi.dynamic.ResourceProvider = {
                 : Object.entries(news.rendered ?? {}).some(([path, content]) => olds.managedFiles?.[path]?.sha256 !== sha256Hex(content)) ||
                   olds.service?.active !== "active";
         // Never two DHCP servers on one LAN: the old one goes before the new one starts.
-        const replaces = [...(olds.kind !== news.kind ? ["kind"] : []), ...(olds.connection?.host !== news.connection?.host ? ["connection.host"] : [])];
+        const replaces = [
+            ...(olds.kind !== news.kind ? ["kind"] : []),
+            ...(olds.connection?.host !== news.connection?.host ? ["connection.host"] : []),
+            // A Windows scope is its scope ID and mask: another subnet is another scope.
+            ...(olds.kind === "windows" && news.kind === "windows" ? windowsReplaceKeys(olds, news) : []),
+        ];
         return { changes: changed || drifted, replaces, deleteBeforeReplace: replaces.length > 0 };
     },
 
@@ -125,7 +129,7 @@ export const dhcpScopeProvider: pulumi.dynamic.ResourceProvider = {
     async delete(_id, props: Outputs) {
         const host = await connectHost(props.connection);
         if (props.kind === "windows") {
-            await host.runCommandLine(`remove DHCP scope ${props.windows!.scopeId}`, encodedCommand(removalScript(props.windows!.scopeId)), { mutating: true });
+            for (const step of windowsRemovalSteps(props.windows!.scopeId)) await host.runCommandLine(step.what, step.commandLine, { mutating: step.mutating });
             return;
         }
         await removeLinuxScope(host, linuxBackend(props, props.managedBy).service, props.managedFiles ?? {});

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Source this file (`. scripts/env.sh`) for a shell where `pulumi` is the pinned CLI, its plugins
 # are on PATH, nothing is ever downloaded, and state goes to a local file:// backend in
 # .pulumi-state/ unless PULUMI_BACKEND_URL says otherwise.

@@ -50,7 +50,11 @@ export function readSiteConfig<S extends z.ZodType>(schema: S, secretKeys: reado
     }
     const result = schema.safeParse(raw, { reportInput: true });
     if (!result.success) {
-        const failures = formatIssues(result.error.issues).map((f) => `netboot:${f.reason}`);
+        const failures = result.error.issues.map((issue) =>
+            issue.path.length === 0 && issue.code === "unrecognized_keys"
+                ? `unknown key(s) ${issue.keys.map((k) => `netboot:${k}`).join(", ")} (a typo, or not a setting of site "${String(raw.site ?? "lab")}")`
+                : `netboot:${formatIssues([issue])[0].reason}`,
+        );
         throw configError(`stack config: ${failures.join("; ")}`);
     }
     return result.data;

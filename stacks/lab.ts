@@ -14,7 +14,7 @@ import { connectionFrom, readSiteConfig, serverConfigSchema } from "./config";
  * a typo is caught here, and a bad value there, both naming the field).
  */
 function keysOf<T extends z.ZodRawShape>(keys: readonly string[], typed: T) {
-    const rest = Object.fromEntries(keys.filter((k) => !(k in typed)).map((k) => [k, z.unknown()]));
+    const rest = Object.fromEntries(keys.filter((k) => !(k in typed)).map((k) => [k, z.unknown().optional()]));
     // Typed as the fields the stack reads itself; the others pass through to the resource.
     return z.object({ ...rest, ...typed }).strict() as unknown as z.ZodObject<T, z.core.$strict>;
 }
@@ -22,8 +22,8 @@ function keysOf<T extends z.ZodRawShape>(keys: readonly string[], typed: T) {
 const imageConfig = keysOf(["name", "source", "compression", "rollback"], {
     name: z.string(),
     source: z.unknown().refine((v) => v !== undefined, "is required"),
-    compression: z.unknown(),
-    rollback: z.unknown(),
+    compression: z.unknown().optional(),
+    rollback: z.unknown().optional(),
 });
 const nodeConfig = keysOf(
     Object.keys(nodeSchema.shape).filter((k) => k !== "nodeName"),

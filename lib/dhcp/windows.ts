@@ -1,52 +1,90 @@
-import { macToClientId } from "../core/node";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseSubnet } from "../core/fields";
-import { reservations, ScopeSpec } from "./scopeSpec";
+import { macToClientId } from "../core/node";
+import { reservations, type ScopeSpec } from "./scopeSpec";
+import { COMMAND_LINE_BUDGET, encodedCommand, packScripts, SCRIPT_PREAMBLE, type ScriptStatement } from "./windows/commandLine";
+
+export { CMD_EXE_COMMAND_LINE_LIMIT, COMMAND_LINE_BUDGET, decodeCommandLine, encodedCommand } from "./windows/commandLine";
 
 /**
  * Microsoft Windows DHCP Server, driven with the DhcpServer PowerShell module over OpenSSH.
- * Refresh reads the server with READ_SCRIPT (one JSON document); `planWindowsScope` compares it
- * with what the scope should be and `renderApplyScript` turns the difference into cmdlets, so a
- * second run with nothing changed sends nothing. Boot files go to clients through policies
- * (vendor class for BIOS and UEFI PXE, user class for iPXE), never as scope-level 66/67.
+ * Refresh reads the server with the read script (one JSON document); `planWindowsActions` compares
+ * it with what the scope should be, field by field, and `windowsApplySteps` turns the difference
+ * into scripts that each fit one cmd.exe command line, so a second run with nothing changed sends
+ * nothing. Boot files go to clients through policies (vendor class for BIOS and UEFI PXE, user
+ * class for iPXE), never as scope-level 66/67.
+ *
+ * Cmdlet syntax throughout is the DhcpServer module's documented syntax (learn.microsoft.com,
+ * powershell/module/dhcpserver; the same text is in MicrosoftDocs/windows-powershell-docs,
+ * docset/winserver2025-ps/DhcpServer/*.md).
  */
 
-/** What READ_SCRIPT returns: the cmdlets' objects reduced to strings and numbers. */
+/** What the read script returns: the cmdlets' objects reduced to strings, numbers and booleans. */
 export interface WindowsState {
-    scope: { ScopeId: string; Name: string; StartRange: string; EndRange: string; SubnetMask: string; LeaseSeconds: number; State: string } | null;
-    /** Option values of the scope (PolicyName null) and of each policy. */
+    scope: WindowsScope | null;
+    /** Option values of the scope (PolicyName null) and of each of its policies. */
     options: Array<{ OptionId: number; Value: string[]; PolicyName: string | null }>;
     reservations: Array<{ IPAddress: string; ClientId: string; Name: string }>;
+    /** Server-wide vendor and user classes; Data is the class data as ASCII text. */
     classes: Array<{ Name: string; Type: string; Data: string }>;
-    policies: Array<{ Name: string; ProcessingOrder: number; VendorClass: string[]; UserClass: string[] }>;
+    policies: WindowsPolicy[];
     optionDefinitions: number[];
 }
+
+export interface WindowsScope {
+    ScopeId: string;
+    Name: string;
+    StartRange: string;
+    EndRange: string;
+    SubnetMask: string;
+    LeaseSeconds: number;
+    State: string;
+    /** Policies are evaluated in the scope only while this is true (Set-DhcpServerv4Scope -ActivatePolicies). */
+    ActivatePolicies: boolean;
+}
+
+/** The criteria a policy can have (Add-DhcpServerv4Policy): each is a comparator (EQ, NE) followed by values. */
+export const POLICY_CRITERIA = [
+    "VendorClass",
+    "UserClass",
+    "MacAddress",
+    "ClientId",
+    "RelayAgent",
+    "CircuitId",
+    "RemoteId",
+    "SubscriberId",
+    "Fqdn",
+] as const;
+export type PolicyCriterion = (typeof POLICY_CRITERIA)[number];
+
+export type WindowsPolicy = { Name: string; ProcessingOrder: number; Enabled: boolean; Condition: string } & Record<PolicyCriterion, string[]>;
 
 /** PowerShell single-quoted literal: nothing inside is interpreted. */
 export function psQuote(value: string | number): string {
     return `'${String(value).replace(/'/g, "''")}'`;
 }
 
+const READ_SCRIPT_FILE = join(__dirname, "windows", "read.ps1");
+
+/**
+ * The read script (lib/dhcp/windows/read.ps1) for one scope, as sent: its comment lines and
+ * indentation are for the reader of the file and stay home (it has no here-strings they could be part of).
+ */
 export function readScript(scopeId: string): string {
-    return `$ErrorActionPreference = 'Stop'
-$id = ${psQuote(scopeId)}
-$out = [ordered]@{ scope = $null; options = @(); reservations = @(); classes = @(); policies = @(); optionDefinitions = @() }
-$scope = Get-DhcpServerv4Scope -ScopeId $id -ErrorAction SilentlyContinue
-if ($scope) {
-  $out.scope = [ordered]@{ ScopeId = $scope.ScopeId.IPAddressToString; Name = $scope.Name
-    StartRange = $scope.StartRange.IPAddressToString; EndRange = $scope.EndRange.IPAddressToString
-    SubnetMask = $scope.SubnetMask.IPAddressToString; LeaseSeconds = [int]$scope.LeaseDuration.TotalSeconds; State = "$($scope.State)" }
-  $out.options = @(Get-DhcpServerv4OptionValue -ScopeId $id | ForEach-Object { [ordered]@{ OptionId = [int]$_.OptionId; Value = @($_.Value); PolicyName = $null } })
-  $out.policies = @(Get-DhcpServerv4Policy -ScopeId $id | ForEach-Object {
-    [ordered]@{ Name = $_.Name; ProcessingOrder = [int]$_.ProcessingOrder; VendorClass = @($_.VendorClass); UserClass = @($_.UserClass) } })
-  foreach ($p in $out.policies) {
-    $out.options += @(Get-DhcpServerv4OptionValue -ScopeId $id -PolicyName $p.Name | ForEach-Object { [ordered]@{ OptionId = [int]$_.OptionId; Value = @($_.Value); PolicyName = $p.Name } })
-  }
-  $out.reservations = @(Get-DhcpServerv4Reservation -ScopeId $id | ForEach-Object { [ordered]@{ IPAddress = $_.IPAddress.IPAddressToString; ClientId = $_.ClientId; Name = $_.Name } })
+    const body = readFileSync(READ_SCRIPT_FILE, "utf8")
+        .split("\n")
+        .filter((line) => !/^\s*#/.test(line))
+        .map((line) => line.trimStart());
+    return [`$id = ${psQuote(scopeId)}`, ...body].join("\n");
 }
-$out.classes = @(Get-DhcpServerv4Class | ForEach-Object { [ordered]@{ Name = $_.Name; Type = "$($_.Type)"; Data = $_.Data } })
-$out.optionDefinitions = @(Get-DhcpServerv4OptionDefinition | ForEach-Object { [int]$_.OptionId })
-$out | ConvertTo-Json -Depth 6 -Compress
-`;
+
+/** The read as a command line (not mutating); it fits one cmd.exe command line like every step. */
+export function windowsReadCommandLine(scopeId: string): string {
+    const commandLine = encodedCommand(readScript(scopeId));
+    if (commandLine.length > COMMAND_LINE_BUDGET)
+        throw new Error(`the read script's command line is ${commandLine.length} characters, over ${COMMAND_LINE_BUDGET}`);
+    return commandLine;
 }
 
 /** ConvertTo-Json writes a one-element array as the element itself and an empty one as null. */
@@ -55,14 +93,45 @@ function list<T>(value: T | T[] | null | undefined): T[] {
     return Array.isArray(value) ? value : [value];
 }
 
+function required<T>(object: Record<string, unknown>, key: string, what: string): T {
+    if (object[key] === undefined) throw new Error(`the Windows DHCP read script's ${what} has no ${key} (an older read script?)`);
+    return object[key] as T;
+}
+
 export function parseWindowsState(json: string): WindowsState {
     const raw = JSON.parse(json);
+    const scope = raw.scope
+        ? {
+              ScopeId: String(required(raw.scope, "ScopeId", "scope")),
+              Name: String(required(raw.scope, "Name", "scope")),
+              StartRange: String(required(raw.scope, "StartRange", "scope")),
+              EndRange: String(required(raw.scope, "EndRange", "scope")),
+              SubnetMask: String(required(raw.scope, "SubnetMask", "scope")),
+              LeaseSeconds: Number(required(raw.scope, "LeaseSeconds", "scope")),
+              State: String(required(raw.scope, "State", "scope")),
+              ActivatePolicies: required(raw.scope, "ActivatePolicies", "scope") === true,
+          }
+        : null;
     return {
-        scope: raw.scope ?? null,
-        options: list(raw.options).map((o: any) => ({ OptionId: Number(o.OptionId), Value: list(o.Value).map(String), PolicyName: o.PolicyName ?? null })),
-        reservations: list(raw.reservations).map((r: any) => ({ IPAddress: r.IPAddress, ClientId: String(r.ClientId).toLowerCase(), Name: r.Name ?? "" })),
-        classes: list(raw.classes),
-        policies: list(raw.policies).map((p: any) => ({ Name: p.Name, ProcessingOrder: Number(p.ProcessingOrder), VendorClass: list(p.VendorClass), UserClass: list(p.UserClass) })),
+        scope,
+        options: list(raw.options).map((o: any) => ({
+            OptionId: Number(o.OptionId),
+            Value: list(o.Value).map(String),
+            PolicyName: o.PolicyName ?? null,
+        })),
+        reservations: list(raw.reservations).map((r: any) => ({
+            IPAddress: r.IPAddress,
+            ClientId: String(r.ClientId).toLowerCase(),
+            Name: r.Name ?? "",
+        })),
+        classes: list(raw.classes).map((c: any) => ({ Name: c.Name, Type: String(c.Type), Data: String(c.AsciiData ?? c.Data ?? "") })),
+        policies: list(raw.policies).map((p: any) => ({
+            Name: p.Name,
+            ProcessingOrder: Number(required(p, "ProcessingOrder", `policy ${p.Name}`)),
+            Enabled: required(p, "Enabled", `policy ${p.Name}`) === true,
+            Condition: String(required(p, "Condition", `policy ${p.Name}`)),
+            ...(Object.fromEntries(POLICY_CRITERIA.map((c) => [c, list(p[c]).map(String)])) as Record<PolicyCriterion, string[]>),
+        })),
         optionDefinitions: list(raw.optionDefinitions).map(Number),
     };
 }
@@ -74,10 +143,12 @@ export const CLASSES = [
     { Name: "netboot iPXE", Type: "User", Data: "iPXE" },
 ];
 
-interface DesiredPolicy {
+export interface DesiredPolicy {
     Name: string;
     ProcessingOrder: number;
-    condition: string;
+    /** The one criterion our policy has, and its comparator and values, e.g. ["EQ", "netboot PXE BIOS*"]. */
+    criterion: "VendorClass" | "UserClass";
+    values: string[];
     bootFile: string;
 }
 
@@ -87,12 +158,12 @@ interface DesiredPolicy {
  * through a link named 000 (`ln -s /ltsp/i386 /ltsp/i386/000`, LtspServer's nulSuffixLinks).
  */
 export function windowsRootPath(rootPath: string): string {
-    return rootPath.endsWith("/") ? rootPath : rootPath + "/";
+    return rootPath.endsWith("/") ? rootPath : `${rootPath}/`;
 }
 
 export interface WindowsDesired {
     scopeId: string;
-    scope: NonNullable<WindowsState["scope"]>;
+    scope: WindowsScope;
     options: Map<number, string[]>;
     policies: DesiredPolicy[];
     reservations: Array<{ IPAddress: string; ClientId: string; Name: string }>;
@@ -119,13 +190,28 @@ export function desiredWindowsScope(spec: ScopeSpec): WindowsDesired {
             SubnetMask: subnet.netmask,
             LeaseSeconds: spec.leaseSeconds,
             State: "Active",
+            ActivatePolicies: true,
         },
         options,
-        // iPXE first: an iPXE client also sends a PXEClient vendor class.
+        // iPXE first: an iPXE client also sends a PXEClient vendor class. A trailing * matches the
+        // class data as a prefix (Add-DhcpServerv4Policy -VendorClass): PXE clients send
+        // "PXEClient:Arch:00000:UNDI:002001".
         policies: [
-            { Name: "netboot-ipxe", ProcessingOrder: 1, condition: `-UserClass EQ,${psQuote("netboot iPXE")}`, bootFile: spec.boot.ipxeScript },
-            { Name: "netboot-uefi", ProcessingOrder: 2, condition: `-VendorClass EQ,${psQuote("netboot PXE UEFI x64*")}`, bootFile: spec.boot.uefiBootFile },
-            { Name: "netboot-bios", ProcessingOrder: 3, condition: `-VendorClass EQ,${psQuote("netboot PXE BIOS*")}`, bootFile: spec.boot.biosBootFile },
+            { Name: "netboot-ipxe", ProcessingOrder: 1, criterion: "UserClass", values: ["EQ", "netboot iPXE"], bootFile: spec.boot.ipxeScript },
+            {
+                Name: "netboot-uefi",
+                ProcessingOrder: 2,
+                criterion: "VendorClass",
+                values: ["EQ", "netboot PXE UEFI x64*"],
+                bootFile: spec.boot.uefiBootFile,
+            },
+            {
+                Name: "netboot-bios",
+                ProcessingOrder: 3,
+                criterion: "VendorClass",
+                values: ["EQ", "netboot PXE BIOS*"],
+                bootFile: spec.boot.biosBootFile,
+            },
         ],
         reservations: reservations(spec).map((r) => ({ IPAddress: r.ip, ClientId: macToClientId(r.mac), Name: r.hostname })),
         nextServer: spec.boot.nextServer,
@@ -133,88 +219,290 @@ export function desiredWindowsScope(spec: ScopeSpec): WindowsDesired {
     };
 }
 
-const sameValues = (a: readonly string[] | undefined, b: readonly string[] | undefined) => JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
+/**
+ * Which changes of a windows scope's inputs replace it: a Windows scope is identified by its scope
+ * ID and its subnet mask is fixed when it is added (Set-DhcpServerv4Scope has no -SubnetMask), so a
+ * different network or prefix is another scope. `subnet` is compared as network and prefix:
+ * 10.20.0.0/24 and 10.20.0.7/24 are the same scope.
+ */
+export function windowsReplaceKeys(
+    olds: { subnet?: string; windows?: { scopeId?: string } },
+    news: { subnet?: string; windows?: { scopeId?: string } },
+): string[] {
+    const network = (cidr: string | undefined) => {
+        const subnet = cidr === undefined ? undefined : parseSubnet(cidr);
+        return subnet ? `${subnet.network}/${subnet.prefix}` : cidr;
+    };
+    const keys: string[] = [];
+    if (network(olds.subnet) !== network(news.subnet)) keys.push("subnet");
+    if (olds.windows?.scopeId !== news.windows?.scopeId) keys.push("windows.scopeId");
+    return keys;
+}
+
+/**
+ * One step of the plan: a documented DhcpServer cmdlet, and the condition (checked on the server
+ * when the script runs) under which it is still needed, so that running a script twice does what
+ * running it once did. Set-* cmdlets set the same value again and need none.
+ */
+export interface WindowsAction {
+    cmdlet: string;
+    onlyIf?: string;
+    /** The condition reads $reserved (ClientId → IPAddress of the scope's reservations), read once per script. */
+    readsReservations?: boolean;
+}
+
+/** The scope's reservations as the script starts to change them (Get-DhcpServerv4Reservation -ScopeId). */
+function reservedSnapshot(scopeId: string): string {
+    return `$reserved = @{}; Get-DhcpServerv4Reservation -ScopeId ${psQuote(scopeId)} | ForEach-Object { $reserved[$_.ClientId] = $_.IPAddress.IPAddressToString }`;
+}
+
+/** Lease duration as Set-DhcpServerv4Scope's documented `day.hrs:mins:secs` (its example: 4.00:00:00). */
+export function leaseDuration(seconds: number): string {
+    const two = (n: number) => String(n).padStart(2, "0");
+    return `${Math.floor(seconds / 86400)}.${two(Math.floor((seconds % 86400) / 3600))}:${two(Math.floor((seconds % 3600) / 60))}:${two(seconds % 60)}`;
+}
+
+/** The comparator and values of a policy criterion, as Add-DhcpServerv4Policy's example 9 writes them: "EQ","Android". */
+function criterionValues(values: readonly string[]): string {
+    return values.map(psQuote).join(",");
+}
+
+const same = (a: readonly string[] | undefined, b: readonly string[] | undefined) => JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
+const sameText = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** Scope-level options this resource owns: set when wanted, removed otherwise. */
+const MANAGED_SCOPE_OPTIONS = [3, 6, 15, 17, 60, 66, 67];
+/** Options each of our policies carries: 66 (the boot server, as an address) and 67 (the boot file). */
+const POLICY_OPTIONS = [66, 67];
 
 /** The cmdlets that take the server from `state` to `desired`; none when it already matches. */
-export function planWindowsScope(desired: WindowsDesired, state: WindowsState): string[] {
+export function planWindowsActions(desired: WindowsDesired, current: WindowsState): WindowsAction[] {
     const id = psQuote(desired.scopeId);
-    const cmds: string[] = [];
+    const actions: WindowsAction[] = [];
     const want = desired.scope;
-    const lease = `(New-TimeSpan -Seconds ${want.LeaseSeconds})`;
-    if (!state.scope) {
-        cmds.push(
-            `Add-DhcpServerv4Scope -Name ${psQuote(want.Name)} -StartRange ${psQuote(want.StartRange)} -EndRange ${psQuote(want.EndRange)} ` +
-                `-SubnetMask ${psQuote(want.SubnetMask)} -LeaseDuration ${lease} -State Active`,
-        );
-    } else if (
-        state.scope.Name !== want.Name ||
-        state.scope.StartRange !== want.StartRange ||
-        state.scope.EndRange !== want.EndRange ||
-        state.scope.LeaseSeconds !== want.LeaseSeconds ||
-        state.scope.State !== "Active"
-    ) {
-        cmds.push(
-            `Set-DhcpServerv4Scope -ScopeId ${id} -Name ${psQuote(want.Name)} -StartRange ${psQuote(want.StartRange)} ` +
-                `-EndRange ${psQuote(want.EndRange)} -LeaseDuration ${lease} -State Active`,
-        );
-    }
-    if (desired.wantOption60 && !state.optionDefinitions.includes(60)) {
-        cmds.push(`Add-DhcpServerv4OptionDefinition -OptionId 60 -Name 'PXEClient' -Type String`);
+    let state = current;
+
+    if (state.scope && state.scope.SubnetMask !== want.SubnetMask) {
+        // The mask is fixed when a scope is added: the scope goes (with its options, policies and
+        // reservations) and is added again. The condition is the drift itself, so a second run of
+        // this script does not remove the scope it has just made right.
+        actions.push({
+            cmdlet: `Remove-DhcpServerv4Scope -ScopeId ${id} -Force`,
+            onlyIf: `(Get-DhcpServerv4Scope -ScopeId ${id} -ErrorAction SilentlyContinue).SubnetMask.IPAddressToString -notin @($null, ${psQuote(want.SubnetMask)})`,
+        });
+        state = { ...state, scope: null, options: [], policies: [], reservations: [] };
     }
 
-    // Scope-level options: ours set, 66/67 and anything we no longer want removed.
+    if (!state.scope) {
+        actions.push({
+            cmdlet:
+                `Add-DhcpServerv4Scope -Name ${psQuote(want.Name)} -StartRange ${psQuote(want.StartRange)} -EndRange ${psQuote(want.EndRange)} ` +
+                `-SubnetMask ${psQuote(want.SubnetMask)} -LeaseDuration ${psQuote(leaseDuration(want.LeaseSeconds))} -State Active -ActivatePolicies $true`,
+            onlyIf: `-not (Get-DhcpServerv4Scope -ScopeId ${id} -ErrorAction SilentlyContinue)`,
+        });
+    } else {
+        const have = state.scope;
+        const changes: string[] = [];
+        if (have.Name !== want.Name) changes.push(`-Name ${psQuote(want.Name)}`);
+        // -StartRange and -EndRange only go together (Set-DhcpServerv4Scope's WithRange parameter set).
+        if (have.StartRange !== want.StartRange || have.EndRange !== want.EndRange) {
+            changes.push(`-StartRange ${psQuote(want.StartRange)} -EndRange ${psQuote(want.EndRange)}`);
+        }
+        if (have.LeaseSeconds !== want.LeaseSeconds) changes.push(`-LeaseDuration ${psQuote(leaseDuration(want.LeaseSeconds))}`);
+        if (have.State !== "Active") changes.push("-State Active");
+        if (!have.ActivatePolicies) changes.push("-ActivatePolicies $true");
+        if (changes.length) actions.push({ cmdlet: `Set-DhcpServerv4Scope -ScopeId ${id} ${changes.join(" ")}` });
+    }
+
+    // Option 60 has no definition on a fresh server, and Set-DhcpServerv4OptionValue fails without one.
+    if (desired.wantOption60 && !state.optionDefinitions.includes(60)) {
+        actions.push({
+            cmdlet: `Add-DhcpServerv4OptionDefinition -OptionId 60 -Name 'PXEClient' -Type String`,
+            onlyIf: `-not (Get-DhcpServerv4OptionDefinition -OptionId 60 -ErrorAction SilentlyContinue)`,
+        });
+    }
+
+    // Scope-level options: ours set, 66/67 and anything else we manage but no longer want removed.
     const scopeOptions = new Map(state.options.filter((o) => o.PolicyName === null).map((o) => [o.OptionId, o.Value]));
     for (const [optionId, value] of desired.options) {
-        if (!sameValues(scopeOptions.get(optionId), value)) {
-            cmds.push(`Set-DhcpServerv4OptionValue -ScopeId ${id} -OptionId ${optionId} -Value ${value.map(psQuote).join(",")}`);
+        if (!same(scopeOptions.get(optionId), value)) {
+            actions.push({ cmdlet: `Set-DhcpServerv4OptionValue -ScopeId ${id} -OptionId ${optionId} -Value ${value.map(psQuote).join(",")}` });
         }
     }
-    const stale = [17, 60, 66, 67, 3, 6, 15].filter((o) => scopeOptions.has(o) && !desired.options.has(o));
-    if (stale.length) cmds.push(`Remove-DhcpServerv4OptionValue -ScopeId ${id} -OptionId ${stale.join(",")}`);
+    for (const optionId of MANAGED_SCOPE_OPTIONS.filter((o) => scopeOptions.has(o) && !desired.options.has(o)).sort((a, b) => a - b)) {
+        actions.push({
+            cmdlet: `Remove-DhcpServerv4OptionValue -ScopeId ${id} -OptionId ${optionId}`,
+            onlyIf: `Get-DhcpServerv4OptionValue -ScopeId ${id} -OptionId ${optionId} -ErrorAction SilentlyContinue`,
+        });
+    }
 
     for (const cls of CLASSES) {
+        const name = psQuote(cls.Name);
+        const add: WindowsAction = {
+            cmdlet: `Add-DhcpServerv4Class -Name ${name} -Type ${cls.Type} -Data ${psQuote(cls.Data)}`,
+            onlyIf: `-not (Get-DhcpServerv4Class -Name ${name} -ErrorAction SilentlyContinue)`,
+        };
         const have = state.classes.find((c) => c.Name === cls.Name);
-        if (!have) cmds.push(`Add-DhcpServerv4Class -Name ${psQuote(cls.Name)} -Type ${cls.Type} -Data ${psQuote(cls.Data)}`);
-        else if (have.Data !== cls.Data) cmds.push(`Set-DhcpServerv4Class -Name ${psQuote(cls.Name)} -Data ${psQuote(cls.Data)}`);
+        if (!have) {
+            actions.push(add);
+        } else if (!sameText(have.Type, cls.Type)) {
+            // A class's type is part of its identity (Set-DhcpServerv4Class selects by -Name and -Type).
+            actions.push({
+                cmdlet: `Remove-DhcpServerv4Class -Name ${name} -Type ${have.Type}`,
+                onlyIf: `Get-DhcpServerv4Class -Name ${name} -Type ${have.Type} -ErrorAction SilentlyContinue`,
+            });
+            actions.push(add);
+        } else if (have.Data !== cls.Data) {
+            actions.push({ cmdlet: `Set-DhcpServerv4Class -Name ${name} -Type ${cls.Type} -Data ${psQuote(cls.Data)}` });
+        }
     }
 
     for (const policy of desired.policies) {
-        const have = state.policies.find((p) => p.Name === policy.Name);
-        if (!have) {
-            cmds.push(`Add-DhcpServerv4Policy -Name ${psQuote(policy.Name)} -ScopeId ${id} -ProcessingOrder ${policy.ProcessingOrder} -Condition OR ${policy.condition}`);
-        } else if (have.ProcessingOrder !== policy.ProcessingOrder) {
-            cmds.push(`Set-DhcpServerv4Policy -Name ${psQuote(policy.Name)} -ScopeId ${id} -ProcessingOrder ${policy.ProcessingOrder}`);
-        }
-        const policyOptions = new Map(state.options.filter((o) => o.PolicyName === policy.Name).map((o) => [o.OptionId, o.Value]));
-        // Option 66 as an address: Windows clients do not resolve a name there.
-        const wanted: Array<[number, string]> = [
-            [66, desired.nextServer],
-            [67, policy.bootFile],
-        ];
-        for (const [optionId, value] of wanted) {
-            if (!sameValues(policyOptions.get(optionId), [value])) {
-                cmds.push(`Set-DhcpServerv4OptionValue -ScopeId ${id} -PolicyName ${psQuote(policy.Name)} -OptionId ${optionId} -Value ${psQuote(value)}`);
-            }
-        }
+        actions.push(...planPolicy(id, desired, state, policy));
     }
 
-    const wantByClient = new Map(desired.reservations.map((r) => [r.ClientId, r]));
-    for (const have of state.reservations) {
-        const want = wantByClient.get(have.ClientId);
+    actions.push(...planReservations(desired, state));
+    return actions;
+}
+
+function planPolicy(id: string, desired: WindowsDesired, state: WindowsState, policy: DesiredPolicy): WindowsAction[] {
+    const actions: WindowsAction[] = [];
+    const name = psQuote(policy.Name);
+    let have = state.policies.find((p) => p.Name === policy.Name);
+    const foreign = POLICY_CRITERIA.filter((c) => c !== policy.criterion);
+    if (have && foreign.some((c) => have![c].length > 0)) {
+        // Set-DhcpServerv4Policy replaces the criteria it is given and keeps the others: a criterion
+        // we do not want cannot be cleared, so the policy (and its options) goes and comes back.
+        const stray = foreign.map((c) => `$_.${c}`).join(" -or ");
+        actions.push({
+            cmdlet: `Remove-DhcpServerv4Policy -Name ${name} -ScopeId ${id}`,
+            onlyIf: `Get-DhcpServerv4Policy -Name ${name} -ScopeId ${id} -ErrorAction SilentlyContinue | Where-Object { ${stray} }`,
+        });
+        have = undefined;
+    }
+    const condition = `-${policy.criterion} ${criterionValues(policy.values)}`;
+    if (!have) {
+        actions.push({
+            cmdlet: `Add-DhcpServerv4Policy -Name ${name} -ScopeId ${id} -ProcessingOrder ${policy.ProcessingOrder} -Condition OR ${condition}`,
+            onlyIf: `-not (Get-DhcpServerv4Policy -Name ${name} -ScopeId ${id} -ErrorAction SilentlyContinue)`,
+        });
+    } else {
+        const changes: string[] = [];
+        if (have.ProcessingOrder !== policy.ProcessingOrder) changes.push(`-ProcessingOrder ${policy.ProcessingOrder}`);
+        if (!sameText(have.Condition, "OR")) changes.push("-Condition OR");
+        if (!same(have[policy.criterion], policy.values)) changes.push(condition);
+        if (!have.Enabled) changes.push("-Enabled $true");
+        if (changes.length) actions.push({ cmdlet: `Set-DhcpServerv4Policy -Name ${name} -ScopeId ${id} ${changes.join(" ")}` });
+    }
+
+    // A policy made now has no options yet; one kept has those the read found.
+    const policyOptions = new Map(have ? state.options.filter((o) => o.PolicyName === policy.Name).map((o) => [o.OptionId, o.Value]) : []);
+    // Option 66 as an address: Windows clients do not resolve a name there.
+    const wanted = new Map<number, string>([
+        [66, desired.nextServer],
+        [67, policy.bootFile],
+    ]);
+    for (const optionId of POLICY_OPTIONS) {
+        const value = wanted.get(optionId)!;
+        if (!same(policyOptions.get(optionId), [value])) {
+            actions.push({ cmdlet: `Set-DhcpServerv4OptionValue -ScopeId ${id} -PolicyName ${name} -OptionId ${optionId} -Value ${psQuote(value)}` });
+        }
+    }
+    for (const optionId of [...policyOptions.keys()].filter((o) => !wanted.has(o)).sort((a, b) => a - b)) {
+        actions.push({
+            cmdlet: `Remove-DhcpServerv4OptionValue -ScopeId ${id} -PolicyName ${name} -OptionId ${optionId}`,
+            onlyIf: `Get-DhcpServerv4OptionValue -ScopeId ${id} -PolicyName ${name} -OptionId ${optionId} -ErrorAction SilentlyContinue`,
+        });
+    }
+    return actions;
+}
+
+/**
+ * Reservations are keyed by client ID: one whose address changes is removed and added again
+ * (Set-DhcpServerv4Reservation selects by -IPAddress and cannot move it). All removals come
+ * before all additions, so an address can pass from one client to another. The conditions read
+ * the scope's reservations once per script rather than asking per client:
+ * `Get-DhcpServerv4Reservation -ClientId` also answers for a client that only holds a lease
+ * (MicrosoftDocs/windows-powershell-docs#56).
+ */
+function planReservations(desired: WindowsDesired, state: WindowsState): WindowsAction[] {
+    const id = psQuote(desired.scopeId);
+    const removals: WindowsAction[] = [];
+    const renames: WindowsAction[] = [];
+    const additions: WindowsAction[] = [];
+    const wantByClient = new Map(desired.reservations.map((r) => [r.ClientId.toLowerCase(), r]));
+    const haveByClient = new Map(state.reservations.map((r) => [r.ClientId.toLowerCase(), r]));
+    for (const [clientId, have] of haveByClient) {
+        const want = wantByClient.get(clientId);
         if (!want || want.IPAddress !== have.IPAddress) {
-            cmds.push(`Remove-DhcpServerv4Reservation -ScopeId ${id} -ClientId ${psQuote(have.ClientId)}`);
+            removals.push({
+                cmdlet: `Remove-DhcpServerv4Reservation -ScopeId ${id} -ClientId ${psQuote(have.ClientId)}`,
+                onlyIf: `$reserved[${psQuote(have.ClientId)}] -eq ${psQuote(have.IPAddress)}`,
+                readsReservations: true,
+            });
         } else if (want.Name !== have.Name) {
-            cmds.push(`Set-DhcpServerv4Reservation -IPAddress ${psQuote(have.IPAddress)} -Name ${psQuote(want.Name)}`);
+            renames.push({ cmdlet: `Set-DhcpServerv4Reservation -IPAddress ${psQuote(have.IPAddress)} -Name ${psQuote(want.Name)}` });
         }
     }
-    const haveByClient = new Map(state.reservations.map((r) => [r.ClientId, r]));
-    for (const want of desired.reservations) {
-        const have = haveByClient.get(want.ClientId);
+    for (const [clientId, want] of wantByClient) {
+        const have = haveByClient.get(clientId);
         if (!have || have.IPAddress !== want.IPAddress) {
-            cmds.push(`Add-DhcpServerv4Reservation -ScopeId ${id} -IPAddress ${psQuote(want.IPAddress)} -ClientId ${psQuote(want.ClientId)} -Name ${psQuote(want.Name)}`);
+            additions.push({
+                cmdlet: `Add-DhcpServerv4Reservation -ScopeId ${id} -IPAddress ${psQuote(want.IPAddress)} -ClientId ${psQuote(want.ClientId)} -Name ${psQuote(want.Name)}`,
+                onlyIf: `$reserved[${psQuote(want.ClientId)}] -ne ${psQuote(want.IPAddress)}`,
+                readsReservations: true,
+            });
         }
     }
-    return cmds;
+    return [...removals, ...renames, ...additions];
+}
+
+/** The plan as cmdlets (what a refresh reports as still needed); empty when the server matches. */
+export function planWindowsScope(desired: WindowsDesired, state: WindowsState): string[] {
+    return planWindowsActions(desired, state).map((a) => a.cmdlet);
+}
+
+/** One statement of a script: the cmdlet, inside its condition when it has one. */
+export function actionStatement(action: WindowsAction, scopeId: string): ScriptStatement {
+    return {
+        text: action.onlyIf ? `if (${action.onlyIf}) { ${action.cmdlet} }` : action.cmdlet,
+        setup: action.readsReservations ? reservedSnapshot(scopeId) : undefined,
+    };
+}
+
+/**
+ * A step as the converge engine runs it: one script on the remote host, sent as `commandLine`
+ * (at most COMMAND_LINE_BUDGET characters), described by `what` in one line for logs.
+ */
+export interface RemoteScriptStep {
+    kind: "remote-script";
+    what: string;
+    commandLine: string;
+    mutating: true;
+}
+
+function scriptSteps(label: string, statements: readonly ScriptStatement[], budget: number): RemoteScriptStep[] {
+    const scripts = packScripts(statements, budget);
+    return scripts.map((script, index) => {
+        const cmdlets = script.split("\n").filter((line) => line && line !== SCRIPT_PREAMBLE && !line.startsWith("$reserved = ")).length;
+        const part = scripts.length > 1 ? `, script ${index + 1} of ${scripts.length}` : "";
+        return {
+            kind: "remote-script",
+            what: `${label}: ${cmdlets} DhcpServer cmdlet${cmdlets === 1 ? "" : "s"}${part}`,
+            commandLine: encodedCommand(script),
+            mutating: true,
+        };
+    });
+}
+
+/**
+ * The plan as steps, in order: each an idempotent script ($ErrorActionPreference = 'Stop', every
+ * Add/Remove under the condition that it is still needed) whose command line fits cmd.exe.
+ * No steps when the server already matches.
+ */
+export function windowsApplySteps(desired: WindowsDesired, state: WindowsState, budget = COMMAND_LINE_BUDGET): RemoteScriptStep[] {
+    const statements = planWindowsActions(desired, state).map((a) => actionStatement(a, desired.scopeId));
+    return scriptSteps(`configure DHCP scope ${desired.scopeId}`, statements, budget);
 }
 
 /** Delete: the scope with its options, policies and reservations; then our classes. */
@@ -223,14 +511,12 @@ export function removalScript(scopeId: string): string {
     return renderScript([`Remove-DhcpServerv4Scope -ScopeId ${psQuote(scopeId)} -Force -ErrorAction SilentlyContinue`, ...classes]);
 }
 
-export function renderScript(commands: readonly string[]): string {
-    return ["$ErrorActionPreference = 'Stop'", ...commands, ""].join("\n");
+/** Delete, as steps of the same shape as windowsApplySteps. */
+export function windowsRemovalSteps(scopeId: string): RemoteScriptStep[] {
+    return [{ kind: "remote-script", what: `remove DHCP scope ${scopeId}`, commandLine: encodedCommand(removalScript(scopeId)), mutating: true }];
 }
 
-/**
- * The command line OpenSSH on Windows runs: the script as -EncodedCommand (base64 of UTF-16LE),
- * so no quoting of the remote shell (cmd.exe by default) can touch it.
- */
-export function encodedCommand(script: string): string {
-    return `powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ${Buffer.from(script, "utf16le").toString("base64")}`;
+/** The cmdlets as one script, unconditioned and unsplit: for reading, not for sending (see windowsApplySteps). */
+export function renderScript(commands: readonly string[]): string {
+    return [SCRIPT_PREAMBLE, ...commands, ""].join("\n");
 }

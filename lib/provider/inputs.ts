@@ -56,7 +56,12 @@ export function checkInputs<T>(
         const failures = validated.ok ? [] : knownFailures(inputs, validated.failures);
         return failures.length ? { failures } : { inputs: news };
     }
-    return validated.ok ? { inputs: complete(validated.spec) } : { failures: validated.failures };
+    return validated.ok ? { inputs: withoutUndefined(complete(validated.spec)) } : { failures: validated.failures };
+}
+
+/** The engine's property structs have no `undefined`: an unset field is left out. */
+function withoutUndefined(props: Record<string, unknown>): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(props).filter(([, v]) => v !== undefined));
 }
 
 /** Failures that do not depend on a value the engine does not know yet. */

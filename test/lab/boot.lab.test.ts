@@ -146,6 +146,54 @@ describe("the boot model, proven by PXE-booting QEMU clients from the lab server
         });
     }
 
+    it("an unchanged stack with images, nodes and a DHCP scope previews with no changes", async () => {
+        // --expect-no-changes makes the CLI fail if the preview shows any change at all.
+        const preview = await stack.pulumi(["preview", "--diff", "--expect-no-changes"], { allowFailure: true });
+        expect(preview.output).not.toContain("[unknown]");
+        expect(preview.code, preview.output.slice(-3000)).toBe(0);
+    });
+
+    it("a one-node change previews as that node and its servers, with the changed lines of each generated file", async () => {
+        await stack.setConfig("nodes[2].kernelParameters", "quiet splash");
+        await stack.setConfig("nodes[2].ip", "10.213.1.51");
+        const preview = await stack.preview();
+        console.log(`one-node change preview:\n${preview.stdout}`);
+        const updates = [...preview.stdout.matchAll(/~ pulumi-nodejs:dynamic\/netboot:(\w+): \(update\)/g)].map((m) => m[1]).sort();
+        expect(updates).toEqual(["DhcpScope", "LtspServer", "NodeAssignment"]);
+        expect(preview.stdout).not.toContain("[unknown]");
+        // The new ltsp.conf line in the server's rendered file, the new reservation in Kea's.
+        expect(preview.stdout).toMatch(/\+\s*KERNEL_PARAMETERS="quiet splash"/);
+        expect(preview.stdout).toMatch(/[-~]\s*"ip-address": "10\.213\.1\.50"|10\.213\.1\.50/);
+        expect(preview.stdout).toMatch(/\+\s*"ip-address": "10\.213\.1\.51"/);
+    });
+
+    it("a preview that adds a node with a bad MAC while changing another fails, naming the field", async () => {
+        await stack.pulumi(["config", "set-all", "--path", "--plaintext", "netboot:nodes[3].hostname=pc-new", "--plaintext", "netboot:nodes[3].mac=52:54:00:b0:00:zz", "--plaintext", "netboot:nodes[3].image=thin-a"]);
+        const preview = await stack.preview({ allowFailure: true });
+        expect(preview.code).not.toBe(0);
+        expect(preview.output).toContain('mac: "52:54:00:b0:00:zz" is not a MAC address');
+        await stack.pulumi(["config", "rm", "--path", "netboot:nodes[3]"]);
+        await stack.pulumi(["config", "rm", "--path", "netboot:nodes[2].kernelParameters"]);
+        await stack.setConfig("nodes[2].ip", "10.213.1.50");
+    });
+
+    it("stack config: an unknown key, a typo in a node and a bad port each fail as one line naming the key", async () => {
+        const cases: Array<[string, string, string]> = [
+            ["nodez", "x", 'stack config: unknown key(s) netboot:nodez (a typo, or not a setting of site "lab")'],
+            ["nodes[0].kernelParams", "quiet", 'stack config: netboot:nodes.0: unknown field(s) "kernelParams"'],
+            ["server.port", "70000", "stack config: netboot:server.port: 70000 is not a TCP port (1-65535)"],
+        ];
+        for (const [key, value, message] of cases) {
+            await stack.pulumi(["config", "set", "--path", `netboot:${key}`, value]);
+            const preview = await stack.preview({ allowFailure: true });
+            await stack.pulumi(["config", "rm", "--path", `netboot:${key}`]);
+            expect(preview.code).not.toBe(0);
+            expect(preview.output).toContain(message);
+            expect(preview.output).not.toMatch(/\n\s+at .*\.ts:\d+/); // no stack trace
+        }
+        expect((await stack.pulumi(["preview", "--expect-no-changes"], { allowFailure: true })).code).toBe(0);
+    });
+
     it("a changed image rebuilds and keeps the previous build; rollback serves the previous one", async () => {
         const first = (await stack.outputs()).images["thin-b"].sha256;
         await stack.pulumi(["config", "set", "--path", 'netboot:images[1].source.debootstrap.extraFiles["/etc/netboot-image"]', "b2"]);

@@ -1,0 +1,19 @@
+import { renderTemplate } from "../render/templates";
+import { LDMINFOD_PORT } from "./spec";
+
+/** Where the application server keeps ldminfod.sh (written by whoever installs these units). */
+export const LDMINFOD_SCRIPT = "/usr/local/lib/boot-iac/ldminfod.sh";
+
+/** The systemd units of ldminfod on an application server: file name -> content. */
+export function ldminfodUnits(opts: { resource: string; port?: number; sessionsPerCore?: number; scriptPath?: string }): Record<string, string> {
+    const context = {
+        resource: opts.resource,
+        port: opts.port ?? LDMINFOD_PORT,
+        sessionsPerCore: opts.sessionsPerCore ?? 10,
+        scriptPath: opts.scriptPath ?? LDMINFOD_SCRIPT,
+    };
+    return {
+        "ldminfod.socket": renderTemplate("ldminfod.socket", context),
+        "ldminfod@.service": renderTemplate("ldminfod@.service", context),
+    };
+}
