@@ -1,10 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
-import { RepositoryRecord, ensureRepository, removeRepository, repositoryFacts } from "../lib/clonezilla/repositoryApply";
-import { ClonezillaImageParts, RepositorySpec, clonezillaImageParts, menuEntries, repositorySchema, sshdDropIn, validateRepository } from "../lib/clonezilla/repositorySpec";
+import type { z } from "zod";
+import { ensureRepository, type RepositoryRecord, removeRepository, repositoryFacts } from "../lib/clonezilla/repositoryApply";
+import {
+    type ClonezillaImageParts,
+    clonezillaImageParts,
+    menuEntries,
+    type RepositorySpec,
+    repositoryFields,
+    type repositorySchema,
+    sshdDropIn,
+    validateRepository,
+} from "../lib/clonezilla/repositorySpec";
 import { sha256Hex } from "../lib/core/sha256";
-import { MenuEntry } from "../lib/ltsp/bootMenu";
-import { ResourceArgs, containsUnknown, inputsDiffer, withoutProvider } from "../lib/provider/inputs";
+import type { MenuEntry } from "../lib/ltsp/bootMenu";
+import { checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { lazyProvider } from "../lib/provider/lazy";
 import { connectHost } from "../lib/ssh/pool";
 
@@ -28,11 +37,12 @@ interface Outputs extends CheckedInputs, RepositoryRecord {
     imageParts: ClonezillaImageParts;
 }
 
-const INPUT_KEYS = ["connection", "aptProxy", "repository", "account", "clientNetworks", "server", "port", "compression", "disk", "restoreMode", "poweroff", "bootImage", "entries"];
+const INPUT_KEYS = [...Object.keys(repositoryFields.shape), "aptProxy"];
 
 function parse(inputs: Record<string, unknown>): CheckedInputs {
     const { aptProxy, sshdConfigText, ...rest } = withoutProvider(inputs);
-    return { ...repositorySchema.parse(rest), aptProxy: aptProxy as string | undefined, sshdConfigText: sshdConfigText as string };
+    const spec = requireValid(`ClonezillaRepository ${String(rest.repository ?? "")}`, validateRepository(rest));
+    return { ...spec, aptProxy: aptProxy as string | undefined, sshdConfigText: sshdConfigText as string };
 }
 
 async function converge(spec: CheckedInputs): Promise<Outputs> {
@@ -44,10 +54,7 @@ async function converge(spec: CheckedInputs): Promise<Outputs> {
 export const clonezillaRepositoryProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds, news) {
         const { aptProxy, ...rest } = withoutProvider(news);
-        if (containsUnknown(rest)) return { inputs: news };
-        const validated = validateRepository(rest);
-        if (!validated.ok) return { failures: validated.failures };
-        return { inputs: { ...validated.spec, ...(aptProxy !== undefined ? { aptProxy } : {}), sshdConfigText: sshdDropIn(validated.spec) } };
+        return checkInputs(news, rest, validateRepository, (spec) => ({ ...spec, aptProxy, sshdConfigText: sshdDropIn(spec) }));
     },
 
     async diff(_id, olds: Outputs, news: CheckedInputs) {
@@ -85,7 +92,22 @@ export class ClonezillaRepository extends pulumi.dynamic.Resource {
     declare readonly imageParts: pulumi.Output<ClonezillaImageParts>;
 
     constructor(name: string, args: ClonezillaRepositoryArgs, opts?: pulumi.CustomResourceOptions) {
-        const props = { ...(args as object), keyFingerprint: undefined, hostKeyFingerprint: undefined, images: undefined, sshdConfig: undefined, menuEntries: undefined, imageParts: undefined };
-        super(lazyProvider(__filename, "clonezillaRepositoryProvider", ["check", "diff", "read", "update", "delete"]), name, props, opts, "netboot", "ClonezillaRepository");
+        const props = {
+            ...(args as object),
+            keyFingerprint: undefined,
+            hostKeyFingerprint: undefined,
+            images: undefined,
+            sshdConfig: undefined,
+            menuEntries: undefined,
+            imageParts: undefined,
+        };
+        super(
+            lazyProvider(__filename, "clonezillaRepositoryProvider", ["check", "diff", "read", "update", "delete"]),
+            name,
+            props,
+            opts,
+            "netboot",
+            "ClonezillaRepository",
+        );
     }
 }

@@ -1,9 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { menuEntries, menuSpec } from "../lib/clonezilla/repositorySpec";
-import { MenuEntry } from "../lib/ltsp/bootMenu";
-import { ChrootImage } from "../resources/chrootImage";
-import { ClonezillaRepository, ClonezillaRepositoryArgs } from "../resources/clonezillaRepository";
-import { ChrootImageArgs } from "../resources/chrootImage";
+import type { MenuEntry } from "../lib/ltsp/bootMenu";
+import { ChrootImage, type ChrootImageArgs } from "../resources/chrootImage";
+import { ClonezillaRepository, type ClonezillaRepositoryArgs } from "../resources/clonezillaRepository";
 
 /** `netboot:clonezilla` in stack config: the repository's fields, and how its boot image is built. */
 export type ClonezillaConfig = Omit<ClonezillaRepositoryArgs, "connection" | "aptProxy"> & {
@@ -23,7 +22,11 @@ export interface ClonezillaParts {
  * The Clonezilla repository on the site's server, the Clonezilla image (built after the
  * repository, whose key it copies on the server), and the boot menu entries for its jobs.
  */
-export function clonezillaParts(cz: ClonezillaConfig, connection: ClonezillaRepositoryArgs["connection"], aptProxy: string | undefined): ClonezillaParts {
+export function clonezillaParts(
+    cz: ClonezillaConfig,
+    connection: ClonezillaRepositoryArgs["connection"],
+    aptProxy: string | undefined,
+): ClonezillaParts {
     const { image: imageConfig, ...repositoryConfig } = cz;
     const repository = new ClonezillaRepository("clonezilla-repository", { ...repositoryConfig, connection, aptProxy });
     // The entries from config alone, with the schema's defaults (the resource validates the same fields).

@@ -10,6 +10,8 @@
 # client uses does not matter). No password, no prompt: a missing or wrong key fails.
 # The rest (account, options for ocs-sr) is in /etc/netboot/ocs/ocs.conf, written at image build.
 set -u
+# No globbing anywhere: the command line is split into words below, and none of them is a pattern.
+set -f
 
 CONF=${NETBOOT_OCS_CONF:-/etc/netboot/ocs/ocs.conf}
 CMDLINE=${NETBOOT_OCS_CMDLINE:-/proc/cmdline}
@@ -22,9 +24,11 @@ fail() {
 }
 
 [ -r "$CONF" ] || fail "no configuration at $CONF"
+# shellcheck source=/dev/null # written at image build from templates/clonezilla-ocs.conf.hbs
 . "$CONF"
 
 action="" image="" disk=$OCS_DISK server=$OCS_SERVER
+# shellcheck disable=SC2013 # the kernel command line is one line of words
 for word in $(cat "$CMDLINE"); do
     case "$word" in
         netboot.ocs=*) action=${word#*=} ;;

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensurePackages } from "../host/packages";
 import { sha256Hex } from "../core/sha256";
-import { RemoteHost } from "../ssh/remoteHost";
-import { PATHS, RepositoryFacts, RepositorySpec, parseSetupOutput, setupArgs, sshdDropIn } from "./repositorySpec";
+import { ensurePackages } from "../host/packages";
+import type { RemoteHost } from "../ssh/remoteHost";
+import { PATHS, parseSetupOutput, type RepositoryFacts, type RepositorySpec, setupArgs, sshdDropIn } from "./repositorySpec";
 
 /** The server side of the Clonezilla repository, over SSH: account, directories, key pair, sshd. */
 
@@ -70,9 +70,8 @@ export async function repositoryFacts(host: RemoteHost, spec: Pick<RepositorySpe
  * account that owns them stay: they are data, not configuration.
  */
 export async function removeRepository(host: RemoteHost): Promise<void> {
-    await host.mutate(
-        "remove Clonezilla repository access",
-        'set -eu; rm -f -- "$1"; rm -rf -- "$2"; sshd -t; systemctl reload ssh',
-        [PATHS.sshdDropIn, PATHS.keyDir],
-    );
+    await host.mutate("remove Clonezilla repository access", 'set -eu; rm -f -- "$1"; rm -rf -- "$2"; sshd -t; systemctl reload ssh', [
+        PATHS.sshdDropIn,
+        PATHS.keyDir,
+    ]);
 }

@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { MenuEntry } from "../ltsp/bootMenu";
 import { connectionSchema } from "../core/connection";
+import { cidr, formatIssues, ipv4, parseSubnet, port, unixUser, type Validated } from "../core/fields";
 import { imageName } from "../core/node";
+import type { MenuEntry } from "../ltsp/bootMenu";
 import { renderTemplate, TEMPLATE_DIR } from "../render/templates";
-import { cidr, formatIssues, ipv4, parseSubnet, port, unixUser, Validated } from "../core/fields";
 
 /**
  * The Clonezilla image repository on a boot server and the client side that uses it: which
@@ -13,13 +13,15 @@ import { cidr, formatIssues, ipv4, parseSubnet, port, unixUser, Validated } from
  * the files the Clonezilla boot image is built with. Pure: no host is touched here.
  */
 
-const absolutePath = z.string().regex(/^\/[A-Za-z0-9._+\/-]*[A-Za-z0-9._+-]$/, "is not an absolute path of plain characters (and not /)");
+const absolutePath = z.string().regex(/^\/[A-Za-z0-9._+/-]*[A-Za-z0-9._+-]$/, "is not an absolute path of plain characters (and not /)");
 
 /** A disk as the client's kernel names it: sda, vda, nvme0n1, mmcblk0. */
 export const diskName = z.string().regex(/^[a-z][a-z0-9]{1,15}$/, "is not a disk name like sda, vda or nvme0n1");
 
 /** A Clonezilla image: a directory name in the repository (ocs-sr refuses none of these). */
-export const ocsImageName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "is not a Clonezilla image name (letters, digits, . _ -, up to 64, no leading dot)");
+export const ocsImageName = z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "is not a Clonezilla image name (letters, digits, . _ -, up to 64, no leading dot)");
 
 /**
  * ocs-sr's compression options (ocs-sr 5.3, parse_ocs_sr_cmd_options_with_dash): -z9p runs
@@ -52,7 +54,7 @@ const entrySchema = z
     })
     .strict();
 
-const repositoryFields = z
+export const repositoryFields = z
     .object({
         connection: connectionSchema,
         /** The sftp chroot of the repository account (root-owned); the images are in `images/` below it. */
@@ -87,7 +89,12 @@ export const repositorySchema = repositoryFields.superRefine((spec, ctx) => {
     spec.clientNetworks.forEach((network, i) => {
         const subnet = parseSubnet(network);
         if (subnet && subnet.address !== subnet.network) {
-            ctx.addIssue({ code: "custom", path: ["clientNetworks", i], input: network, message: `is not a network address (did you mean ${subnet.network}/${subnet.prefix}?)` });
+            ctx.addIssue({
+                code: "custom",
+                path: ["clientNetworks", i],
+                input: network,
+                message: `is not a network address (did you mean ${subnet.network}/${subnet.prefix}?)`,
+            });
         }
     });
 });
@@ -148,10 +155,12 @@ export function ocsSaveOptions(spec: Pick<RepositorySpec, "compression">): strin
         "-q2", // partclone
         "-j2", // also the hidden data between the MBR and the first partition
         COMPRESSION_OPTIONS[spec.compression],
-        "-i", "0", // one image file per partition, not split
+        "-i",
+        "0", // one image file per partition, not split
         "-sfsck", // no fsck of the source: the client's disk is saved as it is
         "-senc", // not encrypted: the repository account and its key guard the images
-        "-p", "true", // ocs-sr does nothing after the job; netboot-ocs unmounts, then powers off
+        "-p",
+        "true", // ocs-sr does nothing after the job; netboot-ocs unmounts, then powers off
     ];
 }
 
@@ -176,7 +185,8 @@ export function menuEntries(spec: Pick<RepositorySpec, "entries" | "disk" | "boo
         let id = `ocs-${entry.action}-${entry.image.toLowerCase().replace(/[^a-z0-9_-]/g, "-")}-${disk}`.slice(0, 32);
         if (ids.has(id)) id = `${id.slice(0, 28)}-${i + 1}`;
         ids.add(id);
-        const title = entry.action === "save" ? `Clonezilla: save disk ${disk} as ${entry.image}` : `Clonezilla: restore ${entry.image} to disk ${disk}`;
+        const title =
+            entry.action === "save" ? `Clonezilla: save disk ${disk} as ${entry.image}` : `Clonezilla: restore ${entry.image} to disk ${disk}`;
         return {
             id,
             title: title.length > 60 ? `${title.slice(0, 59)}~` : title,
@@ -275,5 +285,9 @@ export function parseSetupOutput(output: string): RepositoryFacts {
     if (!/^SHA256:/.test(facts.keyFingerprint ?? "") || !/^SHA256:/.test(facts.hostKeyFingerprint ?? "")) {
         throw new Error(`the repository setup printed no key fingerprints:\n${output}`);
     }
-    return { keyFingerprint: facts.keyFingerprint, hostKeyFingerprint: facts.hostKeyFingerprint, images: facts.images ? facts.images.split(/\s+/).filter(Boolean) : [] };
+    return {
+        keyFingerprint: facts.keyFingerprint,
+        hostKeyFingerprint: facts.hostKeyFingerprint,
+        images: facts.images ? facts.images.split(/\s+/).filter(Boolean) : [],
+    };
 }

@@ -1,9 +1,10 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: iPXE scripts name their settings ${like_this}; these strings are iPXE, not templates
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeProofDisk, qemuImg, sha256OfRange, SECTOR } from "./diskImage";
-import { TestStack, labSsh, labStackConfig, labUp, pxeBootUntil } from "./harness";
+import { makeProofDisk, qemuImg, SECTOR, sha256OfRange } from "./diskImage";
+import { labSsh, labStackConfig, labUp, pxeBootUntil, TestStack } from "./harness";
 
 /**
  * Proof for Clonezilla from Debian packages (issue 7): VM A, whose qcow2 disk has a partition
@@ -27,7 +28,10 @@ const KNOWN = `netboot clonezilla proof ${randomBytes(8).toString("hex")}\n`;
 const JOB_DONE = "netboot-ocs: (finished|FAILED)";
 
 function jobLines(console: string): string[] {
-    return console.split("\n").filter((l) => /netboot-ocs:|Command line:|Connected \/dev\/nbd0/.test(l)).map((l) => l.trim());
+    return console
+        .split("\n")
+        .filter((l) => /netboot-ocs:|Command line:|Connected \/dev\/nbd0/.test(l))
+        .map((l) => l.trim());
 }
 
 describe("Clonezilla: save a client's disk to the server, restore it to another", () => {
@@ -80,9 +84,13 @@ describe("Clonezilla: save a client's disk to the server, restore it to another"
         expect(effective).toContain("forcecommand internal-sftp -u 0077");
         expect(effective).toContain("authenticationmethods publickey");
         expect(effective).toContain("permittty no");
-        expect(await labSsh("cat /etc/netboot/ocs/authorized_keys")).toMatch(new RegExp(`^restrict,from="${env.NETBOOT_LAB_SUBNET.replace(/\./g, "\\.")}" ssh-ed25519 `));
+        expect(await labSsh("cat /etc/netboot/ocs/authorized_keys")).toMatch(
+            new RegExp(`^restrict,from="${env.NETBOOT_LAB_SUBNET.replace(/\./g, "\\.")}" ssh-ed25519 `),
+        );
         const menu = await labSsh("cat /srv/tftp/ltsp/ltsp.ipxe");
-        expect(menu).toContain(":ocs-save-proof-vda\nset img clonezilla\nset cmdline_client ${cmdline_client} netboot.ocs=save netboot.ocs_image=proof netboot.ocs_disk=vda\ngoto images");
+        expect(menu).toContain(
+            ":ocs-save-proof-vda\nset img clonezilla\nset cmdline_client ${cmdline_client} netboot.ocs=save netboot.ocs_image=proof netboot.ocs_disk=vda\ngoto images",
+        );
         expect(menu).toContain("netboot.ocs=restore netboot.ocs_image=proof netboot.ocs_disk=vda");
         // The key is in the image (copied on the server), never in the Pulumi state.
         const keyBody = (await labSsh("sed -n 2p /etc/netboot/ocs/client/id_ed25519")).trim();

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync, truncateSync, writeFileSync, writeSync } from "node:fs";
 import { createHash } from "node:crypto";
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync, truncateSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
 /** Test disks for the Clonezilla proof: a partitioned disk with a file system and known files, made without root tools. */

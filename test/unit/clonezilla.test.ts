@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: iPXE scripts name their settings ${like_this}; these strings are iPXE, not templates
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -5,12 +6,12 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
     COMPRESSION_OPTIONS,
-    PATHS,
     clonezillaImageParts,
     menuEntries,
     menuSpec,
     ocsRestoreOptions,
     ocsSaveOptions,
+    PATHS,
     setupArgs,
     sshdDropIn,
     validateRepository,
@@ -58,7 +59,14 @@ describe("Clonezilla repository: inputs", () => {
     it("wants client networks as network addresses, and no duplicate job", () => {
         expect(reasons({ clientNetworks: [] })[0]).toMatch(/needs at least one network/);
         expect(reasons({ clientNetworks: ["10.213.1.7/24"] })[0]).toMatch(/is not a network address \(did you mean 10\.213\.1\.0\/24\?\)/);
-        expect(reasons({ entries: [{ action: "save", image: "a" }, { action: "save", image: "a", disk: "sda" }] })[0]).toMatch(/^entries\.1: .* is the same job as an earlier entry/);
+        expect(
+            reasons({
+                entries: [
+                    { action: "save", image: "a" },
+                    { action: "save", image: "a", disk: "sda" },
+                ],
+            })[0],
+        ).toMatch(/^entries\.1: .* is the same job as an earlier entry/);
         expect(reasons({ compression: "lz4" })[0]).toMatch(/^compression: /);
     });
 });
@@ -81,7 +89,15 @@ describe("Clonezilla repository: ocs-sr options", () => {
 
 describe("Clonezilla repository: boot menu entries", () => {
     it("one entry per job, valid for the LtspServer menu, booting the Clonezilla image with the job on the command line", () => {
-        const entries = menuEntries(spec({ disk: "vda", entries: [{ action: "save", image: "lab-PC.2024" }, { action: "restore", image: "lab-PC.2024", disk: "sdb" }] }));
+        const entries = menuEntries(
+            spec({
+                disk: "vda",
+                entries: [
+                    { action: "save", image: "lab-PC.2024" },
+                    { action: "restore", image: "lab-PC.2024", disk: "sdb" },
+                ],
+            }),
+        );
         expect(entries.map((e) => e.id)).toEqual(["ocs-save-lab-pc-2024-vda", "ocs-restore-lab-pc-2024-sdb"]);
         expect(entries.map((e) => e.title)).toEqual(["Clonezilla: save disk vda as lab-PC.2024", "Clonezilla: restore lab-PC.2024 to disk sdb"]);
         expect(entries[0].script).toEqual([
@@ -93,13 +109,24 @@ describe("Clonezilla repository: boot menu entries", () => {
     });
 
     it("from stack config alone (at preview), with the resource's defaults and field checks", () => {
-        expect(menuSpec({ entries: [{ action: "save", image: "a" }] })).toEqual({ entries: [{ action: "save", image: "a" }], disk: "sda", bootImage: "clonezilla" });
+        expect(menuSpec({ entries: [{ action: "save", image: "a" }] })).toEqual({
+            entries: [{ action: "save", image: "a" }],
+            disk: "sda",
+            bootImage: "clonezilla",
+        });
         expect(() => menuSpec({ entries: [{ action: "save", image: "a/b" }] })).toThrow(/is not a Clonezilla image name/);
     });
 
     it("long names stay within the menu's limits and ids stay distinct", () => {
         const long = "a".repeat(60);
-        const entries = menuEntries(spec({ entries: [{ action: "save", image: long }, { action: "save", image: long, disk: "sdb" }] }));
+        const entries = menuEntries(
+            spec({
+                entries: [
+                    { action: "save", image: long },
+                    { action: "save", image: long, disk: "sdb" },
+                ],
+            }),
+        );
         expect(new Set(entries.map((e) => e.id)).size).toBe(2);
         for (const entry of entries) expect(menuEntrySchema.safeParse(entry).success).toBe(true);
     });
@@ -170,8 +197,14 @@ describe("netboot-ocs (the image's one-shot script): what it refuses before touc
     }
 
     it("an unknown action, an image name that is a path, a disk name that is a command", () => {
-        expect(runWith("quiet netboot.ocs=wipe netboot.ocs_image=a")).toEqual({ code: 1, out: 'netboot-ocs: FAILED: netboot.ocs="wipe" is neither save nor restore\n' });
-        expect(runWith("netboot.ocs=save netboot.ocs_image=../../etc")).toEqual({ code: 1, out: 'netboot-ocs: FAILED: netboot.ocs_image="../../etc" is not an image name\n' });
+        expect(runWith("quiet netboot.ocs=wipe netboot.ocs_image=a")).toEqual({
+            code: 1,
+            out: 'netboot-ocs: FAILED: netboot.ocs="wipe" is neither save nor restore\n',
+        });
+        expect(runWith("netboot.ocs=save netboot.ocs_image=../../etc")).toEqual({
+            code: 1,
+            out: 'netboot-ocs: FAILED: netboot.ocs_image="../../etc" is not an image name\n',
+        });
         expect(runWith("netboot.ocs=restore netboot.ocs_image=a netboot.ocs_disk=$(reboot)")).toEqual({
             code: 1,
             out: 'netboot-ocs: FAILED: netboot.ocs_disk="$(reboot)" is not a disk name like sda\n',
