@@ -72,6 +72,7 @@ describe("Clonezilla: save a client's disk to the server, restore it to another"
         rmSync(WORK, { recursive: true, force: true });
     });
 
+    // A first up builds the image (debootstrap, apt, squashfs): 15 min here on a loaded machine, beyond the lab default of 15.
     it("sets up the repository account, builds the Clonezilla image and puts both jobs in the menu", async () => {
         await stack.up();
         const outputs = await stack.outputs();
@@ -97,7 +98,7 @@ describe("Clonezilla: save a client's disk to the server, restore it to another"
         expect(keyBody.length).toBeGreaterThan(40);
         expect(await stack.exportState()).not.toContain(keyBody);
         expect(await labSsh("unsquashfs -cat /srv/ltsp/images/clonezilla.img etc/netboot/ocs/id_ed25519 | sed -n 2p")).toBe(`${keyBody}\n`);
-    });
+    }, 45 * 60_000);
 
     it("VM A saves its disk to the server through the save entry", async () => {
         const result = await pxeBootUntil(MAC_A, { until: [JOB_DONE], diskFile: diskA, timeoutSeconds: 1200 });
