@@ -6,7 +6,7 @@ import { validateCandidate } from "../host/validateCandidate";
 import { progress } from "../provider/progress";
 import { RemoteHost } from "../ssh/remoteHost";
 import { LtspServerSpec } from "./serverSpec";
-import { IMAGE_DIR, LIGHTTPD_CONF, NBD_SERVER_CONF } from "./bootMenu";
+import { LIGHTTPD_CONF, NBD_SERVER_CONF } from "./bootMenu";
 import {
     DNSMASQ_CONF,
     DesiredFile,
@@ -106,7 +106,6 @@ export async function applyServer(
         }
     }
     record.nulLinks = await reconcileNulLinks(host, spec.nulSuffixLinks, previous.nulLinks ?? [], resource, started);
-    if (spec.boot.rootTransport === "nbd") await letNbdReadImages(host, resource, started);
     const after = steps.length ? await observeHost(host, request) : before;
     for (const file of files) {
         if (after.files[file.path] !== file.sha256) {
@@ -119,19 +118,6 @@ export async function applyServer(
         }
     }
     return { ...record, steps, observation: after, files };
-}
-
-/**
- * `ltsp image` creates /srv/ltsp/images with mode 0700 (65-mksquashfs.sh: `mkdir -pm 0700`), and
- * nbd-server runs as user nbd: it then refuses every client ("Could not open exported file ...:
- * Permission denied", seen in the lab). The directory goes to group nbd, mode 0750; the images in
- * it are 0644 already. Checked first, so an unchanged server sees no mutation.
- */
-async function letNbdReadImages(host: RemoteHost, resource: string, started: number): Promise<void> {
-    const state = await host.run("check image directory access for nbd", '[ -d "$1" ] && stat -c "%G %a" "$1" || echo missing', [IMAGE_DIR]);
-    if (state.trim() === "missing" || state.trim() === "nbd 750") return;
-    progress(`${resource}: let nbd-server read ${IMAGE_DIR} (was ${state.trim()})`, started);
-    await host.mutate(`let nbd-server read ${IMAGE_DIR}`, 'chgrp nbd "$1" && chmod 0750 "$1"', [IMAGE_DIR]);
 }
 
 const NUL_LINKS_MISSING = 'for d in "$@"; do [ "$(readlink "$d/000" 2>/dev/null)" = "$d" ] || printf "%s\\n" "$d"; done';
