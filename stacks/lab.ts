@@ -7,6 +7,7 @@ import { ChrootImage, ChrootImageArgs } from "../resources/chrootImage";
 import { DhcpScope, DhcpScopeArgs } from "../resources/dhcpScope";
 import { LtspServer, LtspServerArgs } from "../resources/ltspServer";
 import { NodeAssignment, NodeAssignmentArgs } from "../resources/nodeAssignment";
+import { ClonezillaConfig, clonezillaOutputs, clonezillaParts } from "./clonezilla";
 import { connectionFrom, readSiteConfig, serverConfigSchema } from "./config";
 
 /**
@@ -46,6 +47,8 @@ const labConfig = z
         extraPackages: z.unknown().optional(),
         nulSuffixLinks: z.unknown().optional(),
         boot: z.unknown().optional(),
+        /** The Clonezilla repository and its jobs (stacks/clonezilla.ts); the resource validates the fields. */
+        clonezilla: z.unknown().optional(),
         images: z.array(imageConfig).default([]),
         nodes: z.array(nodeConfig).default([]),
         /** A CSV or YAML file of clients (for sites past what stack config can carry), relative to the project. */
@@ -86,6 +89,14 @@ export function labSite(config: pulumi.Config) {
                 rollback: image.rollback as ChrootImageArgs["rollback"],
             }),
     );
+    // Clonezilla (netboot:clonezilla): the repository, its boot image served like the others, its menu entries.
+    const clonezilla = site.clonezilla ? clonezillaParts(site.clonezilla as ClonezillaConfig, connection, aptProxy) : undefined;
+    if (clonezilla) {
+        imageNames.push(clonezilla.bootImage);
+        images.push(clonezilla.image);
+    }
+    const boot = (site.boot ?? {}) as { menuEntries?: unknown[] };
+    const bootWithClonezilla = clonezilla ? { ...boot, menuEntries: [...(boot.menuEntries ?? []), ...clonezilla.menuEntries] } : site.boot;
     site.nodes.forEach((node, i) => {
         if (!imageNames.includes(node.image)) {
             throw new pulumi.RunError(`netboot:nodes[${i}].image: "${node.image}" (node ${node.hostname}) is not an image of this stack (known: ${imageNames.join(", ") || "none"})`);
@@ -117,7 +128,7 @@ export function labSite(config: pulumi.Config) {
             dhcp: site.dhcp as LtspServerArgs["dhcp"],
             ltspConf: site.ltspConf as LtspServerArgs["ltspConf"],
             nulSuffixLinks: site.nulSuffixLinks as LtspServerArgs["nulSuffixLinks"],
-            boot: site.boot as LtspServerArgs["boot"],
+            boot: bootWithClonezilla as LtspServerArgs["boot"],
             images: imageNames,
             nodes: nodes.map((node) => node.spec),
         },
@@ -138,5 +149,6 @@ export function labSite(config: pulumi.Config) {
         ),
         nodes: nodes.map((node) => ({ hostname: node.hostname, mac: node.mac, image: node.image, role: node.role })),
         dhcpScopes: scopes.map((scope) => ({ kind: scope.kind, service: scope.service, managedFiles: scope.managedFiles })),
+        clonezilla: clonezillaOutputs(clonezilla),
     };
 }

@@ -70,8 +70,12 @@ function chrootSteps(spec: ImageSpec, source: DebootstrapSource): Step[] {
             keepOriginal: false,
         });
     }
+    // Files that must not pass through the program (a key made on the server): copied on the server, mode 0600.
+    for (const [path, from] of Object.entries(source.serverFiles)) {
+        steps.push(run(`copy ${from} (server) into ${spec.name} at ${path}`, "image-copy-server-file", [from, paths.build + path, paths.build]));
+    }
     for (const command of source.postInstall) steps.push(run(`post-install in ${spec.name}: ${command}`, "image-in-chroot", [paths.build, command]));
-    if (Object.keys(source.extraFiles).length || source.postInstall.length) {
+    if (Object.keys(source.extraFiles).length || Object.keys(source.serverFiles).length || source.postInstall.length) {
         steps.push(run(`update-initramfs in ${spec.name}`, "image-in-chroot", [paths.build, "update-initramfs -u -k all"]));
     }
     steps.push(run(`publish chroot ${spec.name}`, "image-publish-chroot", [paths.build, paths.chroot, buildHash(spec)]));

@@ -29,6 +29,13 @@ const debootstrapSource = z
         /** path inside the image -> content. */
         extraFiles: z.record(absolutePath, z.string()).default({}),
         /**
+         * path inside the image -> path of a file on the server, copied (mode 0600, root) into the
+         * chroot: for secrets made on the server (e.g. the Clonezilla repository key) that must not
+         * pass through the program or its state. Only the paths are part of the build hash: put
+         * something that changes with the content (a fingerprint) into extraFiles.
+         */
+        serverFiles: z.record(absolutePath, absolutePath).default({}),
+        /**
          * initramfs-tools MODULES: "most" (Debian's default), or "netboot" for a much smaller
          * initrd with the network drivers only (faster over TFTP).
          */

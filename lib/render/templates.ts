@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Handlebars from "handlebars";
+import { shq } from "../ssh/shell";
 
 /** templates/ at the top of the repository: file syntax lives there, not in code. */
 export const TEMPLATE_DIR = join(__dirname, "..", "..", "templates");
@@ -20,6 +21,8 @@ function loadPartials(): void {
 
 // For JSON files (Kea): a value written as a JSON literal, quoted and escaped.
 Handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));
+// For files a POSIX shell sources: a value as one single-quoted word.
+Handlebars.registerHelper("shell", (value: unknown) => shq(String(value)));
 
 /**
  * Renders templates/<name>.hbs. Config files are not HTML, so nothing is escaped: values are

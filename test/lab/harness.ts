@@ -90,6 +90,8 @@ export interface BootUntil {
     timeoutSeconds?: number;
     /** A blank local disk of this size (e.g. "2G"). */
     disk?: string;
+    /** A disk image the test made and keeps (qcow2 when named *.qcow2, else raw). */
+    diskFile?: string;
 }
 
 /**
@@ -101,6 +103,7 @@ export async function pxeBootUntil(mac: string, opts: BootUntil): Promise<{ ok: 
     const args = ["pxe-boot", "--mac", mac, ...(opts.uefi ? ["--uefi"] : []), "--timeout", String(opts.timeoutSeconds ?? 600)];
     for (const pattern of opts.until) args.push("--until", pattern);
     if (opts.disk) args.push("--disk", opts.disk);
+    if (opts.diskFile) args.push("--disk-file", opts.diskFile);
     const started = Date.now();
     const result = await run(LAB, args, { timeoutMs: ((opts.timeoutSeconds ?? 600) + 60) * 1000 });
     return { ok: result.code === 0, console: result.stdout, seconds: (Date.now() - started) / 1000 };

@@ -1,0 +1,125 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: iPXE scripts name their settings ${like_this}; these strings are iPXE, not templates
+import { randomBytes } from "node:crypto";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeProofDisk, qemuImg, SECTOR, sha256OfRange } from "./diskImage";
+import { labSsh, labStackConfig, labUp, pxeBootUntil, TestStack } from "./harness";
+
+/**
+ * Proof for Clonezilla from Debian packages (issue 7): VM A, whose qcow2 disk has a partition
+ * with an ext4 file system and known files, boots the menu's "save" entry and saves its disk to
+ * the server's repository over sshfs (the repository account, its own key, the host key pinned);
+ * VM B, with an empty disk of the same size, boots the "restore" entry; the restored partition's
+ * sha256 equals the source's. Both jobs run unattended: the site's default menu entry is the job.
+ *
+ * restoreMode "verbatim": the partition comes back byte for byte. (In "adapt" mode ocs-sr's
+ * fsck/resize and post-processing mount the file system and change superblock fields, so only
+ * the files would match; see lib/clonezilla/repositorySpec.ts.)
+ *
+ * Lab instance: NETBOOT_LAB_ID from the environment (this test was run with 2).
+ */
+const MAC_A = "52:54:00:c2:00:0a";
+const MAC_B = "52:54:00:c2:00:0b";
+const DISK_MIB = 64;
+const WORK = join(__dirname, "..", "..", ".test-work", "clonezilla");
+const KNOWN = `netboot clonezilla proof ${randomBytes(8).toString("hex")}\n`;
+
+const JOB_DONE = "netboot-ocs: (finished|FAILED)";
+
+function jobLines(console: string): string[] {
+    return console
+        .split("\n")
+        .filter((l) => /netboot-ocs:|Command line:|Connected \/dev\/nbd0/.test(l))
+        .map((l) => l.trim());
+}
+
+describe("Clonezilla: save a client's disk to the server, restore it to another", () => {
+    let stack: TestStack;
+    let env: Record<string, string>;
+    let source: ReturnType<typeof makeProofDisk>;
+    const diskA = join(WORK, "a.qcow2");
+    const diskB = join(WORK, "b.qcow2");
+
+    beforeAll(async () => {
+        rmSync(WORK, { recursive: true, force: true });
+        mkdirSync(WORK, { recursive: true });
+        source = makeProofDisk(join(WORK, "source"), DISK_MIB, { "known.txt": KNOWN, "random.bin": randomBytes(3_000_000) });
+        qemuImg(["convert", "-f", "raw", "-O", "qcow2", source.raw, diskA]);
+        qemuImg(["create", "-f", "qcow2", diskB, `${DISK_MIB}M`]);
+
+        env = await labUp(true);
+        stack = await TestStack.create(
+            "clonezilla",
+            labStackConfig(env, {
+                ltspConf: { server: { menuTimeout: 2000, kernelParameters: "console=ttyS0" } },
+                boot: { rootTransport: "nbd", http: true, defaultEntry: "ocs-save-proof-vda" },
+                clonezilla: {
+                    clientNetworks: [env.NETBOOT_LAB_SUBNET],
+                    server: env.NETBOOT_LAB_SERVER_LAN_ADDR,
+                    disk: "vda",
+                    restoreMode: "verbatim",
+                    entries: [
+                        { action: "save", image: "proof" },
+                        { action: "restore", image: "proof" },
+                    ],
+                },
+            }),
+        );
+    });
+
+    afterAll(() => {
+        rmSync(WORK, { recursive: true, force: true });
+    });
+
+    // A first up builds the image (debootstrap, apt, squashfs): 15 min here on a loaded machine, beyond the lab default of 15.
+    it("sets up the repository account, builds the Clonezilla image and puts both jobs in the menu", async () => {
+        await stack.up();
+        const outputs = await stack.outputs();
+        expect(outputs.clonezilla.keyFingerprint).toMatch(/^SHA256:/);
+        expect(outputs.clonezilla.menuEntries).toEqual(["ocs-save-proof-vda", "ocs-restore-proof-vda"]);
+        // sshd's effective settings for the account, from a client address on the LAN.
+        const client = env.NETBOOT_LAB_DHCP_RANGE_START;
+        const effective = await labSsh(`sshd -T -C user=partimag,host=client,addr=${client}`);
+        expect(effective).toContain("chrootdirectory /srv/partimag");
+        expect(effective).toContain("forcecommand internal-sftp -u 0077");
+        expect(effective).toContain("authenticationmethods publickey");
+        expect(effective).toContain("permittty no");
+        expect(await labSsh("cat /etc/netboot/ocs/authorized_keys")).toMatch(
+            new RegExp(`^restrict,from="${env.NETBOOT_LAB_SUBNET.replace(/\./g, "\\.")}" ssh-ed25519 `),
+        );
+        const menu = await labSsh("cat /srv/tftp/ltsp/ltsp.ipxe");
+        expect(menu).toContain(
+            ":ocs-save-proof-vda\nset img clonezilla\nset cmdline_client ${cmdline_client} netboot.ocs=save netboot.ocs_image=proof netboot.ocs_disk=vda\ngoto images",
+        );
+        expect(menu).toContain("netboot.ocs=restore netboot.ocs_image=proof netboot.ocs_disk=vda");
+        // The key is in the image (copied on the server), never in the Pulumi state.
+        const keyBody = (await labSsh("sed -n 2p /etc/netboot/ocs/client/id_ed25519")).trim();
+        expect(keyBody.length).toBeGreaterThan(40);
+        expect(await stack.exportState()).not.toContain(keyBody);
+        expect(await labSsh("unsquashfs -cat /srv/ltsp/images/clonezilla.img etc/netboot/ocs/id_ed25519 | sed -n 2p")).toBe(`${keyBody}\n`);
+    }, 45 * 60_000);
+
+    it("VM A saves its disk to the server through the save entry", async () => {
+        const result = await pxeBootUntil(MAC_A, { until: [JOB_DONE], diskFile: diskA, timeoutSeconds: 1200 });
+        console.log(`save: ${result.seconds.toFixed(0)} s\n  ${jobLines(result.console).join("\n  ")}`);
+        expect(result.ok, result.console.slice(-4000)).toBe(true);
+        expect(result.console).toContain("netboot-ocs: finished: save of proof (/dev/vda) OK");
+        expect(await labSsh("cat /srv/partimag/images/proof/disk /srv/partimag/images/proof/parts")).toBe("vda\nvda1\n");
+        expect(await labSsh("stat -c %U /srv/partimag/images/proof")).toBe("partimag\n");
+    });
+
+    it("VM B restores it through the restore entry; the partition's checksum matches", async () => {
+        await stack.setConfig("boot.defaultEntry", "ocs-restore-proof-vda");
+        await stack.up();
+        const result = await pxeBootUntil(MAC_B, { until: [JOB_DONE], diskFile: diskB, timeoutSeconds: 1200 });
+        console.log(`restore: ${result.seconds.toFixed(0)} s\n  ${jobLines(result.console).join("\n  ")}`);
+        expect(result.ok, result.console.slice(-4000)).toBe(true);
+        expect(result.console).toContain("netboot-ocs: finished: restore of proof (/dev/vda) OK");
+        const restoredRaw = join(WORK, "b.raw");
+        qemuImg(["convert", "-f", "qcow2", "-O", "raw", diskB, restoredRaw]);
+        const restored = sha256OfRange(restoredRaw, source.partition.start * SECTOR, source.partition.sectors * SECTOR);
+        console.log(`partition sha256: source ${source.partitionSha256}, restored ${restored}`);
+        expect(restored).toBe(source.partitionSha256);
+    });
+});
