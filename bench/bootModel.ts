@@ -9,7 +9,7 @@
  *    SSH commands (counted on the host), next to the same figures for creating all 200.
  */
 import { randomBytes } from "node:crypto";
-import { TestStack, labSsh, labStackConfig, labUp } from "../test/lab/harness";
+import { labSsh, labStackConfig, labUp, TestStack } from "../test/lab/harness";
 
 const NODES = 200;
 
@@ -44,7 +44,12 @@ async function main(): Promise<void> {
     const stack = await TestStack.create(
         "bench",
         labStackConfig(env, {
-            images: [{ name: "bench", source: { debootstrap: { architecture: "amd64", initramfsModules: "netboot", extraFiles: { "/etc/bench": marker } } } }],
+            images: [
+                {
+                    name: "bench",
+                    source: { debootstrap: { architecture: "amd64", initramfsModules: "netboot", extraFiles: { "/etc/bench": marker } } },
+                },
+            ],
             nodes,
         }),
     );

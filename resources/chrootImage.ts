@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
-import { ImageRecord, createImage, deleteImage, readImage, updateImage } from "../lib/images/imageApply";
-import { buildHash, ImageSpec, imageSchema, validateImage } from "../lib/images/imageSpec";
-import { ResourceArgs, checkInputs, requireValid, withoutProvider } from "../lib/provider/inputs";
+import type { z } from "zod";
+import { createImage, deleteImage, type ImageRecord, readImage, updateImage } from "../lib/images/imageApply";
+import { buildHash, type ImageSpec, type imageSchema, validateImage } from "../lib/images/imageSpec";
+import { checkInputs, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { lazyProvider } from "../lib/provider/lazy";
 import { connectHost } from "../lib/ssh/pool";
 
@@ -36,7 +36,10 @@ export const chrootImageProvider: pulumi.dynamic.ResourceProvider = {
         const rollback = olds.rollback !== news.rollback;
         const other = olds.aptProxy !== news.aptProxy || JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
         // Another name is another image; another host another server.
-        const replaces = [...(olds.name !== news.name ? ["name"] : []), ...(olds.connection?.host !== news.connection?.host ? ["connection.host"] : [])];
+        const replaces = [
+            ...(olds.name !== news.name ? ["name"] : []),
+            ...(olds.connection?.host !== news.connection?.host ? ["connection.host"] : []),
+        ];
         return { changes: rebuild || rollback || other, replaces };
     },
 
@@ -73,7 +76,22 @@ export class ChrootImage extends pulumi.dynamic.Resource {
     declare readonly buildHash: pulumi.Output<string>;
 
     constructor(name: string, args: ChrootImageArgs, opts?: pulumi.CustomResourceOptions) {
-        const props = { ...(args as object), imagePath: undefined, size: undefined, sha256: undefined, kernelVersion: undefined, buildSeconds: undefined, buildHash: undefined };
-        super(lazyProvider(__filename, "chrootImageProvider", ["check", "diff", "read", "update", "delete"]), name, props, opts, "netboot", "ChrootImage");
+        const props = {
+            ...(args as object),
+            imagePath: undefined,
+            size: undefined,
+            sha256: undefined,
+            kernelVersion: undefined,
+            buildSeconds: undefined,
+            buildHash: undefined,
+        };
+        super(
+            lazyProvider(__filename, "chrootImageProvider", ["check", "diff", "read", "update", "delete"]),
+            name,
+            props,
+            opts,
+            "netboot",
+            "ChrootImage",
+        );
     }
 }

@@ -1,13 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
 import { sha256Hex } from "../lib/core/sha256";
-import { z } from "zod";
 import { linuxBackend } from "../lib/dhcp/linuxBackends";
-import { ScopeSpec, scopeSchema, validateScope } from "../lib/dhcp/scopeSpec";
-import { desiredWindowsScope, windowsReplaceKeys } from "../lib/dhcp/windows";
 import { applyScope, readScope, removeScope } from "../lib/dhcp/scopeApply";
-import { ManagedFileRecord } from "../lib/engine/steps";
-import { ServiceState } from "../lib/host/observe";
-import { ResourceArgs, checkInputs, inputsDiffer, requireValid, withoutProvider } from "../lib/provider/inputs";
+import { type ScopeSpec, scopeSchema, validateScope } from "../lib/dhcp/scopeSpec";
+import { desiredWindowsScope, windowsReplaceKeys } from "../lib/dhcp/windows";
+import type { ManagedFileRecord } from "../lib/engine/steps";
+import type { ServiceState } from "../lib/host/observe";
+import { checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { lazyProvider } from "../lib/provider/lazy";
 import { claimDhcp } from "../lib/site/dhcpClaims";
 import { connectHost } from "../lib/ssh/pool";
@@ -46,7 +46,12 @@ function render(spec: ScopeSpec, managedBy: string): Record<string, string> {
 
 function parse(inputs: Record<string, unknown>): CheckedInputs {
     const { managedBy, rendered, aptProxy, ...rest } = withoutProvider(inputs);
-    return { ...requireValid(managedBy as string, validateScope(rest)), aptProxy: aptProxy as string | undefined, managedBy: managedBy as string, rendered: rendered as Record<string, string> };
+    return {
+        ...requireValid(managedBy as string, validateScope(rest)),
+        aptProxy: aptProxy as string | undefined,
+        managedBy: managedBy as string,
+        rendered: rendered as Record<string, string>,
+    };
 }
 
 async function converge(spec: CheckedInputs, previous: Record<string, ManagedFileRecord>): Promise<Outputs> {
@@ -107,7 +112,14 @@ export class DhcpScope extends pulumi.dynamic.Resource {
     constructor(name: string, args: DhcpScopeArgs, opts?: pulumi.CustomResourceOptions) {
         const managedBy = `${pulumi.getProject()}/${pulumi.getStack()}: DhcpScope ${name}`;
         const props = { ...(args as object), managedBy, managedFiles: undefined, service: undefined, pendingCommands: undefined };
-        super(lazyProvider(__filename, "dhcpScopeProvider", ["check", "diff", "read", "update", "delete"]), name, props, opts, "netboot", "DhcpScope");
+        super(
+            lazyProvider(__filename, "dhcpScopeProvider", ["check", "diff", "read", "update", "delete"]),
+            name,
+            props,
+            opts,
+            "netboot",
+            "DhcpScope",
+        );
         // Conflicts with the program's other DHCP servers fail the preview here, naming both.
         pulumi
             .all([pulumi.output(args.connection).apply((c) => c.host), args.subnet, args.mode, args.rangeStart, args.rangeEnd, args.name])

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
-import { NodeSpec, nodeSchema, normalizeMac, validateNode } from "../lib/core/node";
-import { ResourceArgs, checkInputs, inputsDiffer, withoutProvider } from "../lib/provider/inputs";
+import type { z } from "zod";
+import { type NodeSpec, nodeSchema, normalizeMac, validateNode } from "../lib/core/node";
+import { checkInputs, inputsDiffer, type ResourceArgs, withoutProvider } from "../lib/provider/inputs";
 import { lazyProvider } from "../lib/provider/lazy";
 
 /**
@@ -90,7 +90,9 @@ export class NodeAssignment extends pulumi.dynamic.Resource {
             (values) =>
                 ({
                     nodeName: name,
-                    ...Object.fromEntries(Object.entries(values).filter(([k, v]) => KEYS.includes(k as keyof NodeSpec) && v !== undefined && v !== null)),
+                    ...Object.fromEntries(
+                        Object.entries(values).filter(([k, v]) => KEYS.includes(k as keyof NodeSpec) && v !== undefined && v !== null),
+                    ),
                 }) as NodeSpec,
         );
     }

@@ -90,7 +90,9 @@ export function connectionFrom(server: ServerConfig, config: pulumi.Config, fiel
         }
     }
     if (!hostKeyFingerprint) {
-        throw configError(`${field}: "${server.host}" has neither hostKeyFingerprint (ssh-keygen -lf) nor knownHostsFile: host keys are always pinned`);
+        throw configError(
+            `${field}: "${server.host}" has neither hostKeyFingerprint (ssh-keygen -lf) nor knownHostsFile: host keys are always pinned`,
+        );
     }
     return {
         host: server.host,

@@ -1,13 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { nodeSchema } from "../lib/core/node";
-import { InventoryError, loadInventory } from "../lib/inventory";
 import { scopeSchema } from "../lib/dhcp/scopeSpec";
-import { ChrootImage, ChrootImageArgs } from "../resources/chrootImage";
-import { DhcpScope, DhcpScopeArgs } from "../resources/dhcpScope";
-import { LtspServer, LtspServerArgs } from "../resources/ltspServer";
-import { NodeAssignment, NodeAssignmentArgs } from "../resources/nodeAssignment";
-import { ClonezillaConfig, clonezillaOutputs, clonezillaParts } from "./clonezilla";
+import { InventoryError, loadInventory } from "../lib/inventory";
+import { ChrootImage, type ChrootImageArgs } from "../resources/chrootImage";
+import { DhcpScope, type DhcpScopeArgs } from "../resources/dhcpScope";
+import { LtspServer, type LtspServerArgs } from "../resources/ltspServer";
+import { NodeAssignment, type NodeAssignmentArgs } from "../resources/nodeAssignment";
+import { type ClonezillaConfig, clonezillaOutputs, clonezillaParts } from "./clonezilla";
 import { connectionFrom, readSiteConfig, serverConfigSchema } from "./config";
 
 /**
@@ -99,7 +99,9 @@ export function labSite(config: pulumi.Config) {
     const bootWithClonezilla = clonezilla ? { ...boot, menuEntries: [...(boot.menuEntries ?? []), ...clonezilla.menuEntries] } : site.boot;
     site.nodes.forEach((node, i) => {
         if (!imageNames.includes(node.image)) {
-            throw new pulumi.RunError(`netboot:nodes[${i}].image: "${node.image}" (node ${node.hostname}) is not an image of this stack (known: ${imageNames.join(", ") || "none"})`);
+            throw new pulumi.RunError(
+                `netboot:nodes[${i}].image: "${node.image}" (node ${node.hostname}) is not an image of this stack (known: ${imageNames.join(", ") || "none"})`,
+            );
         }
     });
     const inventory = site.inventoryFile ? readInventory(site.inventoryFile, imageNames) : [];
@@ -145,7 +147,10 @@ export function labSite(config: pulumi.Config) {
             bootFiles: ltsp.bootFiles,
         },
         images: Object.fromEntries(
-            images.map((image, i) => [imageNames[i], { sha256: image.sha256, size: image.size, kernelVersion: image.kernelVersion, buildSeconds: image.buildSeconds }]),
+            images.map((image, i) => [
+                imageNames[i],
+                { sha256: image.sha256, size: image.size, kernelVersion: image.kernelVersion, buildSeconds: image.buildSeconds },
+            ]),
         ),
         nodes: nodes.map((node) => ({ hostname: node.hostname, mac: node.mac, image: node.image, role: node.role })),
         dhcpScopes: scopes.map((scope) => ({ kind: scope.kind, service: scope.service, managedFiles: scope.managedFiles })),

@@ -29,7 +29,12 @@ export async function ensureRepository(host: Host, spec: RepositorySpec, aptProx
 }
 
 export async function repositoryFacts(host: Host, spec: Pick<RepositorySpec, "repository">): Promise<RepositoryRecord> {
-    const out = await host.run("read Clonezilla repository", remoteScript("clonezilla-facts"), [PATHS.keyDir, spec.repository, PATHS.imagesDir, PATHS.sshdDropIn]);
+    const out = await host.run("read Clonezilla repository", remoteScript("clonezilla-facts"), [
+        PATHS.keyDir,
+        spec.repository,
+        PATHS.imagesDir,
+        PATHS.sshdDropIn,
+    ]);
     const values = Object.fromEntries(
         out
             .split("\n")
@@ -50,8 +55,5 @@ export async function repositoryFacts(host: Host, spec: Pick<RepositorySpec, "re
  * account that owns them stay: they are data, not configuration.
  */
 export async function removeRepository(host: Host): Promise<void> {
-    await host.mutate("remove Clonezilla repository access", remoteScript("clonezilla-remove"), [
-        PATHS.sshdDropIn,
-        PATHS.keyDir,
-    ]);
+    await host.mutate("remove Clonezilla repository access", remoteScript("clonezilla-remove"), [PATHS.sshdDropIn, PATHS.keyDir]);
 }

@@ -47,15 +47,13 @@ const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 
 export const ipv4 = z.string().refine(isIPv4, "is not an IPv4 address (like 192.168.67.1)");
 
-export const cidr = z
-    .string()
-    .refine((v) => parseSubnet(v) !== undefined, "is not an IPv4 address with a prefix length 1-30 (like 192.168.67.1/24)");
+export const cidr = z.string().refine((v) => parseSubnet(v) !== undefined, "is not an IPv4 address with a prefix length 1-30 (like 192.168.67.1/24)");
 
-export const hostOrAddress = z
-    .string()
-    .refine((v) => isIPv4(v) || HOSTNAME.test(v), "is neither an IPv4 address nor a valid host name");
+export const hostOrAddress = z.string().refine((v) => isIPv4(v) || HOSTNAME.test(v), "is neither an IPv4 address nor a valid host name");
 
-export const dnsLabel = z.string().refine((v) => DNS_LABEL.test(v), "is not a valid DNS label (letters, digits, '-', 1-63 chars, no leading or trailing '-')");
+export const dnsLabel = z
+    .string()
+    .refine((v) => DNS_LABEL.test(v), "is not a valid DNS label (letters, digits, '-', 1-63 chars, no leading or trailing '-')");
 
 export const port = z.number().int("is not a whole number").min(1, "is not a TCP port (1-65535)").max(65535, "is not a TCP port (1-65535)");
 
@@ -84,9 +82,7 @@ export const httpUrl = z.string().refine((v) => {
     }
 }, "is not an http:// or https:// URL");
 
-export const dhcpLeaseTime = z
-    .string()
-    .regex(/^(infinite|\d+[smhdw]?)$/, "is not a lease time (seconds, or a number with s/m/h/d/w, or infinite)");
+export const dhcpLeaseTime = z.string().regex(/^(infinite|\d+[smhdw]?)$/, "is not a lease time (seconds, or a number with s/m/h/d/w, or infinite)");
 
 /** Characters that would let a value escape its assignment in ltsp.conf, which clients run as shell. */
 const SHELL_UNSAFE = /[`;&|<>\\'(){}\n\r\t\0\x01-\x08\x0b\x0c\x0e-\x1f\x7f]|\$(?![A-Za-z_{])|\$\{(?![A-Za-z_][A-Za-z0-9_]*\})/;
@@ -117,13 +113,19 @@ export const LTSP_COMMAND_KEY = /^((PRE|POST)_[A-Z0-9]+_[A-Z0-9_]+|CRONTAB_[A-Z0
 
 export const ltspCommandKey = z
     .string()
-    .regex(LTSP_COMMAND_KEY, "is not an ltsp.conf command parameter (PRE_<APPLET>_<NAME>, POST_<APPLET>_<NAME> or CRONTAB_<NAME>, e.g. POST_INIT_LN_XORG)");
+    .regex(
+        LTSP_COMMAND_KEY,
+        "is not an ltsp.conf command parameter (PRE_<APPLET>_<NAME>, POST_<APPLET>_<NAME> or CRONTAB_<NAME>, e.g. POST_INIT_LN_XORG)",
+    );
 
 /** A command line: any shell, one line (ltsp.conf quotes it). */
 export const ltspCommand = z.string().refine((v) => !/[\n\r\0]/.test(v), "contains a newline or NUL; give one command per parameter");
 
 /** A plain (non-command) ltsp.conf parameter in `extra`, or a node's own parameters. */
-export const ltspPlainKey = ltspConfKey.refine((k) => !LTSP_COMMAND_KEY.test(k), "runs as a command on the clients: set it in `commands`, not as a plain parameter");
+export const ltspPlainKey = ltspConfKey.refine(
+    (k) => !LTSP_COMMAND_KEY.test(k),
+    "runs as a command on the clients: set it in `commands`, not as a plain parameter",
+);
 
 /** A failed check: the field (dotted path) and a message that names it and its value. */
 export interface CheckFailure {
@@ -138,7 +140,7 @@ export function describeValue(value: unknown): string {
     if (value === SECRET_VALUE) return "[secret]";
     if (value === undefined) return "missing";
     const text = JSON.stringify(value);
-    return text.length > 120 ? text.slice(0, 117) + "..." : text;
+    return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
 /** zod issues as check failures whose reason reads `field: value is wrong because ...`. */
@@ -149,7 +151,7 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], secretPaths: r
         const input = (issue as { input?: unknown }).input;
         let reason: string;
         if (issue.code === "unrecognized_keys") {
-            reason = `${property === "(inputs)" ? "" : property + ": "}unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`;
+            reason = `${property === "(inputs)" ? "" : `${property}: `}unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`;
         } else if (issue.code === "invalid_type" && input === undefined) {
             reason = `${property}: is required`;
         } else if (issue.code === "invalid_type") {

@@ -5,7 +5,7 @@ import { utils } from "ssh2";
 export const FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
 export function sha256Fingerprint(keyBlob: Buffer): string {
-    return "SHA256:" + createHash("sha256").update(keyBlob).digest("base64").replace(/=+$/, "");
+    return `SHA256:${createHash("sha256").update(keyBlob).digest("base64").replace(/=+$/, "")}`;
 }
 
 /**
@@ -28,6 +28,6 @@ export function privateKeyProblem(key: string): string | undefined {
     const parsed = utils.parseKey(key);
     if (parsed instanceof Error) return `does not parse as an SSH private key (${parsed.message})`;
     const first = Array.isArray(parsed) ? parsed[0] : parsed;
-    if (!first || !first.isPrivateKey()) return "is a public key, not a private key";
+    if (!first?.isPrivateKey()) return "is a public key, not a private key";
     return undefined;
 }

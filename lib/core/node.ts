@@ -1,5 +1,16 @@
 import { z } from "zod";
-import { CheckFailure, dnsLabel, formatIssues, inSubnet, ipv4, ipv4ToNumber, ltspPlainKey, shellSafeValue, Subnet, Validated } from "./fields";
+import {
+    type CheckFailure,
+    dnsLabel,
+    formatIssues,
+    inSubnet,
+    ipv4,
+    ipv4ToNumber,
+    ltspPlainKey,
+    type Subnet,
+    shellSafeValue,
+    type Validated,
+} from "./fields";
 
 /** MAC in any common notation -> 52:54:00:12:34:56, or undefined. */
 export function normalizeMac(value: string): string | undefined {
@@ -8,7 +19,7 @@ export function normalizeMac(value: string): string | undefined {
     if (/^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$/.test(hex)) digits = hex.replace(/[:-]/g, "");
     else if (/^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$/.test(hex)) digits = hex.replace(/\./g, "");
     else if (/^[0-9a-f]{12}$/.test(hex)) digits = hex;
-    return digits?.match(/../g)!.join(":");
+    return digits === undefined ? undefined : (digits.match(/../g) ?? []).join(":");
 }
 
 /** Microsoft DHCP's ClientId form of a MAC: 52-54-00-12-34-56. */
@@ -54,12 +65,18 @@ export const nodeSchema = z
         /** Further ltsp.conf parameters for this client only, e.g. { MOSIX: "N" }. */
         ltspConf: z
             .record(
-                ltspPlainKey.refine((k) => !NODE_TYPED_KEYS.has(k), "has a field of its own on the node (hostname, image, kernelParameters, menuTimeout)"),
+                ltspPlainKey.refine(
+                    (k) => !NODE_TYPED_KEYS.has(k),
+                    "has a field of its own on the node (hostname, image, kernelParameters, menuTimeout)",
+                ),
                 shellSafeValue,
             )
             .default({}),
         /** A label for inventory and monitoring (render-node, thin-client, ...). */
-        role: z.string().regex(/^[A-Za-z0-9 ._-]{0,64}$/, "is not a short label").default(""),
+        role: z
+            .string()
+            .regex(/^[A-Za-z0-9 ._-]{0,64}$/, "is not a short label")
+            .default(""),
     })
     .strict();
 
@@ -107,11 +124,23 @@ export function checkNodeSet(
             });
         }
         if (node.ip && opts.subnet && !inSubnet(node.ip, opts.subnet)) {
-            failures.push({ property: `${opts.field}[${i}].ip`, reason: `${where}.ip: "${node.ip}" is outside the subnet ${opts.subnet.network}/${opts.subnet.prefix}` });
+            failures.push({
+                property: `${opts.field}[${i}].ip`,
+                reason: `${where}.ip: "${node.ip}" is outside the subnet ${opts.subnet.network}/${opts.subnet.prefix}`,
+            });
         }
-        const taken = node.ip && (opts.subnet && node.ip === opts.subnet.network ? "the network address" : opts.subnet && node.ip === opts.subnet.broadcast ? "the broadcast address" : opts.taken?.[node.ip]);
+        const taken =
+            node.ip &&
+            (opts.subnet && node.ip === opts.subnet.network
+                ? "the network address"
+                : opts.subnet && node.ip === opts.subnet.broadcast
+                  ? "the broadcast address"
+                  : opts.taken?.[node.ip]);
         if (node.ip && taken) {
-            failures.push({ property: `${opts.field}[${i}].ip`, reason: `${where}.ip: "${node.ip}" is ${taken}; a client needs an address of its own` });
+            failures.push({
+                property: `${opts.field}[${i}].ip`,
+                reason: `${where}.ip: "${node.ip}" is ${taken}; a client needs an address of its own`,
+            });
         }
         if (node.ip && opts.dynamicRange) {
             const [start, end] = opts.dynamicRange.map(ipv4ToNumber);

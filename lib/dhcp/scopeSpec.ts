@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { checkNodeSet, nodeSchema } from "../core/node";
 import { connectionSchema } from "../core/connection";
-import { cidr, formatIssues, inSubnet, ipv4, ipv4ToNumber, parseSubnet, Validated } from "../core/fields";
+import { cidr, formatIssues, inSubnet, ipv4, ipv4ToNumber, parseSubnet, type Validated } from "../core/fields";
+import { checkNodeSet, nodeSchema } from "../core/node";
 
 export const DHCP_KINDS = ["dnsmasq", "isc", "kea", "windows"] as const;
 
-const bootFile = z.string().regex(/^[A-Za-z0-9._\/-]+$/, "is not a TFTP path (letters, digits, . _ / -)");
+const bootFile = z.string().regex(/^[A-Za-z0-9._/-]+$/, "is not a TFTP path (letters, digits, . _ / -)");
 
 const bootSchema = z
     .object({
@@ -16,7 +16,10 @@ const bootSchema = z
         /** For clients already running iPXE (option 175 / user class "iPXE"): the LTSP menu. */
         ipxeScript: bootFile.default("ltsp/ltsp.ipxe"),
         /** Option 17, e.g. 10.0.0.1:/ltsp/i386 for NFS-root clients. */
-        rootPath: z.string().regex(/^[A-Za-z0-9._:\/-]+$/, "is not a root path (host:/path or /path)").optional(),
+        rootPath: z
+            .string()
+            .regex(/^[A-Za-z0-9._:/-]+$/, "is not a root path (host:/path or /path)")
+            .optional(),
         /** Also send options 66 and 67, for firmware that ignores the BOOTP next-server and file fields. */
         sendBootOptions: z.boolean().default(false),
     })
@@ -38,7 +41,10 @@ export const scopeSchema = z
         connection: connectionSchema,
         name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, "is not a scope name (lower-case letters, digits, -)"),
         /** The interface the DHCP server answers on (Linux servers). */
-        interface: z.string().regex(/^[A-Za-z0-9_.:-]{1,15}$/, "is not a network interface name").optional(),
+        interface: z
+            .string()
+            .regex(/^[A-Za-z0-9_.:-]{1,15}$/, "is not a network interface name")
+            .optional(),
         subnet: cidr,
         /** proxy: dnsmasq only, boot information beside another DHCP server. */
         mode: z.enum(["full", "proxy"]).default("full"),
@@ -46,7 +52,10 @@ export const scopeSchema = z
         rangeEnd: ipv4.optional(),
         router: ipv4.optional(),
         dnsServers: z.array(ipv4).default([]),
-        domain: z.string().regex(/^[A-Za-z0-9.-]+$/, "is not a domain name").optional(),
+        domain: z
+            .string()
+            .regex(/^[A-Za-z0-9.-]+$/, "is not a domain name")
+            .optional(),
         leaseSeconds: z.number().int().min(60, "is shorter than a minute").default(43200),
         boot: bootSchema,
         /** The clients; those with an `ip` get a reservation. */
@@ -59,7 +68,8 @@ export const scopeSchema = z
         if (!subnet) return;
         const issue = (path: (string | number)[], input: unknown, message: string) => ctx.addIssue({ code: "custom", path, input, message });
         const where = `${subnet.network}/${subnet.prefix}`;
-        if (spec.mode === "proxy" && spec.kind !== "dnsmasq") issue(["mode"], spec.mode, `is only supported by kind "dnsmasq" (this scope is "${spec.kind}")`);
+        if (spec.mode === "proxy" && spec.kind !== "dnsmasq")
+            issue(["mode"], spec.mode, `is only supported by kind "dnsmasq" (this scope is "${spec.kind}")`);
         if (spec.mode === "full") {
             for (const field of ["rangeStart", "rangeEnd"] as const) {
                 const value = spec[field];

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { renderTemplate } from "../render/templates";
 import { dnsLabel, ipv4, ltspCommand, ltspCommandKey, ltspPlainKey, shellSafeValue } from "../core/fields";
-import { NodeSpec } from "../core/node";
+import type { NodeSpec } from "../core/node";
+import { renderTemplate } from "../render/templates";
 
 /**
  * The common ltsp.conf(5) directives as typed fields. Anything else goes in `extra` as
@@ -12,7 +12,10 @@ export const ltspConfSectionSchema = z
         /** MENU_TIMEOUT: iPXE menu time in ms; 0 waits forever, -1 hides the menu. */
         menuTimeout: z.number().int("is not a whole number of milliseconds").min(-1, "must be -1 (hide), 0 (forever) or more").optional(),
         /** DEFAULT_IMAGE: the menu entry booted when the timeout ends, e.g. "x86_64". */
-        defaultImage: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "is not an image name (letters, digits, . _ -)").optional(),
+        defaultImage: z
+            .string()
+            .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "is not an image name (letters, digits, . _ -)")
+            .optional(),
         /** KERNEL_PARAMETERS: extra kernel command line for the clients. */
         kernelParameters: shellSafeValue.optional(),
         /** HOSTNAME: the client's host name. */
@@ -20,7 +23,10 @@ export const ltspConfSectionSchema = z
         /** DNS_SERVER: name servers for the clients. */
         dnsServers: z.array(ipv4).optional(),
         /** SEARCH_DOMAIN */
-        searchDomain: z.string().regex(/^[A-Za-z0-9.-]+$/, "is not a domain name").optional(),
+        searchDomain: z
+            .string()
+            .regex(/^[A-Za-z0-9.-]+$/, "is not a domain name")
+            .optional(),
         /** SERVER: the LTSP server the clients use for SSHFS/NFS/NBD and logins. */
         server: ipv4.optional(),
         /** IMAGE_TO_RAM: copy the image into client RAM at boot. */
@@ -28,7 +34,10 @@ export const ltspConfSectionSchema = z
         /** LOCAL_SWAP: use a swap partition found on the client's disk. */
         localSwap: z.boolean().optional(),
         /** AUTOLOGIN: log this user in automatically. */
-        autologin: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "is not a user name").optional(),
+        autologin: z
+            .string()
+            .regex(/^[a-z_][a-z0-9_-]*$/, "is not a user name")
+            .optional(),
         /** RELOGIN: log in again automatically after logout (with AUTOLOGIN). */
         relogin: z.boolean().optional(),
         /** DEBUG_SHELL: drop to a shell on boot errors. */
@@ -38,7 +47,10 @@ export const ltspConfSectionSchema = z
         /** NAT: on a dual-NIC server, masquerade the clients ([server] section). */
         nat: z.boolean().optional(),
         /** INCLUDE: parameters of another named section. */
-        include: z.string().regex(/^[A-Za-z0-9_-]+$/, "is not a section name").optional(),
+        include: z
+            .string()
+            .regex(/^[A-Za-z0-9_-]+$/, "is not a section name")
+            .optional(),
         /** Other parameters, KEY=VALUE; keys are ltsp.conf names such as X_MODES or FSTAB_HOME. */
         extra: z.record(ltspPlainKey, shellSafeValue).optional(),
         /**

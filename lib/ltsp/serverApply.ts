@@ -6,6 +6,7 @@ import { type HostObservation, observeHost, type ServiceState } from "../host/ob
 import { progress } from "../provider/progress";
 import { remoteScript } from "../remote/scripts";
 import {
+    ALL_SERVICES,
     type DesiredFile,
     DNSMASQ_CONF,
     IPXE_FILES,
@@ -15,7 +16,6 @@ import {
     planServer,
     renderServerFiles,
     SERVICES,
-    ALL_SERVICES,
     type Step,
     serverPackages,
     TFTP_ROOT,

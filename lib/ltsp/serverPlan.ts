@@ -1,12 +1,12 @@
-import { HostObservation } from "../host/observe";
-import { sha256Hex } from "../core/sha256";
-import { DesiredFile, ManagedFileRecord, Step } from "../engine/steps";
-import { renderTemplate } from "../render/templates";
 import { ipv4ToNumber, parseSubnet } from "../core/fields";
+import { sha256Hex } from "../core/sha256";
 import { dnsmasqDhcpContext } from "../dhcp/dnsmasqDhcp";
-import { NamedSection, nodeSection, renderLtspConf } from "./ltspConf";
-import { LtspServerSpec } from "./serverSpec";
+import type { DesiredFile, ManagedFileRecord, Step } from "../engine/steps";
+import type { HostObservation } from "../host/observe";
+import { renderTemplate } from "../render/templates";
 import { LIGHTTPD_CONF, LTSP_IPXE, NBD_SERVER_CONF, renderBootMenu, renderLighttpdConf, renderNbdServerConf } from "./bootMenu";
+import { type NamedSection, nodeSection, renderLtspConf } from "./ltspConf";
+import type { LtspServerSpec } from "./serverSpec";
 
 /** Paths as LTSP 23 and Debian lay them out. */
 export const TFTP_ROOT = "/srv/tftp";
@@ -163,7 +163,11 @@ export function planServer(
     write(DNSMASQ_CONF);
     for (const path of Object.keys(managed)) {
         if (files.some((f) => f.path === path)) continue;
-        steps.push(path === DNSMASQ_CONF ? { kind: "release", path, reload: ["dnsmasq"], why: "no longer managed" } : { kind: "release", path, why: "no longer managed" });
+        steps.push(
+            path === DNSMASQ_CONF
+                ? { kind: "release", path, reload: ["dnsmasq"], why: "no longer managed" }
+                : { kind: "release", path, why: "no longer managed" },
+        );
     }
 
     // ltsp.conf reaches the clients through `ltsp initrd`. `ltsp ipxe` installs the iPXE
@@ -184,7 +188,11 @@ export function planServer(
     }
     const menu = files.find((f) => f.path === LTSP_IPXE);
     if (menu && (ipxeRan || changed(LTSP_IPXE))) {
-        steps.push({ kind: "write", file: menu, why: ipxeRan ? "`ltsp ipxe` rewrites it" : observed.files[LTSP_IPXE] === null ? "missing" : "content differs" });
+        steps.push({
+            kind: "write",
+            file: menu,
+            why: ipxeRan ? "`ltsp ipxe` rewrites it" : observed.files[LTSP_IPXE] === null ? "missing" : "content differs",
+        });
     }
     write(NBD_SERVER_CONF);
     write(LIGHTTPD_CONF);

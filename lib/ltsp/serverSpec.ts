@@ -1,19 +1,9 @@
 import { z } from "zod";
-import {
-    cidr,
-    debianPackage,
-    dhcpLeaseTime,
-    formatIssues,
-    inSubnet,
-    ipv4,
-    ipv4ToNumber,
-    parseSubnet,
-    Validated,
-} from "../core/fields";
 import { connectionSchema } from "../core/connection";
+import { cidr, debianPackage, dhcpLeaseTime, formatIssues, inSubnet, ipv4, ipv4ToNumber, parseSubnet, type Validated } from "../core/fields";
 import { checkNodeSet, imageName, nodeSchema } from "../core/node";
-import { LtspConfSection, TYPED_KEYS, ltspConfSectionSchema } from "./ltspConf";
 import { bootSchema, checkBoot } from "./bootMenu";
+import { type LtspConfSection, ltspConfSectionSchema, TYPED_KEYS } from "./ltspConf";
 
 export const DHCP_MODES = ["full", "proxy", "none"] as const;
 
@@ -26,7 +16,10 @@ const dhcpSchema = z
         leaseTime: dhcpLeaseTime.default("12h"),
         router: ipv4.optional(),
         dnsServers: z.array(ipv4).optional(),
-        domain: z.string().regex(/^[A-Za-z0-9.-]+$/, "is not a domain name").optional(),
+        domain: z
+            .string()
+            .regex(/^[A-Za-z0-9.-]+$/, "is not a domain name")
+            .optional(),
     })
     .strict();
 
@@ -61,7 +54,9 @@ export const ltspServerSchema = z
          * NFS root directories that clients may ask for with a NUL appended (Windows DHCP appends
          * one to option 17): each gets a link named 000 to itself, as LTSP admins did.
          */
-        nulSuffixLinks: z.array(z.string().regex(/^\/[A-Za-z0-9._+\/-]*[^\/]$/, "is not an absolute directory path without a trailing slash")).default([]),
+        nulSuffixLinks: z
+            .array(z.string().regex(/^\/[A-Za-z0-9._+/-]*[^/]$/, "is not an absolute directory path without a trailing slash"))
+            .default([]),
         /** The clients: each NodeAssignment's spec, written as its [MAC] section of ltsp.conf. */
         nodes: z.array(nodeSchema).default([]),
         /** Root transport (nfs, nbd), kernels over HTTP, the menu's default and extra entries (lib/ltsp/bootMenu.ts). */
@@ -76,30 +71,60 @@ export const ltspServerSchema = z
             for (const field of ["rangeStart", "rangeEnd"] as const) {
                 const value = dhcp[field];
                 if (value === undefined) {
-                    ctx.addIssue({ code: "custom", path: ["dhcp", field], input: value, message: "is required when dhcp.mode is \"full\"" });
+                    ctx.addIssue({ code: "custom", path: ["dhcp", field], input: value, message: 'is required when dhcp.mode is "full"' });
                 } else if (!inSubnet(value, subnet)) {
-                    ctx.addIssue({ code: "custom", path: ["dhcp", field], input: value, message: `is outside the LAN subnet ${subnet.network}/${subnet.prefix} (lan.address)` });
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["dhcp", field],
+                        input: value,
+                        message: `is outside the LAN subnet ${subnet.network}/${subnet.prefix} (lan.address)`,
+                    });
                 } else if (value === subnet.network || value === subnet.broadcast || value === subnet.address) {
-                    ctx.addIssue({ code: "custom", path: ["dhcp", field], input: value, message: `is the network, broadcast or server address of ${subnet.network}/${subnet.prefix}` });
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["dhcp", field],
+                        input: value,
+                        message: `is the network, broadcast or server address of ${subnet.network}/${subnet.prefix}`,
+                    });
                 }
             }
             if (dhcp.rangeStart && dhcp.rangeEnd && inSubnet(dhcp.rangeStart, subnet) && inSubnet(dhcp.rangeEnd, subnet)) {
                 const [start, end, server] = [dhcp.rangeStart, dhcp.rangeEnd, subnet.address].map(ipv4ToNumber);
                 if (start > end) {
-                    ctx.addIssue({ code: "custom", path: ["dhcp", "rangeEnd"], input: dhcp.rangeEnd, message: `comes before dhcp.rangeStart ${dhcp.rangeStart}` });
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["dhcp", "rangeEnd"],
+                        input: dhcp.rangeEnd,
+                        message: `comes before dhcp.rangeStart ${dhcp.rangeStart}`,
+                    });
                 } else if (server >= start && server <= end) {
-                    ctx.addIssue({ code: "custom", path: ["dhcp", "rangeStart"], input: dhcp.rangeStart, message: `range ${dhcp.rangeStart}-${dhcp.rangeEnd} contains the server's own address ${subnet.address}` });
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["dhcp", "rangeStart"],
+                        input: dhcp.rangeStart,
+                        message: `range ${dhcp.rangeStart}-${dhcp.rangeEnd} contains the server's own address ${subnet.address}`,
+                    });
                 }
             }
         } else {
             for (const field of ["rangeStart", "rangeEnd", "router", "dnsServers", "domain"] as const) {
                 if (dhcp[field] !== undefined) {
-                    ctx.addIssue({ code: "custom", path: ["dhcp", field], input: dhcp[field], message: `only applies when dhcp.mode is "full" (it is "${dhcp.mode}")` });
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["dhcp", field],
+                        input: dhcp[field],
+                        message: `only applies when dhcp.mode is "full" (it is "${dhcp.mode}")`,
+                    });
                 }
             }
         }
         if (dhcp.router && !inSubnet(dhcp.router, subnet)) {
-            ctx.addIssue({ code: "custom", path: ["dhcp", "router"], input: dhcp.router, message: `is outside the LAN subnet ${subnet.network}/${subnet.prefix}` });
+            ctx.addIssue({
+                code: "custom",
+                path: ["dhcp", "router"],
+                input: dhcp.router,
+                message: `is outside the LAN subnet ${subnet.network}/${subnet.prefix}`,
+            });
         }
         if (spec.connection.user !== "root" && !spec.connection.sudo) {
             ctx.addIssue({
@@ -122,7 +147,12 @@ export const ltspServerSchema = z
             }
             for (const key of Object.keys(spec.ltspConf[name]?.extra ?? {})) {
                 if (TYPED_KEYS.has(key)) {
-                    ctx.addIssue({ code: "custom", path: ["ltspConf", name, "extra", key], input: key, message: "has a typed field: set that instead of extra" });
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["ltspConf", name, "extra", key],
+                        input: key,
+                        message: "has a typed field: set that instead of extra",
+                    });
                 }
             }
         }

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import type * as pulumi from "@pulumi/pulumi";
-import { CheckFailure, Validated } from "../core/fields";
+import type { CheckFailure, Validated } from "../core/fields";
 
 /** Resource args in which every nested field may also be an Output (as Pulumi users expect). */
 export type DeepInput<T> = T extends readonly (infer U)[]

@@ -31,7 +31,10 @@ export function dhcpConflicts(claims: readonly DhcpClaim[], claim: DhcpClaim): s
         const otherNet = parseSubnet(other.subnet);
         const sameLan = net && otherNet && net.network === otherNet.network && net.prefix === otherNet.prefix;
         if (sameLan && claim.mode === "full" && other.mode === "full") {
-            const ranges = claim.range && other.range && overlaps(claim.range, other.range) ? `, with overlapping ranges ${claim.range.join("-")} and ${other.range.join("-")}` : "";
+            const ranges =
+                claim.range && other.range && overlaps(claim.range, other.range)
+                    ? `, with overlapping ranges ${claim.range.join("-")} and ${other.range.join("-")}`
+                    : "";
             problems.push(
                 `${claim.owner} and ${other.owner} would both hand out addresses on ${net.network}/${net.prefix}${ranges}: ` +
                     `one DHCP server per LAN (make one of them proxy, or "none" and let the other point clients at it)`,

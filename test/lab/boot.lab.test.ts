@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { TestStack, dhcpProbe, labSsh, labStackConfig, labUp, mutationCount, pxeBoot } from "./harness";
+import { dhcpProbe, labSsh, labStackConfig, labUp, mutationCount, pxeBoot, TestStack } from "./harness";
 
 /**
  * Proof by boot: real images built on the lab server, real QEMU clients PXE-booting them.
@@ -131,7 +131,12 @@ describe("the boot model, proven by PXE-booting QEMU clients from the lab server
                 "boot.nextServer": "10.213.1.1",
                 "boot.rootPath": "/srv/ltsp/thin-a",
             };
-            await stack.pulumi(["config", "set-all", "--path", ...Object.entries(scope).flatMap(([k, v]) => ["--plaintext", `netboot:dhcpScopes[0].${k}=${v}`])]);
+            await stack.pulumi([
+                "config",
+                "set-all",
+                "--path",
+                ...Object.entries(scope).flatMap(([k, v]) => ["--plaintext", `netboot:dhcpScopes[0].${k}=${v}`]),
+            ]);
             await stack.up();
             const service = { dnsmasq: "dnsmasq", isc: "isc-dhcp-server", kea: "kea-dhcp4-server" }[kind];
             expect((await labSsh(`systemctl is-active ${service}`)).trim()).toBe("active");
@@ -168,7 +173,17 @@ describe("the boot model, proven by PXE-booting QEMU clients from the lab server
     });
 
     it("a preview that adds a node with a bad MAC while changing another fails, naming the field", async () => {
-        await stack.pulumi(["config", "set-all", "--path", "--plaintext", "netboot:nodes[3].hostname=pc-new", "--plaintext", "netboot:nodes[3].mac=52:54:00:b0:00:zz", "--plaintext", "netboot:nodes[3].image=thin-a"]);
+        await stack.pulumi([
+            "config",
+            "set-all",
+            "--path",
+            "--plaintext",
+            "netboot:nodes[3].hostname=pc-new",
+            "--plaintext",
+            "netboot:nodes[3].mac=52:54:00:b0:00:zz",
+            "--plaintext",
+            "netboot:nodes[3].image=thin-a",
+        ]);
         const preview = await stack.preview({ allowFailure: true });
         expect(preview.code).not.toBe(0);
         expect(preview.output).toContain('mac: "52:54:00:b0:00:zz" is not a MAC address');

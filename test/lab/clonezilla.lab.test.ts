@@ -73,32 +73,36 @@ describe("Clonezilla: save a client's disk to the server, restore it to another"
     });
 
     // A first up builds the image (debootstrap, apt, squashfs): 15 min here on a loaded machine, beyond the lab default of 15.
-    it("sets up the repository account, builds the Clonezilla image and puts both jobs in the menu", async () => {
-        await stack.up();
-        const outputs = await stack.outputs();
-        expect(outputs.clonezilla.keyFingerprint).toMatch(/^SHA256:/);
-        expect(outputs.clonezilla.menuEntries).toEqual(["ocs-save-proof-vda", "ocs-restore-proof-vda"]);
-        // sshd's effective settings for the account, from a client address on the LAN.
-        const client = env.NETBOOT_LAB_DHCP_RANGE_START;
-        const effective = await labSsh(`sshd -T -C user=partimag,host=client,addr=${client}`);
-        expect(effective).toContain("chrootdirectory /srv/partimag");
-        expect(effective).toContain("forcecommand internal-sftp -u 0077");
-        expect(effective).toContain("authenticationmethods publickey");
-        expect(effective).toContain("permittty no");
-        expect(await labSsh("cat /etc/netboot/ocs/authorized_keys")).toMatch(
-            new RegExp(`^restrict,from="${env.NETBOOT_LAB_SUBNET.replace(/\./g, "\\.")}" ssh-ed25519 `),
-        );
-        const menu = await labSsh("cat /srv/tftp/ltsp/ltsp.ipxe");
-        expect(menu).toContain(
-            ":ocs-save-proof-vda\nset img clonezilla\nset cmdline_client ${cmdline_client} netboot.ocs=save netboot.ocs_image=proof netboot.ocs_disk=vda\ngoto images",
-        );
-        expect(menu).toContain("netboot.ocs=restore netboot.ocs_image=proof netboot.ocs_disk=vda");
-        // The key is in the image (copied on the server), never in the Pulumi state.
-        const keyBody = (await labSsh("sed -n 2p /etc/netboot/ocs/client/id_ed25519")).trim();
-        expect(keyBody.length).toBeGreaterThan(40);
-        expect(await stack.exportState()).not.toContain(keyBody);
-        expect(await labSsh("unsquashfs -cat /srv/ltsp/images/clonezilla.img etc/netboot/ocs/id_ed25519 | sed -n 2p")).toBe(`${keyBody}\n`);
-    }, 45 * 60_000);
+    it(
+        "sets up the repository account, builds the Clonezilla image and puts both jobs in the menu",
+        async () => {
+            await stack.up();
+            const outputs = await stack.outputs();
+            expect(outputs.clonezilla.keyFingerprint).toMatch(/^SHA256:/);
+            expect(outputs.clonezilla.menuEntries).toEqual(["ocs-save-proof-vda", "ocs-restore-proof-vda"]);
+            // sshd's effective settings for the account, from a client address on the LAN.
+            const client = env.NETBOOT_LAB_DHCP_RANGE_START;
+            const effective = await labSsh(`sshd -T -C user=partimag,host=client,addr=${client}`);
+            expect(effective).toContain("chrootdirectory /srv/partimag");
+            expect(effective).toContain("forcecommand internal-sftp -u 0077");
+            expect(effective).toContain("authenticationmethods publickey");
+            expect(effective).toContain("permittty no");
+            expect(await labSsh("cat /etc/netboot/ocs/authorized_keys")).toMatch(
+                new RegExp(`^restrict,from="${env.NETBOOT_LAB_SUBNET.replace(/\./g, "\\.")}" ssh-ed25519 `),
+            );
+            const menu = await labSsh("cat /srv/tftp/ltsp/ltsp.ipxe");
+            expect(menu).toContain(
+                ":ocs-save-proof-vda\nset img clonezilla\nset cmdline_client ${cmdline_client} netboot.ocs=save netboot.ocs_image=proof netboot.ocs_disk=vda\ngoto images",
+            );
+            expect(menu).toContain("netboot.ocs=restore netboot.ocs_image=proof netboot.ocs_disk=vda");
+            // The key is in the image (copied on the server), never in the Pulumi state.
+            const keyBody = (await labSsh("sed -n 2p /etc/netboot/ocs/client/id_ed25519")).trim();
+            expect(keyBody.length).toBeGreaterThan(40);
+            expect(await stack.exportState()).not.toContain(keyBody);
+            expect(await labSsh("unsquashfs -cat /srv/ltsp/images/clonezilla.img etc/netboot/ocs/id_ed25519 | sed -n 2p")).toBe(`${keyBody}\n`);
+        },
+        45 * 60_000,
+    );
 
     it("VM A saves its disk to the server through the save entry", async () => {
         const result = await pxeBootUntil(MAC_A, { until: [JOB_DONE], diskFile: diskA, timeoutSeconds: 1200 });

@@ -1,7 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
-    TestStack,
     dhcpProbe,
     hostChecksums,
     labSsh,
@@ -11,6 +10,7 @@ import {
     mutationCount,
     readPrivateKey,
     sshLogins,
+    TestStack,
 } from "./harness";
 
 const LTSP_CONF = "/etc/ltsp/ltsp.conf";
@@ -27,9 +27,7 @@ function hostFingerprint(): Promise<string> {
 }
 
 function keyFragments(key: string): string[] {
-    return key
-        .split("\n")
-        .filter((line) => line.length >= 20 && !line.startsWith("-----"));
+    return key.split("\n").filter((line) => line.length >= 20 && !line.startsWith("-----"));
 }
 
 describe("LtspServer against the lab host, through the real Pulumi CLI", () => {
@@ -158,10 +156,13 @@ describe("LtspServer against the lab host, through the real Pulumi CLI", () => {
 
     it("a wrong host key pin is refused before anything is sent", async () => {
         const before = await mutationCount();
-        const wrongPin = "SHA256:" + createHash("sha256").update("not the lab").digest("base64").replace(/=+$/, "");
-        const other = await TestStack.create("wrong-pin", labStackConfig(env, {
-            server: { host: env.NETBOOT_LAB_HOST, privateKeyFile: env.NETBOOT_LAB_KEY, hostKeyFingerprint: wrongPin },
-        }));
+        const wrongPin = `SHA256:${createHash("sha256").update("not the lab").digest("base64").replace(/=+$/, "")}`;
+        const other = await TestStack.create(
+            "wrong-pin",
+            labStackConfig(env, {
+                server: { host: env.NETBOOT_LAB_HOST, privateKeyFile: env.NETBOOT_LAB_KEY, hostKeyFingerprint: wrongPin },
+            }),
+        );
         const run = await other.up({ allowFailure: true });
         expect(run.code).not.toBe(0);
         expect(run.output).toContain(`but connection.hostKeyFingerprint pins ${wrongPin}: refusing to connect`);
@@ -187,6 +188,7 @@ describe("LtspServer against the lab host, through the real Pulumi CLI", () => {
         expect(await labSsh(`cat ${LTSP_CONF}`)).toBe(ORIGINAL_LTSP_CONF);
         expect(await labSsh("ls -A /srv/ltsp/i386")).toBe("");
         // Packages stay unless asked.
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own ${Status} format
         expect(await labSsh("dpkg-query -W -f='${Status}' ltsp")).toBe("install ok installed");
     });
 });

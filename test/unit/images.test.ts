@@ -30,9 +30,18 @@ describe("ChrootImage", () => {
 
     // systemd-sysv: LTSP's initrd copies /sbin/init, which minbase lacks (lab.md); nbd-client: the NBD root's initramfs hook.
     it("always installs ltsp, a kernel for the architecture, an init and nbd-client", () => {
-        expect(imagePackages({ suite: "bookworm", architecture: "i386", mirror: "http://x/debian", packages: ["vim"], extraFiles: {}, serverFiles: {}, postInstall: [], initramfsModules: "most" })).toEqual(
-            ["initramfs-tools", "linux-image-686", "ltsp", "nbd-client", "systemd-sysv", "vim", "zstd"],
-        );
+        expect(
+            imagePackages({
+                suite: "bookworm",
+                architecture: "i386",
+                mirror: "http://x/debian",
+                packages: ["vim"],
+                extraFiles: {},
+                serverFiles: {},
+                postInstall: [],
+                initramfsModules: "most",
+            }),
+        ).toEqual(["initramfs-tools", "linux-image-686", "ltsp", "nbd-client", "systemd-sysv", "vim", "zstd"]);
     });
 
     it("build hash: changes with what is built, not with the connection or rollback", () => {

@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { checkNodeSet, normalizeMac, validateNode } from "../../lib/core/node";
 import { parseSubnet } from "../../lib/core/fields";
+import { checkNodeSet, normalizeMac, validateNode } from "../../lib/core/node";
 
-const node = (overrides: Record<string, unknown> = {}) => ({ nodeName: "pc01", mac: "52:54:00:00:00:01", hostname: "pc01", image: "thin", ...overrides });
+const node = (overrides: Record<string, unknown> = {}) => ({
+    nodeName: "pc01",
+    mac: "52:54:00:00:00:01",
+    hostname: "pc01",
+    image: "thin",
+    ...overrides,
+});
 
 function reasons(inputs: Record<string, unknown>): string[] {
     const result = validateNode(inputs);
@@ -31,7 +37,10 @@ describe("NodeAssignment", () => {
         [{ ip: "10.0.0.256" }, 'ip: "10.0.0.256" is not an IPv4 address'],
     ])("rejects %j", (overrides, expected) => {
         const all = reasons(node(overrides));
-        expect(all.some((r) => r.startsWith(expected)), all.join("\n")).toBe(true);
+        expect(
+            all.some((r) => r.startsWith(expected)),
+            all.join("\n"),
+        ).toBe(true);
     });
 
     it("finds duplicates across nodes, naming both, and reservations in the wrong place", () => {
@@ -44,7 +53,12 @@ describe("NodeAssignment", () => {
             if (!r.ok) throw new Error("bad fixture");
             return r.spec;
         });
-        const failures = checkNodeSet(specs, { field: "nodes", images: ["thin"], subnet: parseSubnet("10.0.0.1/24"), dynamicRange: ["10.0.0.100", "10.0.0.199"] });
+        const failures = checkNodeSet(specs, {
+            field: "nodes",
+            images: ["thin"],
+            subnet: parseSubnet("10.0.0.1/24"),
+            dynamicRange: ["10.0.0.100", "10.0.0.199"],
+        });
         expect(failures.map((f) => f.reason)).toEqual([
             'nodes[1] (pc02).hostname: "pc01" is also the hostname of node pc01',
             'nodes[1] (pc02).ip: "10.0.0.150" is inside the dynamic range 10.0.0.100-10.0.0.199; a reservation must lie outside it',

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { validateNode } from "../../lib/core/node";
+import { validateScope } from "../../lib/dhcp/scopeSpec";
 import { renderLtspConf } from "../../lib/ltsp/ltspConf";
 import { validateLtspServer } from "../../lib/ltsp/serverSpec";
-import { validateScope } from "../../lib/dhcp/scopeSpec";
 import { checkInputs } from "../../lib/provider/inputs";
-import { DhcpClaim, dhcpConflicts } from "../../lib/site/dhcpClaims";
+import { type DhcpClaim, dhcpConflicts } from "../../lib/site/dhcpClaims";
 import { nodeAssignmentProvider } from "../../resources/nodeAssignment";
 import { TEST_KEY, TEST_PIN, validServerInputs } from "./helpers";
 
@@ -61,8 +61,8 @@ describe("NodeAssignment outputs", () => {
 
 describe("ltsp.conf: commands are a field of their own; a node cannot override what the server checks", () => {
     it.each([
-        [{ ltspConf: { DEFAULT_IMAGE: "other" } }, "ltspConf.DEFAULT_IMAGE: \"DEFAULT_IMAGE\" has a field of its own on the node"],
-        [{ ltspConf: { HOSTNAME: "x" } }, "ltspConf.HOSTNAME: \"HOSTNAME\" has a field of its own on the node"],
+        [{ ltspConf: { DEFAULT_IMAGE: "other" } }, 'ltspConf.DEFAULT_IMAGE: "DEFAULT_IMAGE" has a field of its own on the node'],
+        [{ ltspConf: { HOSTNAME: "x" } }, 'ltspConf.HOSTNAME: "HOSTNAME" has a field of its own on the node'],
         [{ ltspConf: { POST_INIT_WIPE: "rm -rf /home" } }, 'ltspConf.POST_INIT_WIPE: "POST_INIT_WIPE" runs as a command on the clients'],
     ])("node %j is refused", (over, message) => {
         const result = validateNode(node(over));
@@ -70,7 +70,10 @@ describe("ltsp.conf: commands are a field of their own; a node cannot override w
     });
 
     it.each([
-        [{ clients: { extra: { CRONTAB_OFF: "30 15 * * * root poweroff" } } }, 'ltspConf.clients.extra.CRONTAB_OFF: "CRONTAB_OFF" runs as a command on the clients'],
+        [
+            { clients: { extra: { CRONTAB_OFF: "30 15 * * * root poweroff" } } },
+            'ltspConf.clients.extra.CRONTAB_OFF: "CRONTAB_OFF" runs as a command on the clients',
+        ],
         [{ clients: { defaultImage: "fat" } }, 'ltspConf.clients.defaultImage: "fat" is not an image this server serves (images: thin)'],
     ])("server ltspConf %j is refused, naming the field", (ltspConf, message) => {
         const result = validateLtspServer(validServerInputs({ images: ["thin"], ltspConf }));
@@ -79,7 +82,9 @@ describe("ltsp.conf: commands are a field of their own; a node cannot override w
 
     it("writes commands single-quoted, exactly as given (ltsp.conf(5) example)", () => {
         const result = validateLtspServer(
-            validServerInputs({ ltspConf: { clients: { commands: { POST_INIT_LN_XORG: "ln -sf ../ltsp/xorg-nvidia.conf /etc/X11/xorg.conf; echo 'done'" } } } }),
+            validServerInputs({
+                ltspConf: { clients: { commands: { POST_INIT_LN_XORG: "ln -sf ../ltsp/xorg-nvidia.conf /etc/X11/xorg.conf; echo 'done'" } } },
+            }),
         );
         expect(result.ok).toBe(true);
         if (!result.ok) return;
@@ -104,7 +109,9 @@ describe("reservations may not take an address that is already something", () =>
                 nodes: [node({ ip })],
             }),
         );
-        expect(result.ok ? [] : result.failures.map((f) => f.reason)).toEqual([`nodes[0] (pc01).ip: "${ip}" ${message}; a client needs an address of its own`]);
+        expect(result.ok ? [] : result.failures.map((f) => f.reason)).toEqual([
+            `nodes[0] (pc01).ip: "${ip}" ${message}; a client needs an address of its own`,
+        ]);
     });
 
     it("DhcpScope: a node on the next-server address", () => {
@@ -126,10 +133,23 @@ describe("reservations may not take an address that is already something", () =>
 });
 
 describe("DHCP servers of one program that would fight", () => {
-    const server: DhcpClaim = { owner: "LtspServer ltsp", host: "10.213.0.2", subnet: "10.213.1.1/24", mode: "full", range: ["10.213.1.100", "10.213.1.199"] };
+    const server: DhcpClaim = {
+        owner: "LtspServer ltsp",
+        host: "10.213.0.2",
+        subnet: "10.213.1.1/24",
+        mode: "full",
+        range: ["10.213.1.100", "10.213.1.199"],
+    };
 
     it("two full servers on one LAN, naming both and the overlap", () => {
-        const scope: DhcpClaim = { owner: "DhcpScope dhcp-lan", host: "10.213.0.3", subnet: "10.213.1.0/24", mode: "full", range: ["10.213.1.150", "10.213.1.250"], scopeName: "lan" };
+        const scope: DhcpClaim = {
+            owner: "DhcpScope dhcp-lan",
+            host: "10.213.0.3",
+            subnet: "10.213.1.0/24",
+            mode: "full",
+            range: ["10.213.1.150", "10.213.1.250"],
+            scopeName: "lan",
+        };
         expect(dhcpConflicts([server], scope)).toEqual([
             "DhcpScope dhcp-lan and LtspServer ltsp would both hand out addresses on 10.213.1.0/24, with overlapping ranges " +
                 '10.213.1.150-10.213.1.250 and 10.213.1.100-10.213.1.199: one DHCP server per LAN (make one of them proxy, or "none" and let the other point clients at it)',
@@ -137,8 +157,12 @@ describe("DHCP servers of one program that would fight", () => {
     });
 
     it("proxyDHCP beside a full server, or servers on other LANs, are fine", () => {
-        expect(dhcpConflicts([server], { owner: "DhcpScope p", host: "10.213.0.2", subnet: "10.213.1.0/24", mode: "proxy", scopeName: "p" })).toEqual([]);
-        expect(dhcpConflicts([server], { owner: "DhcpScope o", host: "10.213.0.2", subnet: "10.213.2.0/24", mode: "full", scopeName: "o" })).toEqual([]);
+        expect(dhcpConflicts([server], { owner: "DhcpScope p", host: "10.213.0.2", subnet: "10.213.1.0/24", mode: "proxy", scopeName: "p" })).toEqual(
+            [],
+        );
+        expect(dhcpConflicts([server], { owner: "DhcpScope o", host: "10.213.0.2", subnet: "10.213.2.0/24", mode: "full", scopeName: "o" })).toEqual(
+            [],
+        );
     });
 
     it("two scopes of one name on a host", () => {

@@ -229,7 +229,9 @@ describe("a 1400-node change", () => {
         expect(tight.length).toBeLessThanOrEqual(4000);
         // The server now renders two per-node files (ltsp.conf and the iPXE menu, branch boot): at 4000
         // characters even 18-line diffs of both do not fit, so the next cut (file diffs left out) applies.
-        expect(tight).toMatch(/_Shortened to fit a comment \(65536 characters\): file diffs left out \(files listed with their line counts\); node lists cut to 10 names\./);
+        expect(tight).toMatch(
+            /_Shortened to fit a comment \(65536 characters\): file diffs left out \(files listed with their line counts\); node lists cut to 10 names\./,
+        );
         // Below what the cuts reach, the report is cut and what the cut left open is closed.
         const last = renderReport(preview, { maxChars: 2500 });
         expect(last.length).toBeLessThanOrEqual(2500);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { HostObservation } from "../../lib/host/observe";
+import type { HostObservation } from "../../lib/host/observe";
+import { LTSP_IPXE } from "../../lib/ltsp/bootMenu";
 import { renderLtspConf } from "../../lib/ltsp/ltspConf";
 import {
     APT_PROXY_CONF,
@@ -12,8 +13,7 @@ import {
     renderServerFiles,
     serverPackages,
 } from "../../lib/ltsp/serverPlan";
-import { LtspServerSpec, validateLtspServer } from "../../lib/ltsp/serverSpec";
-import { LTSP_IPXE } from "../../lib/ltsp/bootMenu";
+import { type LtspServerSpec, validateLtspServer } from "../../lib/ltsp/serverSpec";
 import { validServerInputs } from "./helpers";
 
 function spec(overrides: Record<string, unknown> = {}): LtspServerSpec {
@@ -48,16 +48,27 @@ describe("planning LtspServer changes", () => {
         const fresh: HostObservation = { files: {}, services: { dnsmasq: { active: "inactive", enabled: "not-found" } }, packages: {} };
         for (const p of [...files.map((f) => f.path), ...IPXE_FILES, LTSP_IMG, NFS_EXPORTS]) fresh.files[p] = null;
         for (const p of packages) fresh.packages[p] = null;
-        const steps = planServer(files, packages, false, {}, fresh).map((s) => s.kind + ":" + ("file" in s ? s.file.path : "applet" in s ? s.applet : ""));
+        const steps = planServer(files, packages, false, {}, fresh).map(
+            (s) => `${s.kind}:${"file" in s ? s.file.path : "applet" in s ? s.applet : ""}`,
+        );
         // The menu after `ltsp ipxe`, which overwrites it.
-        expect(steps).toEqual([`write:${APT_PROXY_CONF}`, "install:", `write:${LTSP_CONF}`, `write:${DNSMASQ_CONF}`, "applet:ipxe", "applet:initrd", `write:${LTSP_IPXE}`, "restart:"]);
+        expect(steps).toEqual([
+            `write:${APT_PROXY_CONF}`,
+            "install:",
+            `write:${LTSP_CONF}`,
+            `write:${DNSMASQ_CONF}`,
+            "applet:ipxe",
+            "applet:initrd",
+            `write:${LTSP_IPXE}`,
+            "restart:",
+        ]);
     });
 
     it("a changed ltsp.conf regenerates the iPXE menu and ltsp.img, and leaves dnsmasq alone", () => {
         const changed = renderServerFiles(spec({ ltspConf: { server: { menuTimeout: 0 } } }), "test");
         const steps = planServer(changed, packages, false, managedOf(files), matchingHost(files, packages));
         // MENU_TIMEOUT is a menu setting too: our menu is rewritten, after `ltsp ipxe` has overwritten it.
-        expect(steps.map((s) => s.kind + ("applet" in s ? ":" + s.applet : "") + ("file" in s ? ":" + s.file.path : ""))).toEqual([
+        expect(steps.map((s) => s.kind + ("applet" in s ? `:${s.applet}` : "") + ("file" in s ? `:${s.file.path}` : ""))).toEqual([
             `write:${LTSP_CONF}`,
             "applet:ipxe",
             "applet:initrd",
@@ -88,7 +99,10 @@ describe("rendering", () => {
     it("ltsp.conf: typed fields, then extra keys sorted, values double-quoted", () => {
         const text = renderLtspConf("netboot/dev: LtspServer x", [
             { name: "server", section: { menuTimeout: 5000, defaultImage: "x86_64" } },
-            { name: "clients", section: { kernelParameters: "quiet splash", imageToRam: true, extra: { X_MODES: '"1024x768" "800x600"', CUPS_SERVER: "$SERVER" } } },
+            {
+                name: "clients",
+                section: { kernelParameters: "quiet splash", imageToRam: true, extra: { X_MODES: '"1024x768" "800x600"', CUPS_SERVER: "$SERVER" } },
+            },
         ]);
         expect(text).toBe(
             [
