@@ -48,7 +48,7 @@ describe("the boot model, proven by PXE-booting QEMU clients from the lab server
 
     it("builds both images, with progress per phase, and serves them", async () => {
         const run = await stack.up();
-        expect(run.output).toMatch(/ChrootImage thin-a: debootstrap bookworm amd64 \[\+\d+\.\ds\]/);
+        expect(run.output).toMatch(/ChrootImage thin-a: debootstrap thin-a \(bookworm amd64\) \[\+\d+\.\ds\]/);
         expect(run.output).toMatch(/ChrootImage thin-b: ltsp image thin-b \[\+\d+\.\ds\]/);
         const outputs = await stack.outputs();
         for (const name of ["thin-a", "thin-b"]) {
