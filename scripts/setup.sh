@@ -16,6 +16,7 @@ command -v shellcheck >/dev/null || test_tools+=(shellcheck)
 [ -x /usr/sbin/dnsmasq ] || test_tools+=(dnsmasq-base)
 if [ "${#test_tools[@]}" -gt 0 ]; then
     echo "setup: apt-get install ${test_tools[*]}" >&2
+    apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${test_tools[@]}" >/dev/null
 fi
 
