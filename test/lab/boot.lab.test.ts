@@ -82,7 +82,7 @@ describe("the boot model on the lab server, through the real CLI", () => {
         await stack.setConfig("nodes[1].mac", "52:54:00:b0:00:02");
         await stack.setConfig("nodes[1].image", "thin-z");
         preview = await stack.preview({ allowFailure: true });
-        expect(preview.output).toContain('nodes[1] (uefi-client).image: "thin-z" is not an image of this stack (known: thin-a, thin-b)');
+        expect(preview.output).toContain('netboot:nodes[1].image: "thin-z" (node uefi-client) is not an image of this stack (known: thin-a, thin-b)');
         await stack.setConfig("nodes[1].image", "thin-b");
         await stack.setConfig("nodes[1].mac", "52:54:00:b0:00:zz");
         preview = await stack.preview({ allowFailure: true });
