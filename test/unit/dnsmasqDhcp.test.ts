@@ -7,7 +7,7 @@ import { linuxBackend } from "../../lib/dhcp/linuxBackends";
 import { validateScope } from "../../lib/dhcp/scopeSpec";
 import { DNSMASQ_CONF, renderServerFiles } from "../../lib/ltsp/serverPlan";
 import { validateLtspServer } from "../../lib/ltsp/serverSpec";
-import { TEST_KEY, TEST_PIN, validServerInputs } from "./helpers";
+import { validScopeInputs, validServerInputs } from "./helpers";
 
 const node = { nodeName: "pc01", mac: "52:54:00:00:01:01", hostname: "pc01", image: "thin", ip: "10.213.1.20" };
 
@@ -19,14 +19,7 @@ function serverConf(overrides: Record<string, unknown> = {}): string {
 
 function scopeConf(overrides: Record<string, unknown> = {}): string {
     const r = validateScope({
-        kind: "dnsmasq",
-        connection: { host: "10.213.0.2", privateKey: TEST_KEY, hostKeyFingerprint: TEST_PIN },
-        name: "lab",
-        interface: "pxebr0",
-        subnet: "10.213.1.0/24",
-        rangeStart: "10.213.1.100",
-        rangeEnd: "10.213.1.199",
-        boot: { nextServer: "10.213.1.1" },
+        ...validScopeInputs(),
         nodes: [node],
         ...overrides,
     });

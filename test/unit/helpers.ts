@@ -14,3 +14,18 @@ export function validServerInputs(overrides: Record<string, unknown> = {}): Reco
         ...overrides,
     };
 }
+
+/** A dnsmasq scope on the lab LAN, as the tests start from (fields overridden as given). */
+export function validScopeInputs(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+        kind: "dnsmasq",
+        connection: { host: "10.213.0.2", privateKey: TEST_KEY, hostKeyFingerprint: TEST_PIN },
+        name: "lab",
+        interface: "pxebr0",
+        subnet: "10.213.1.0/24",
+        rangeStart: "10.213.1.100",
+        rangeEnd: "10.213.1.199",
+        boot: { nextServer: "10.213.1.1" },
+        ...overrides,
+    };
+}

@@ -4,7 +4,7 @@ import { useHostsForTests } from "../../lib/ssh/pool";
 import { dhcpScopeProvider } from "../../resources/dhcpScope";
 import { ltspServerProvider } from "../../resources/ltspServer";
 import { nodeAssignmentProvider } from "../../resources/nodeAssignment";
-import { TEST_KEY, TEST_PIN, validServerInputs } from "./helpers";
+import { validScopeInputs, validServerInputs } from "./helpers";
 import { ChrootHost } from "./support/chrootHost";
 import { FakeWindowsDhcp } from "./support/fakeWindowsDhcp";
 
@@ -96,14 +96,7 @@ describe("LtspServer provider (fake host running the real scripts)", () => {
 describe("DhcpScope provider", () => {
     const node = { nodeName: "pc01", mac: "52:54:00:00:01:01", hostname: "pc01", image: "thin", ip: "10.213.1.20" };
     const linux = (overrides: Props = {}) => ({
-        kind: "dnsmasq",
-        connection: { host: "10.213.0.2", privateKey: TEST_KEY, hostKeyFingerprint: TEST_PIN },
-        name: "lab",
-        interface: "pxebr0",
-        subnet: "10.213.1.0/24",
-        rangeStart: "10.213.1.100",
-        rangeEnd: "10.213.1.199",
-        boot: { nextServer: "10.213.1.1" },
+        ...validScopeInputs(),
         nodes: [node],
         managedBy: "test: DhcpScope lab",
         ...overrides,
