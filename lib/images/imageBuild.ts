@@ -4,7 +4,7 @@ import type { Host } from "../engine/host";
 import type { Step } from "../engine/steps";
 import { progress } from "../provider/progress";
 import { remoteScript } from "../remote/scripts";
-import { buildHash, type DebootstrapSource, type ImageSpec, imagePackages } from "./imageSpec";
+import { baseHash, buildHash, type DebootstrapSource, type ImageSpec, imagePackages } from "./imageSpec";
 
 /** Where LTSP 23 keeps an image's parts (BASE_DIR=/srv/ltsp, TFTP_DIR=/srv/tftp). */
 export function imagePaths(name: string) {
@@ -35,31 +35,55 @@ export interface ImageFacts {
 
 const BUILD_DEPS = ["ltsp", "squashfs-tools", "debootstrap"];
 
+/**
+ * Cached bases (debootstrap + packages) on the server: one directory per base hash. A base older
+ * than a week is made again, so images built from it do not fall far behind the archive; the
+ * four newest are kept (a few hundred MB each).
+ */
+export const BASE_CACHE = "/var/cache/netboot/images";
+const BASE_MAX_AGE_SECONDS = 7 * 24 * 3600;
+const BASES_KEPT = 4;
+
+/** Whether the base of a chroot is in the server's cache, fresh enough to start from. */
+export type BaseState = "cached" | "missing";
+
 const LONG = 60 * 60_000;
 
-/** The steps that build a debootstrap chroot in the build directory and publish it over the chroot. */
-function chrootSteps(spec: ImageSpec, source: DebootstrapSource): Step[] {
+/**
+ * The steps that build a debootstrap chroot in the build directory and publish it over the chroot:
+ * its base (debootstrap and apt) copied from the server's cache when `base` is "cached", else made
+ * and cached; then the image's own files.
+ */
+function chrootSteps(spec: ImageSpec, source: DebootstrapSource, base: BaseState): Step[] {
     const paths = imagePaths(spec.name);
     const logDir = `/var/log/netboot/images/${spec.name}`;
     const proxy = spec.aptProxy ?? "";
     const run = (what: string, script: string, args: string[]): Step => ({ kind: "run", what, script, args, timeoutMs: LONG });
-    const steps: Step[] = [
-        run(`debootstrap ${spec.name} (${source.suite} ${source.architecture})`, "image-debootstrap", [
-            paths.build,
-            source.suite,
-            source.architecture,
-            source.mirror,
-            proxy,
-            `${logDir}/debootstrap.log`,
-        ]),
-        run(`install packages into ${spec.name}: ${imagePackages(source).join(" ")}`, "image-packages", [
-            paths.build,
-            proxy,
-            source.initramfsModules,
-            `${logDir}/packages.log`,
-            ...imagePackages(source),
-        ]),
-    ];
+    const hash = baseHash(source);
+    const baseDir = `${BASE_CACHE}/${hash}`;
+    const steps: Step[] = [];
+    if (base === "cached") {
+        steps.push(run(`base of ${spec.name} from the cache (${hash.slice(0, 12)})`, "image-base-restore", [baseDir, paths.build]));
+    } else {
+        steps.push(
+            run(`debootstrap ${spec.name} (${source.suite} ${source.architecture})`, "image-debootstrap", [
+                paths.build,
+                source.suite,
+                source.architecture,
+                source.mirror,
+                proxy,
+                `${logDir}/debootstrap.log`,
+            ]),
+            run(`install packages into ${spec.name}: ${imagePackages(source).join(" ")}`, "image-packages", [
+                paths.build,
+                proxy,
+                source.initramfsModules,
+                `${logDir}/packages.log`,
+                ...imagePackages(source),
+            ]),
+            run(`cache the base of ${spec.name} (${hash.slice(0, 12)})`, "image-base-save", [paths.build, BASE_CACHE, hash, String(BASES_KEPT)]),
+        );
+    }
     for (const [path, content] of Object.entries(source.extraFiles)) {
         // Confined to the build directory: extraFiles paths have no . or .. segments (imageSpec), and
         // the write refuses a path that a link inside the chroot would lead out of it.
@@ -84,16 +108,17 @@ function chrootSteps(spec: ImageSpec, source: DebootstrapSource): Step[] {
 
 /**
  * The image build as engine steps: build dependencies, the chroot (for a debootstrap source,
- * unless the one there was built from exactly these inputs), the source link (a path source),
+ * unless the one there was built from exactly these inputs; its base from the server's cache when
+ * `base` is "cached"), the source link (a path source),
  * then `ltsp image` (squashfs, which also runs `ltsp kernel`: vmlinuz and initrd.img into TFTP),
  * one at a time per server, and the build marker.
  */
-export function planImageBuild(spec: ImageSpec, chrootUpToDate: boolean): Step[] {
+export function planImageBuild(spec: ImageSpec, chrootUpToDate: boolean, base: BaseState = "missing"): Step[] {
     const paths = imagePaths(spec.name);
     const steps: Step[] = [{ kind: "install", packages: BUILD_DEPS, aptProxy: spec.aptProxy, why: "build dependencies" }];
     let src = spec.name;
     if (spec.source.debootstrap) {
-        if (!chrootUpToDate) steps.push(...chrootSteps(spec, spec.source.debootstrap));
+        if (!chrootUpToDate) steps.push(...chrootSteps(spec, spec.source.debootstrap, base));
     } else if (spec.source.path) {
         steps.push({
             kind: "run",
@@ -126,10 +151,19 @@ export async function buildImage(host: Host, spec: ImageSpec): Promise<ImageFact
     const built = spec.source.debootstrap ? await host.readFile(`${imagePaths(spec.name).chroot}/.netboot-build`) : undefined;
     const upToDate = built?.toString("utf8").trim() === buildHash(spec);
     if (upToDate) phase("chroot is up to date");
-    await converge(host, planImageBuild(spec, upToDate), { journal: journalFor(`ChrootImage ${spec.name}`), managed: {}, progress: phase });
+    const base = spec.source.debootstrap && !upToDate ? await cachedBase(host, spec.source.debootstrap) : "missing";
+    await converge(host, planImageBuild(spec, upToDate, base), { journal: journalFor(`ChrootImage ${spec.name}`), managed: {}, progress: phase });
     const facts = await imageFacts(host, spec.name);
     phase(`done: ${facts.size} bytes, kernel ${facts.kernelVersion}`);
     return facts;
+}
+
+/** "cached" when the server's cache holds this base, made less than a week before `now`. */
+export async function cachedBase(host: Pick<Host, "readFile">, source: DebootstrapSource, now = Date.now()): Promise<BaseState> {
+    const hash = baseHash(source);
+    const marker = await host.readFile(`${BASE_CACHE}/${hash}/.netboot-base`);
+    const [markedHash, made] = (marker?.toString("utf8").trim() ?? "").split("\t");
+    return markedHash === hash && now / 1000 - Number(made) < BASE_MAX_AGE_SECONDS ? "cached" : "missing";
 }
 
 export async function imageFacts(host: Host, name: string): Promise<ImageFacts> {

@@ -108,6 +108,17 @@ export function imagePackages(source: DebootstrapSource): string[] {
 }
 
 /**
+ * What a debootstrap chroot is before the image's own files: suite, architecture, mirror, the
+ * packages and the initramfs modules. Images with the same base (several thin images that differ
+ * in their files) share one cached copy of it on the server instead of each running debootstrap
+ * and apt again.
+ */
+export function baseHash(source: DebootstrapSource): string {
+    const { suite, architecture, mirror, initramfsModules } = source;
+    return sha256Hex(JSON.stringify({ suite, architecture, mirror, initramfsModules, packages: imagePackages(source) }));
+}
+
+/**
  * The build's identity: everything that changes what is built, nothing that does not (the
  * connection, the proxy, rollback). Same hash, same image: no rebuild.
  */

@@ -35,12 +35,16 @@ describe("the boot model on the lab server, through the real CLI", () => {
 
     beforeAll(async () => {
         env = await labUp(true);
+        // The lab keeps the servers' base cache across fresh disks (as a site keeps a cache
+        // volume); this file empties it so that its first builds run debootstrap and apt.
+        await labSsh("rm -rf /var/cache/netboot/images/*");
         stack = await TestStack.create("boot", labStackConfig(env, { images: [image("a"), image("b")], nodes: NODES }));
     });
 
     it("builds both images, with progress per phase, and serves them", async () => {
         const run = await stack.up();
         expect(run.output).toMatch(/ChrootImage thin-a: debootstrap thin-a \(bookworm amd64\) \[\+\d+\.\ds\]/);
+        expect(run.output).toMatch(/ChrootImage thin-a: cache the base of thin-a \([0-9a-f]{12}\)/);
         expect(run.output).toMatch(/ChrootImage thin-b: ltsp image thin-b \[\+\d+\.\ds\]/);
         const outputs = await stack.outputs();
         for (const name of ["thin-a", "thin-b"]) {
@@ -191,6 +195,9 @@ describe("the boot model on the lab server, through the real CLI", () => {
         const first = (await stack.outputs()).images["thin-b"].sha256;
         await stack.pulumi(["config", "set", "--path", 'netboot:images[1].source.debootstrap.extraFiles["/etc/netboot-image"]', "b2"]);
         const rebuild = await stack.up();
+        // Only a file changed: the base (debootstrap and apt) comes from the server's cache.
+        expect(rebuild.output).toMatch(/ChrootImage thin-b: base of thin-b from the cache \([0-9a-f]{12}\)/);
+        expect(rebuild.output).not.toMatch(/ChrootImage thin-b: debootstrap/);
         expect(rebuild.output).toMatch(/ChrootImage thin-b: ltsp image thin-b/);
         const second = (await stack.outputs()).images["thin-b"].sha256;
         expect(second).not.toBe(first);

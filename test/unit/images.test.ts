@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { planImageBuild, sectionsUsingImage } from "../../lib/images/imageBuild";
-import { buildHash, imagePackages, validateImage } from "../../lib/images/imageSpec";
+import { BASE_CACHE, cachedBase, planImageBuild, sectionsUsingImage } from "../../lib/images/imageBuild";
+import { baseHash, buildHash, imagePackages, validateImage } from "../../lib/images/imageSpec";
+import { remoteScript } from "../../lib/remote/scripts";
 import type { RemoteHost } from "../../lib/ssh/remoteHost";
 import { TEST_KEY, TEST_PIN } from "./helpers";
+import { ChrootHost } from "./support/chrootHost";
 
 const connection = { host: "10.213.0.2", privateKey: TEST_KEY, hostKeyFingerprint: TEST_PIN };
 
@@ -80,6 +82,7 @@ describe("ChrootImage build plan (engine steps)", () => {
             "install",
             "image-debootstrap",
             "image-packages",
+            "image-base-save",
             "write /srv/ltsp/.thin.netboot-build/etc/motd",
             "image-in-chroot",
             "image-publish-chroot",
@@ -90,6 +93,80 @@ describe("ChrootImage build plan (engine steps)", () => {
         // A file of the image's own build: no backup of an administrator's original is kept for it.
         expect(motd).toMatchObject({ keepOriginal: false, confineTo: "/srv/ltsp/.thin.netboot-build" });
         expect(steps.find((s) => s.kind === "run" && s.script === "image-squash")).toMatchObject({ exclusive: "ltsp", what: "ltsp image thin" });
+    });
+
+    it("a base in the server's cache replaces debootstrap and apt; the image's own files still follow", () => {
+        const steps = planImageBuild(spec({ debootstrap: { architecture: "amd64", extraFiles: { "/etc/motd": "lab\n" } } }), false, "cached");
+        expect(describeSteps(steps)).toEqual([
+            "install",
+            "image-base-restore",
+            "write /srv/ltsp/.thin.netboot-build/etc/motd",
+            "image-in-chroot",
+            "image-publish-chroot",
+            "image-squash",
+            "image-record-build",
+        ]);
+    });
+
+    it("base hash: the same for images that differ in name, files or post-install; another for other packages, modules or suite", () => {
+        const base = (source: Record<string, unknown>) => baseHash(spec({ debootstrap: { architecture: "amd64", ...source } }).source.debootstrap!);
+        const plain = base({});
+        expect(base({ extraFiles: { "/etc/motd": "x\n" }, postInstall: ["true"] })).toBe(plain);
+        const other = validateImage({ connection, name: "other", source: { debootstrap: { architecture: "amd64" } } });
+        expect(other.ok && baseHash(other.spec.source.debootstrap!)).toBe(plain);
+        expect(base({ packages: ["netcat-openbsd"] })).not.toBe(plain);
+        expect(base({ initramfsModules: "netboot" })).not.toBe(plain);
+        expect(base({ suite: "trixie" })).not.toBe(plain);
+        // The package list is what apt installs, whatever order the config gives it in.
+        expect(base({ packages: ["b-pkg", "a-pkg"] })).toBe(base({ packages: ["a-pkg", "b-pkg"] }));
+    });
+
+    it("a cached base counts only with its own hash and for a week", async () => {
+        const source = spec({ debootstrap: { architecture: "amd64" } }).source.debootstrap!;
+        const hash = baseHash(source);
+        const now = Date.UTC(2026, 10, 22);
+        const marker = (h: string, madeMs: number) => ({ readFile: async () => Buffer.from(`${h}\t${madeMs / 1000}\n`) });
+        expect(await cachedBase(marker(hash, now - 3600_000), source, now)).toBe("cached");
+        expect(await cachedBase(marker(hash, now - 8 * 24 * 3600_000), source, now)).toBe("missing");
+        expect(await cachedBase(marker("0".repeat(64), now), source, now)).toBe("missing");
+        expect(await cachedBase({ readFile: async () => undefined }, source, now)).toBe("missing");
+    });
+
+    it("the base scripts: save keeps a whole copy and the newest four; restore makes the build directory anew from it", async () => {
+        const host = ChrootHost.create();
+        try {
+            host.put("/srv/ltsp/.thin.netboot-build/etc/os-release", "bookworm\n");
+            host.put("/srv/ltsp/.thin.netboot-build/usr/bin/tool", "#!/bin/sh\n", 0o755);
+            const hashes = ["a", "b", "c", "d", "e"].map((c) => c.repeat(64));
+            for (const [i, hash] of hashes.entries()) {
+                await host.run("save", remoteScript("image-base-save"), ["/srv/ltsp/.thin.netboot-build", BASE_CACHE, hash, "4"]);
+                // ls -t orders by mtime in seconds: make the order unambiguous.
+                await host.run("age", `touch -d "2026-11-0${i + 1} 00:00:00" ${BASE_CACHE}/${hash}`);
+            }
+            const kept = (await host.run("list", `ls ${BASE_CACHE}`)).split("\n").filter(Boolean);
+            // The fifth save pruned the oldest at that moment: a's directory (b..e were younger or as old).
+            expect(kept.sort()).toEqual(hashes.slice(1));
+            expect(host.text(`${BASE_CACHE}/${hashes[4]}/.netboot-base`)).toMatch(new RegExp(`^${hashes[4]}\t\\d+\n$`));
+            expect(host.modeOwner(`${BASE_CACHE}/${hashes[4]}/usr/bin/tool`)).toBe("0755 0:0");
+            // Two images of one base save it at once (they build side by side): one whole copy, no partial left.
+            const both = "f".repeat(64);
+            host.put("/srv/ltsp/.other.netboot-build/etc/os-release", "bookworm\n");
+            await Promise.all(
+                ["/srv/ltsp/.thin.netboot-build", "/srv/ltsp/.other.netboot-build"].map((build) =>
+                    host.run("save", remoteScript("image-base-save"), [build, BASE_CACHE, both, "9"]),
+                ),
+            );
+            expect(host.text(`${BASE_CACHE}/${both}/etc/os-release`)).toBe("bookworm\n");
+            expect(host.text(`${BASE_CACHE}/${both}/.netboot-base`)).toMatch(new RegExp(`^${both}\t`));
+            expect((await host.run("list", `ls -a ${BASE_CACHE}`)).split("\n").filter((f) => f.includes("partial"))).toEqual([]);
+            host.put("/srv/ltsp/.thin.netboot-build/stale", "from a failed build\n");
+            await host.run("restore", remoteScript("image-base-restore"), [`${BASE_CACHE}/${hashes[4]}`, "/srv/ltsp/.thin.netboot-build"]);
+            expect(host.text("/srv/ltsp/.thin.netboot-build/etc/os-release")).toBe("bookworm\n");
+            expect(host.exists("/srv/ltsp/.thin.netboot-build/stale")).toBe(false);
+            expect(host.exists("/srv/ltsp/.thin.netboot-build/.netboot-base")).toBe(false);
+        } finally {
+            host.remove();
+        }
     });
 
     it("a chroot built from the same inputs is squashed again without debootstrap or apt", () => {
