@@ -14,6 +14,8 @@ cd "$root"
 test_tools=()
 command -v shellcheck >/dev/null || test_tools+=(shellcheck)
 [ -x /usr/sbin/dnsmasq ] || test_tools+=(dnsmasq-base)
+# Prometheus: the monitoring lab test runs it here (not as a service) against the lab server's node exporter.
+command -v prometheus >/dev/null || test_tools+=(prometheus)
 if [ "${#test_tools[@]}" -gt 0 ]; then
     echo "setup: apt-get install ${test_tools[*]}" >&2
     apt-get update -qq >/dev/null

@@ -47,6 +47,8 @@ const labConfig = z
         extraPackages: z.unknown().optional(),
         nulSuffixLinks: z.unknown().optional(),
         boot: z.unknown().optional(),
+        /** The server's own monitoring (LtspServer `monitoring`: `{ nodeExporter: true }`). */
+        monitoring: z.unknown().optional(),
         /** The Clonezilla repository and its jobs (stacks/clonezilla.ts); the resource validates the fields. */
         clonezilla: z.unknown().optional(),
         images: z.array(imageConfig).default([]),
@@ -131,6 +133,7 @@ export function labSite(config: pulumi.Config) {
             ltspConf: site.ltspConf as LtspServerArgs["ltspConf"],
             nulSuffixLinks: site.nulSuffixLinks as LtspServerArgs["nulSuffixLinks"],
             boot: bootWithClonezilla as LtspServerArgs["boot"],
+            monitoring: site.monitoring as LtspServerArgs["monitoring"],
             images: imageNames,
             nodes: nodes.map((node) => node.spec),
         },
