@@ -20,8 +20,10 @@ function sections(text: string): Record<string, string[]> {
     let current = "";
     for (const line of text.split("\n")) {
         const header = /^== (\S+)$/.exec(line);
-        if (header) out[(current = header[1])] = [];
-        else if (current && line) out[current].push(line);
+        if (header) {
+            current = header[1];
+            out[current] = [];
+        } else if (current && line) out[current].push(line);
     }
     return out;
 }

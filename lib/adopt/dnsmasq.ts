@@ -109,24 +109,30 @@ export function adoptDnsmasq(
     const reservations: Record<string, string> = {};
     const seen = new Set<string>();
     const interfaces: string[] = [];
-    text.split("\n").forEach((raw, i) => {
+    const lines = text.split("\n");
+    for (let i = 0; i < lines.length; i++) {
         const line = i + 1;
-        const text = raw.trim();
-        if (!text || text.startsWith("#")) return;
+        const text = lines[i].trim();
+        if (!text || text.startsWith("#")) continue;
         seen.add(text.split("=")[0]);
-        if (["port=0", "enable-tftp", "tftp-root=/srv/tftp", "bind-interfaces"].includes(text)) return;
-        if (LTSP_BOOT_LOGIC.has(text) || STACK_BOOT_LOGIC.test(text)) return;
-        if (LTSP_RPI.test(text))
-            return note(line, text, "Raspberry Pi boot: the stack's dnsmasq config has no Raspberry Pi entries (the first up drops it)");
+        if (["port=0", "enable-tftp", "tftp-root=/srv/tftp", "bind-interfaces"].includes(text)) continue;
+        if (LTSP_BOOT_LOGIC.has(text) || STACK_BOOT_LOGIC.test(text)) continue;
+        if (LTSP_RPI.test(text)) {
+            note(line, text, "Raspberry Pi boot: the stack's dnsmasq config has no Raspberry Pi entries (the first up drops it)");
+            continue;
+        }
         const [key, value = ""] = text.split(/=(.*)/s);
         if (key === "interface") {
             interfaces.push(value);
-            return;
+            continue;
         }
         if (key === "dhcp-range") {
             const items = value.split(",").filter((v) => !/^(set|tag):/.test(v));
             const subnet = subnetOf(items[0]);
-            if (!subnet) return note(line, text, "a range on no subnet of this server's addresses");
+            if (!subnet) {
+                note(line, text, "a range on no subnet of this server's addresses");
+                continue;
+            }
             if (items[1] === "proxy") ranges.push({ line, text, subnet: subnet.subnet, interface: subnet.interface, proxy: true });
             else if (IPV4.test(items[1] ?? "")) {
                 const rest = items.slice(2).filter((v) => !IPV4.test(v));
@@ -141,16 +147,19 @@ export function adoptDnsmasq(
                     lease: rest[0],
                 });
             } else note(line, text, "a dhcp-range form the stack does not write");
-            return;
+            continue;
         }
         if (key === "dhcp-option") {
             const items = value.split(",");
             // tag:ltsp is the stack's tag for its whole LAN.
             const tags = items.filter((v) => /^tag:/.test(v) && v !== "tag:ltsp");
             const [option, ...values] = items.filter((v) => !/^tag:/.test(v));
-            if (tags.length) return note(line, text, "a tagged option: the stack sets options for the whole LAN");
+            if (tags.length) {
+                note(line, text, "a tagged option: the stack sets options for the whole LAN");
+                continue;
+            }
             options.push({ line, text, option, values });
-            return;
+            continue;
         }
         if (key === "dhcp-host") {
             const items = value.split(",");
@@ -158,10 +167,10 @@ export function adoptDnsmasq(
             const ip = items.find((v) => IPV4.test(v));
             if (mac && ip && items.length <= 3) reservations[mac] = ip;
             else note(line, text, "a dhcp-host form the stack does not write (MAC,IP[,NAME])");
-            return;
+            continue;
         }
-        return note(line, text, "a dnsmasq setting the stack does not write (the first up drops it; keep it in a file of its own in /etc/dnsmasq.d)");
-    });
+        note(line, text, "a dnsmasq setting the stack does not write (the first up drops it; keep it in a file of its own in /etc/dnsmasq.d)");
+    }
     if (!seen.has("port")) note(0, "(no port=0)", "this dnsmasq also serves DNS; the stack's sets port=0 (DHCP and TFTP only)");
     if (!seen.has("enable-tftp")) note(0, "(no enable-tftp)", "this dnsmasq serves no TFTP; the stack's always does");
     if (!seen.has("interface")) {

@@ -77,7 +77,7 @@ describe("adopting ltsp.conf", () => {
             { hostname: "pc04", mac: "52:54:00:00:01:04", image: "thin" },
         ]);
         expect(adopted.notExpressed.map((n) => `${n.where}: ${n.text}`)).toEqual([
-            '/etc/ltsp/ltsp.conf line 35: PRE_INIT_HELLO="echo $(hostname)"',
+            '/etc/ltsp/ltsp.conf line 32: PRE_INIT_HELLO="echo $(hostname)"',
             "/etc/ltsp/ltsp.conf [52:54:00:00:01:03]: DEFAULT_IMAGE=thin",
             "/etc/ltsp/ltsp.conf [lab_printers]: X_MODES=1024x768",
         ]);
