@@ -100,7 +100,8 @@ export function adoptDnsmasq(
 ): AdoptedDhcp {
     const file = opts.file ?? "/etc/dnsmasq.d/ltsp-dnsmasq.conf";
     const notExpressed: NotExpressed[] = [];
-    const note = (line: number, text: string, why: string) => notExpressed.push({ where: `${file} line ${line}`, text, why });
+    /** line 0: about the file as a whole (a setting it lacks). */
+    const note = (line: number, text: string, why: string) => notExpressed.push({ where: line ? `${file} line ${line}` : file, text, why });
     const subnets = addresses.map((a) => ({ ...a, subnet: parseSubnet(a.cidr)! })).filter((a) => a.subnet);
     const subnetOf = (address: string) => subnets.find((s) => inSubnet(address, s.subnet));
 
