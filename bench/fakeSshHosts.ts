@@ -19,8 +19,11 @@ export interface FakeSshHost {
 }
 
 export async function startFakeSshHost(address: string, port: number, clientPrivateKey: string): Promise<FakeSshHost> {
+    // ssh2's generator now and then makes an ed25519 key its own parser refuses ("Malformed
+    // OpenSSH private key", 2 of 300 here): make another.
+    let hostKey = utils.generateKeyPairSync("ed25519");
+    for (let tries = 0; utils.parseKey(hostKey.private) instanceof Error && tries < 20; tries++) hostKey = utils.generateKeyPairSync("ed25519");
     const host = ChrootHost.create();
-    const hostKey = utils.generateKeyPairSync("ed25519");
     const clientKey = utils.parseKey(clientPrivateKey);
     if (clientKey instanceof Error || Array.isArray(clientKey)) throw new Error("client key does not parse");
     const server = new Server({ hostKeys: [hostKey.private] }, (client) => {
