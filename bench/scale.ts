@@ -77,16 +77,23 @@ function workSince(before: string[][], hosts: FakeSshHost[]) {
     };
 }
 
+/** State sizes, compact JSON (`pulumi stack export` indents; the indentation is no state). */
 function stateFigures(exported: string) {
     const state = JSON.parse(exported);
-    const resources: Array<{ type: string; urn: string }> = state.deployment.resources;
+    const resources: Array<{ type: string; urn: string; inputs?: { __provider?: string }; outputs?: { __provider?: string } }> =
+        state.deployment.resources;
     const bytes = (r: unknown) => JSON.stringify(r).length;
     // The nodes: NodeAssignments, or the floor's do-nothing resources not named like a server.
     const nodes = resources.filter((r) => /NodeAssignment$/.test(r.type) || (/Nothing$/.test(r.type) && !/::ltsp\d+$/.test(r.urn)));
+    const servers = resources.filter((r) => /LtspServer$/.test(r.type) || (/Nothing$/.test(r.type) && /::ltsp\d+$/.test(r.urn)));
+    const total = bytes(state);
     return {
-        total: exported.length,
-        perNode: exported.length / NODES,
+        total,
+        perNode: total / NODES,
         nodeResourceBytes: nodes.reduce((n, r) => n + bytes(r), 0) / Math.max(1, nodes.length),
+        serverResourceBytes: servers.reduce((n, r) => n + bytes(r), 0) / Math.max(1, servers.length),
+        /** The serialized provider, kept twice per resource (inputs and outputs). */
+        providerBytes: JSON.stringify(nodes[0]?.inputs?.__provider ?? "").length,
     };
 }
 
@@ -95,6 +102,13 @@ async function main(): Promise<void> {
     const key = readFileSync(KEY_FILE, "utf8");
     const hosts: FakeSshHost[] = [];
     const stacks: TestStack[] = [];
+    // Interrupted: the fake hosts' directories go (the stacks' state stays in .test-work for a look).
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+        process.once(signal, () => {
+            for (const h of hosts) h.close();
+            process.exit(130);
+        });
+    }
     try {
         for (let i = 0; i < SERVERS; i++) hosts.push(await startFakeSshHost(`127.0.${Math.floor(i / 200) + 100}.${(i % 200) + 10}`, 2222, key));
         const nodes = generatedNodes();
@@ -207,7 +221,7 @@ async function main(): Promise<void> {
             "",
             "",
         ]);
-        row(["state: whole export (bytes)", state.real.total, state.floor.total, (state.real.total / state.floor.total).toFixed(2), ""]);
+        row(["state: whole (bytes, compact JSON)", state.real.total, state.floor.total, (state.real.total / state.floor.total).toFixed(2), ""]);
     } finally {
         for (const stack of stacks) await stack.destroy().catch((err: Error) => console.error(`destroy: ${err.message.slice(0, 300)}`));
         for (const h of hosts) h.close();
