@@ -20,6 +20,10 @@ if [ "${#test_tools[@]}" -gt 0 ]; then
     echo "setup: apt-get install ${test_tools[*]}" >&2
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${test_tools[@]}" >/dev/null
+    # On a machine run by systemd the package starts its own Prometheus service; the test needs none.
+    if [[ " ${test_tools[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+        systemctl disable --now prometheus >/dev/null 2>&1 || true
+    fi
 fi
 
 stamp=$(sha256sum package-lock.json | cut -d' ' -f1)
