@@ -189,7 +189,7 @@ async function main(): Promise<void> {
             row([`${what} (s)`, r.toFixed(1), f.toFixed(1), (r / f).toFixed(2), target]);
         }
         row([
-            "state bytes per node (whole export / nodes)",
+            "state bytes per node (whole state / nodes)",
             Math.round(state.real.perNode),
             Math.round(state.floor.perNode),
             (state.real.perNode / state.floor.perNode).toFixed(2),
@@ -200,6 +200,20 @@ async function main(): Promise<void> {
             Math.round(state.real.nodeResourceBytes),
             Math.round(state.floor.nodeResourceBytes),
             (state.real.nodeResourceBytes / state.floor.nodeResourceBytes).toFixed(2),
+            "",
+        ]);
+        row([
+            "  of which its serialized provider (kept twice)",
+            state.real.providerBytes,
+            state.floor.providerBytes,
+            (state.real.providerBytes / state.floor.providerBytes).toFixed(2),
+            "",
+        ]);
+        row([
+            "state bytes per server resource",
+            Math.round(state.real.serverResourceBytes),
+            Math.round(state.floor.serverResourceBytes),
+            (state.real.serverResourceBytes / state.floor.serverResourceBytes).toFixed(2),
             "",
         ]);
         console.log();
