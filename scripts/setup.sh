@@ -14,10 +14,16 @@ cd "$root"
 test_tools=()
 command -v shellcheck >/dev/null || test_tools+=(shellcheck)
 [ -x /usr/sbin/dnsmasq ] || test_tools+=(dnsmasq-base)
+# Prometheus: the monitoring lab test runs it here (not as a service) against the lab server's node exporter.
+command -v prometheus >/dev/null || test_tools+=(prometheus)
 if [ "${#test_tools[@]}" -gt 0 ]; then
     echo "setup: apt-get install ${test_tools[*]}" >&2
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${test_tools[@]}" >/dev/null
+    # On a machine run by systemd the package starts its own Prometheus service; the test needs none.
+    if [[ " ${test_tools[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+        systemctl disable --now prometheus >/dev/null 2>&1 || true
+    fi
 fi
 
 stamp=$(sha256sum package-lock.json | cut -d' ' -f1)

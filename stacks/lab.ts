@@ -47,9 +47,13 @@ const labConfig = z
         extraPackages: z.unknown().optional(),
         nulSuffixLinks: z.unknown().optional(),
         boot: z.unknown().optional(),
+        /** The server's own monitoring (LtspServer `monitoring`: `{ nodeExporter: true }`). */
+        monitoring: z.unknown().optional(),
         /** The Clonezilla repository and its jobs (stacks/clonezilla.ts); the resource validates the fields. */
         clonezilla: z.unknown().optional(),
         images: z.array(imageConfig).default([]),
+        /** Images the server serves that this stack does not build (e.g. adopted: /srv/ltsp/images/NAME.img made by hand). */
+        servedImages: z.array(z.string()).default([]),
         nodes: z.array(nodeConfig).default([]),
         /** A CSV or YAML file of clients (for sites past what stack config can carry), relative to the project. */
         inventoryFile: z.string().min(1).optional(),
@@ -97,14 +101,16 @@ export function labSite(config: pulumi.Config) {
     }
     const boot = (site.boot ?? {}) as { menuEntries?: unknown[] };
     const bootWithClonezilla = clonezilla ? { ...boot, menuEntries: [...(boot.menuEntries ?? []), ...clonezilla.menuEntries] } : site.boot;
+    // What the server serves: the images built here, then those built outside the stack.
+    const servedNames = [...imageNames, ...site.servedImages.filter((name) => !imageNames.includes(name))];
     site.nodes.forEach((node, i) => {
-        if (!imageNames.includes(node.image)) {
+        if (!servedNames.includes(node.image)) {
             throw new pulumi.RunError(
-                `netboot:nodes[${i}].image: "${node.image}" (node ${node.hostname}) is not an image of this stack (known: ${imageNames.join(", ") || "none"})`,
+                `netboot:nodes[${i}].image: "${node.image}" (node ${node.hostname}) is not an image of this stack (known: ${servedNames.join(", ") || "none"})`,
             );
         }
     });
-    const inventory = site.inventoryFile ? readInventory(site.inventoryFile, imageNames) : [];
+    const inventory = site.inventoryFile ? readInventory(site.inventoryFile, servedNames) : [];
     const nodes = [...site.nodes, ...inventory].map((node) => new NodeAssignment(node.hostname, node as unknown as NodeAssignmentArgs));
 
     // Each scope reserves the nodes' fixed addresses and points PXE clients at the server.
@@ -131,7 +137,8 @@ export function labSite(config: pulumi.Config) {
             ltspConf: site.ltspConf as LtspServerArgs["ltspConf"],
             nulSuffixLinks: site.nulSuffixLinks as LtspServerArgs["nulSuffixLinks"],
             boot: bootWithClonezilla as LtspServerArgs["boot"],
-            images: imageNames,
+            monitoring: site.monitoring as LtspServerArgs["monitoring"],
+            images: servedNames,
             nodes: nodes.map((node) => node.spec),
         },
         { dependsOn: images },

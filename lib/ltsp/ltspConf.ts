@@ -64,7 +64,7 @@ export const ltspConfSectionSchema = z
 export type LtspConfSection = z.infer<typeof ltspConfSectionSchema>;
 
 /** Typed field -> ltsp.conf parameter, in the order they are written. */
-const DIRECTIVES: ReadonlyArray<[keyof Omit<LtspConfSection, "extra" | "commands">, string]> = [
+export const DIRECTIVES: ReadonlyArray<[keyof Omit<LtspConfSection, "extra" | "commands">, string]> = [
     ["server", "SERVER"],
     ["hostname", "HOSTNAME"],
     ["defaultImage", "DEFAULT_IMAGE"],

@@ -15,6 +15,9 @@ export const LTSP_CONF = "/etc/ltsp/ltsp.conf";
 export const DNSMASQ_CONF = "/etc/dnsmasq.d/ltsp-dnsmasq.conf";
 export const APT_PROXY_CONF = "/etc/apt/apt.conf.d/01netboot-proxy";
 export const NFS_EXPORTS = "/etc/exports.d/ltsp-nfs.exports";
+/** Debian's prometheus-node-exporter reads its command line ($ARGS) from here. */
+export const NODE_EXPORTER_DEFAULTS = "/etc/default/prometheus-node-exporter";
+export const NODE_EXPORTER_SERVICE = "prometheus-node-exporter";
 /** What `ltsp ipxe` and `ltsp initrd` produce in TFTP. */
 export const IPXE_FILES = ["ltsp.ipxe", "undionly.kpxe", "snponly.efi"].map((f) => `${TFTP_ROOT}/ltsp/${f}`);
 export const LTSP_IMG = `${TFTP_ROOT}/ltsp/ltsp.img`;
@@ -30,14 +33,20 @@ const SERVICE_CONFIGS = [
     { service: "dnsmasq", config: DNSMASQ_CONF, package: "dnsmasq" },
     { service: "nbd-server", config: NBD_SERVER_CONF, package: "nbd-server" },
     { service: "lighttpd", config: LIGHTTPD_CONF, package: "lighttpd" },
+    { service: NODE_EXPORTER_SERVICE, config: NODE_EXPORTER_DEFAULTS, package: "prometheus-node-exporter" },
 ];
 
 /** Every service a server may run: what observation and refresh look at. */
 export const ALL_SERVICES = SERVICE_CONFIGS.map((s) => s.service);
 
-/** The services a server with this spec runs: dnsmasq, nbd-server for NBD roots, lighttpd for HTTP. */
-export function serverServices(spec: Pick<LtspServerSpec, "boot">): string[] {
-    return ["dnsmasq", ...(spec.boot?.rootTransport === "nbd" ? ["nbd-server"] : []), ...(spec.boot?.http ? ["lighttpd"] : [])];
+/** The services a server with this spec runs: dnsmasq, nbd-server for NBD roots, lighttpd for HTTP, the node exporter when asked. */
+export function serverServices(spec: Pick<LtspServerSpec, "boot" | "monitoring">): string[] {
+    return [
+        "dnsmasq",
+        ...(spec.boot?.rootTransport === "nbd" ? ["nbd-server"] : []),
+        ...(spec.boot?.http ? ["lighttpd"] : []),
+        ...(spec.monitoring?.nodeExporter ? [NODE_EXPORTER_SERVICE] : []),
+    ];
 }
 
 export type { DesiredFile, Step };
@@ -83,6 +92,12 @@ export function renderServerFiles(spec: LtspServerSpec, resource: string): Desir
     const address = parseSubnet(spec.lan.address)!.address;
     if (spec.boot.rootTransport === "nbd") files.push(desired(NBD_SERVER_CONF, renderNbdServerConf(spec.images, resource)));
     if (spec.boot.http) files.push(desired(LIGHTTPD_CONF, renderLighttpdConf(address, TFTP_ROOT, resource)));
+    if (spec.monitoring?.nodeExporter) {
+        const listen = `:${spec.monitoring.nodeExporterPort}`;
+        files.push(
+            desired(NODE_EXPORTER_DEFAULTS, renderTemplate("prometheus-node-exporter.default", { path: NODE_EXPORTER_DEFAULTS, resource, listen })),
+        );
+    }
     return files;
 }
 
@@ -196,6 +211,7 @@ export function planServer(
     }
     write(NBD_SERVER_CONF);
     write(LIGHTTPD_CONF);
+    write(NODE_EXPORTER_DEFAULTS);
 
     // A service restarts only when its config changed or it is not running.
     for (const { service, config, package: pkg } of SERVICE_CONFIGS) {

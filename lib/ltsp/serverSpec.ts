@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { connectionSchema } from "../core/connection";
-import { cidr, debianPackage, dhcpLeaseTime, formatIssues, inSubnet, ipv4, ipv4ToNumber, parseSubnet, type Validated } from "../core/fields";
+import { cidr, debianPackage, dhcpLeaseTime, formatIssues, inSubnet, ipv4, ipv4ToNumber, parseSubnet, port, type Validated } from "../core/fields";
 import { checkNodeSet, imageName, nodeSchema } from "../core/node";
 import { bootSchema, checkBoot } from "./bootMenu";
 import { type LtspConfSection, ltspConfSectionSchema, TYPED_KEYS } from "./ltspConf";
@@ -61,6 +61,14 @@ export const ltspServerSchema = z
         nodes: z.array(nodeSchema).default([]),
         /** Root transport (nfs, nbd), kernels over HTTP, the menu's default and extra entries (lib/ltsp/bootMenu.ts). */
         boot: bootSchema.prefault({}),
+        /**
+         * Monitoring on the server itself: Debian's prometheus-node-exporter, listening on
+         * nodeExporterPort (all addresses). Absent means none (and no change to existing stacks' inputs).
+         */
+        monitoring: z
+            .object({ nodeExporter: z.boolean().default(false), nodeExporterPort: port.default(9100) })
+            .strict()
+            .optional(),
     })
     .strict()
     .superRefine((spec, ctx) => {

@@ -15,6 +15,8 @@ export interface InventoryHost {
     role: string;
     /** A node's LTSP server (the LtspServer resource that lists it). */
     server?: string;
+    /** The port of the node exporter the stack runs on this host (LtspServer `monitoring.nodeExporter`). */
+    exporterPort?: number;
 }
 
 export interface Inventory {
@@ -43,7 +45,12 @@ export function inventoryOf(site: string, resources: readonly InventoryResource[
         return listing?.name ?? (servers.length === 1 ? servers[0].name : undefined);
     };
     const hosts: InventoryHost[] = servers
-        .map((s) => ({ hostname: s.name, ip: String((s.props.connection as Props | undefined)?.host ?? "") || undefined, role: "ltsp-server" }))
+        .map((s) => ({
+            hostname: s.name,
+            ip: String((s.props.connection as Props | undefined)?.host ?? "") || undefined,
+            role: "ltsp-server",
+            exporterPort: nodeExporterPort(s.props),
+        }))
         .sort((a, b) => natural(a.hostname, b.hostname));
     const appServers = [...new Set(nodes.map(appServerOf).filter((a): a is string => !!a))].sort(natural);
     hosts.push(...appServers.map((a) => ({ hostname: a, ...(IPV4.test(a) ? { ip: a } : {}), role: "app-server" })));
@@ -53,6 +60,13 @@ export function inventoryOf(site: string, resources: readonly InventoryResource[
             .sort((a, b) => natural(a.hostname, b.hostname)),
     );
     return { site, hosts: hosts.map(withoutUndefined) };
+}
+
+/** The port of the node exporter an LtspServer's inputs ask for (`monitoring: { nodeExporter: true }`), else undefined. */
+function nodeExporterPort(props: Props): number | undefined {
+    const monitoring = props.monitoring as { nodeExporter?: unknown; nodeExporterPort?: unknown } | undefined;
+    if (monitoring?.nodeExporter !== true) return undefined;
+    return typeof monitoring.nodeExporterPort === "number" ? monitoring.nodeExporterPort : 9100;
 }
 
 function withoutUndefined(host: InventoryHost): InventoryHost {

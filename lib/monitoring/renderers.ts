@@ -12,8 +12,10 @@ export interface FileSdGroup {
 }
 
 export interface FileSdOptions {
-    /** The exporter's port on every host (node_exporter: 9100). */
+    /** The exporter's port on hosts whose port the stack does not set (node_exporter: 9100). */
     port?: number;
+    /** Only the hosts the stack runs an exporter on (LtspServer `monitoring.nodeExporter`): no target that is down by design. */
+    exportersOnly?: boolean;
 }
 
 /**
@@ -23,12 +25,13 @@ export interface FileSdOptions {
  */
 export function fileSdTargets(inventory: Inventory, options: FileSdOptions = {}): FileSdGroup[] {
     const port = options.port ?? 9100;
-    return inventory.hosts.map((host) => {
+    const hosts = options.exportersOnly ? inventory.hosts.filter((h) => h.exporterPort !== undefined) : inventory.hosts;
+    return hosts.map((host) => {
         const labels: Record<string, string> = { site: inventory.site, role: host.role, hostname: host.hostname };
         if (host.image) labels.image = host.image;
         if (host.mac) labels.mac = host.mac;
         if (host.server) labels.server = host.server;
-        return { targets: [`${host.ip ?? host.hostname}:${port}`], labels };
+        return { targets: [`${host.ip ?? host.hostname}:${host.exporterPort ?? port}`], labels };
     });
 }
 

@@ -11,8 +11,9 @@ const USAGE = `usage:
   pr-report [--state EXPORT.json] [--title TEXT] [--max-chars N] [--max-node-lines N] [--max-diff-lines N] [--out FILE] [PREVIEW.json|-]
       Markdown for a pull-request comment from \`pulumi preview --json --diff\` (stdin when no file or "-").
       --state: \`pulumi stack export\` of the stack before the change, so unchanged resources are known too.
-  pr-report monitoring --state EXPORT.json --site NAME [--port 9100] --out-dir DIR
+  pr-report monitoring --state EXPORT.json --site NAME [--port 9100] [--exporters-only] --out-dir DIR
       Writes DIR/file_sd.json (Prometheus file_sd), DIR/inventory.json and DIR/inventory.csv.
+      --exporters-only: file_sd lists only the hosts the stack runs a node exporter on (LtspServer monitoring.nodeExporter).
 `;
 
 function readJson(path: string): unknown {
@@ -60,13 +61,22 @@ function report(args: string[]): void {
 function monitoring(args: string[]): void {
     const { values } = parseArgs({
         args,
-        options: { state: { type: "string" }, site: { type: "string" }, port: { type: "string" }, "out-dir": { type: "string" } },
+        options: {
+            state: { type: "string" },
+            site: { type: "string" },
+            port: { type: "string" },
+            "exporters-only": { type: "boolean" },
+            "out-dir": { type: "string" },
+        },
     });
     if (!values.state || !values.site || !values["out-dir"]) throw new Error("monitoring needs --state, --site and --out-dir");
     const inventory = inventoryFromState(values.site, readJson(values.state));
     const dir = values["out-dir"];
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "file_sd.json"), fileSdJson(inventory, { port: positiveInt("port", values.port) }));
+    writeFileSync(
+        join(dir, "file_sd.json"),
+        fileSdJson(inventory, { port: positiveInt("port", values.port), exportersOnly: values["exporters-only"] }),
+    );
     writeFileSync(join(dir, "inventory.json"), inventoryJson(inventory));
     writeFileSync(join(dir, "inventory.csv"), inventoryCsv(inventory));
     process.stderr.write(`pr-report: ${inventory.hosts.length} hosts written to ${dir}/{file_sd.json,inventory.json,inventory.csv}\n`);
