@@ -25,7 +25,10 @@ const redundantServerConfig = z
         /** The LAN interface and this server's address on it with prefix; LtspServer checks the details. */
         lan: z.object({ interface: z.string(), address: z.string() }).strict(),
         /** Only "proxy" is accepted (checked below, naming the server); the field exists so that a "full" is refused, not ignored. */
-        dhcp: z.object({ mode: z.enum(DHCP_MODES) }).strict().default({ mode: "proxy" }),
+        dhcp: z
+            .object({ mode: z.enum(DHCP_MODES) })
+            .strict()
+            .default({ mode: "proxy" }),
     })
     .strict();
 

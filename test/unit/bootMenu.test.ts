@@ -181,7 +181,9 @@ describe("boot input validation", () => {
         expect(reasons({ images: ["thin"], boot: { menuEntries: [entry("shell")] } })[0]).toMatch(
             /^boot\.menuEntries\.0\.id: "shell" is a label of the menu script itself/,
         );
-        expect(reasons({ images: ["thin"], boot: { menuEntries: [entry("root_path_done")] } })[0]).toMatch(/"root_path_done" is a label of the menu script/);
+        expect(reasons({ images: ["thin"], boot: { menuEntries: [entry("root_path_done")] } })[0]).toMatch(
+            /"root_path_done" is a label of the menu script/,
+        );
         expect(reasons({ images: ["thin"], boot: { menuEntries: [entry("thin")] } })[0]).toMatch(/"thin" is the name of a served image/);
         expect(reasons({ images: ["thin"], boot: { menuEntries: [entry("cz"), entry("cz")] } })[0]).toMatch(
             /^boot\.menuEntries\.1\.id: "cz" is the id of another entry/,
