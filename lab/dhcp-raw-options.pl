@@ -1,16 +1,17 @@
 #!/usr/bin/perl
-# dhcp-raw-options.pl IFACE SECONDS: waits (at most SECONDS) for the first DHCPACK that reaches IFACE
+# dhcp-raw-options.pl IFACE SECONDS [READY_FILE]: waits (at most SECONDS) for the first DHCPACK that reaches IFACE
 # for IFACE's own MAC and prints every option in it as raw bytes, `raw_option_CODE=hex:bytes`.
 #
 # netboot-lab dhcp-probe runs it beside busybox udhcpc in the client's namespace: udhcpc hands its
 # script C strings, so a trailing NUL (Microsoft DHCP appends one to string options such as the root
 # path, 17) never shows there. This reads the frame itself from a packet socket, as the client got it.
+# READY_FILE is created once the socket listens, so the caller can start the exchange after that.
 use strict;
 use warnings;
 use Socket qw(SOCK_RAW);
 
-my ($iface, $seconds) = @ARGV;
-die "usage: $0 IFACE SECONDS\n" unless defined $seconds && $seconds =~ /^[0-9]+$/;
+my ($iface, $seconds, $ready_file) = @ARGV;
+die "usage: $0 IFACE SECONDS [READY_FILE]\n" unless defined $seconds && $seconds =~ /^[0-9]+$/;
 my $AF_PACKET = 17;      # linux/socket.h
 my $ETH_P_ALL = 0x0003;  # linux/if_ether.h, in network byte order below
 
@@ -28,6 +29,10 @@ socket(my $sock, $AF_PACKET, SOCK_RAW, unpack('S', pack('n', $ETH_P_ALL)))
     or die "packet socket: $!\n";
 # struct sockaddr_ll: family, protocol (network order), ifindex, hatype, pkttype, halen, addr[8]
 bind($sock, pack('S n i S C C a8', $AF_PACKET, $ETH_P_ALL, $ifindex, 0, 0, 0, '')) or die "bind $iface: $!\n";
+if (defined $ready_file) {
+    open(my $ready, '>', $ready_file) or die "$ready_file: $!\n";
+    close($ready);
+}
 
 local $SIG{ALRM} = sub { exit 1 };
 alarm($seconds);

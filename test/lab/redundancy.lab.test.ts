@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { dhcpProbe, labPower, labSsh, labUp, pxeBootUntil, ROOT, run, TestStack } from "./harness";
+import { labPower, labSsh, labUp, parseKeyValues, pxeBootUntil, ROOT, run, TestStack } from "./harness";
 import { image } from "./showImage";
 
 /**
@@ -120,7 +120,11 @@ describe("redundant boot servers beside a Windows-like DHCP server: a client boo
             expect(await labSsh(`test -s /srv/ltsp/images/${IMAGE}.img && echo served`, host)).toBe("served\n");
         }
         // What a client gets from the site's DHCP server, byte by byte (the DHCPACK read off the wire).
-        const probe = await dhcpProbe(PROBE_MAC);
+        // As a plain DHCP client (not PXEClient), so the proxies stay silent: busybox udhcpc knows no
+        // proxyDHCP and asks a proxy's offer for 0.0.0.0 ("broadcasting select for 0.0.0.0, server 10.213.9.11").
+        const probed = await run(join(ROOT, "lab", "netboot-lab"), ["dhcp-probe", "--mac", PROBE_MAC, "--vendor-class", "netboot-probe"]);
+        expect(probed.code, probed.output).toBe(0);
+        const probe = parseKeyValues(probed.stdout);
         console.log(`dhcp-probe ${PROBE_MAC}: rootpath=${probe.rootpath} raw_option_17=${probe.raw_option_17} (server ${probe.serverid})`);
         expect(probe.raw_option_17).toBe(ROOT_PATH_HEX);
         expect(probe.serverid).toBe(env.NETBOOT_LAB_H2_LAN_ADDR);
