@@ -1,11 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { labSite } from "./lab";
+import { redundantSite } from "./redundant";
 import { scaleSite } from "./scale";
 
 /** The program Pulumi runs: `netboot:site` picks which site this stack describes. */
 const config = new pulumi.Config("netboot");
 const sites: Record<string, (c: pulumi.Config) => Record<string, unknown>> = {
     lab: labSite,
+    redundant: redundantSite,
     scale: scaleSite,
 };
 

@@ -20,13 +20,13 @@ function keysOf<T extends z.ZodRawShape>(keys: readonly string[], typed: T) {
     return z.object({ ...rest, ...typed }).strict() as unknown as z.ZodObject<T, z.core.$strict>;
 }
 
-const imageConfig = keysOf(["name", "source", "compression", "rollback"], {
+export const imageConfig = keysOf(["name", "source", "compression", "rollback"], {
     name: z.string(),
     source: z.unknown().refine((v) => v !== undefined, "is required"),
     compression: z.unknown().optional(),
     rollback: z.unknown().optional(),
 });
-const nodeConfig = keysOf(
+export const nodeConfig = keysOf(
     Object.keys(nodeSchema.shape).filter((k) => k !== "nodeName"),
     { hostname: z.string(), image: z.string() },
 );

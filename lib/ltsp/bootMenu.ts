@@ -36,6 +36,7 @@ export const RESERVED_ENTRY_IDS: ReadonlySet<string> = new Set([
     "cancel",
     "failed",
     "memtest",
+    "root_path_done",
 ]);
 
 const entryId = z
@@ -137,6 +138,17 @@ function menuWide(sections: { server?: LtspConfSection; common?: LtspConfSection
     return { defaultImage: pick("defaultImage"), menuTimeout: pick("menuTimeout"), kernelParameters: pick("kernelParameters") };
 }
 
+/**
+ * The raw DHCP option 17 values that name `image`, as iPXE's `${root-path:hex}` prints them
+ * (lower-case hex bytes joined by ":"): NAME and NAME/ (the trailing slash LTSP admins put in
+ * Windows DHCP root paths), each as sent and with the one NUL Microsoft's DHCP server appends to
+ * string options. Image names are ASCII (imageName), one byte per character.
+ */
+export function rootPathForms(image: string): string[] {
+    const hex = (text: string) => [...Buffer.from(text, "latin1")].map((b) => b.toString(16).padStart(2, "0")).join(":");
+    return [image, `${image}/`].flatMap((text) => [hex(text), hex(`${text}\0`)]);
+}
+
 export interface MenuInput {
     boot: BootSpec;
     images: readonly string[];
@@ -177,6 +189,7 @@ export function renderBootMenu(input: MenuInput, resource: string): string {
         menuTimeout: wide.menuTimeout ?? 5000,
         clients,
         images,
+        rootPaths: input.images.flatMap((image) => rootPathForms(image).map((hex) => ({ image, hex }))),
         entries,
         methodLine: methodLine(input.boot.rootTransport),
         files,

@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: iPXE scripts name their settings ${like_this}; these strings are iPXE, not templates
 import { beforeAll, describe, expect, it } from "vitest";
 import { labSsh, labStackConfig, labUp, mutationCount, pxeBootUntil, TestStack } from "./harness";
+import { image } from "./showImage";
 
 /**
  * Diskless clients boot to a login prompt: the LtspServer serves each image as a read-only NBD
@@ -15,58 +16,6 @@ import { labSsh, labStackConfig, labUp, mutationCount, pxeBootUntil, TestStack }
 const BIOS_MAC = "52:54:00:b1:00:01";
 const UEFI_MAC = "52:54:00:b1:00:02";
 const UNKNOWN_MAC = "52:54:00:b1:00:99";
-
-/**
- * An LTSP client applet (LTSP runs `NAME_cmdline`, which runs the `*_main` of the applet's
- * scripts, after evaluating /etc/ltsp/ltsp.conf for this client's [MAC] section): it prints
- * what this client was given. The `ltsp` entry point and its applet layout are read from
- * ltsp 23.02 (/usr/share/ltsp/ltsp, common/ltsp/55-ltsp.sh).
- */
-const SHOW_APPLET = `# netboot test images: print what this client was given
-netbootshow_cmdline() {
-    run_main_functions "$_SCRIPTS" "$@"
-}
-
-netbootshow_main() {
-    printf 'netboot-show: image=%s hostname=%s MOSIX=%s\\n' "$(cat /etc/netboot-image)" "$(hostname)" "\${MOSIX:-unset}"
-}
-`;
-
-const SHOW_UNIT = `[Unit]
-Description=netboot test: print the image marker, host name and ltsp.conf MOSIX on the console
-After=ltsp.service
-Before=getty.target serial-getty@ttyS0.service
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=/usr/sbin/ltsp netbootshow
-StandardOutput=journal+console
-
-[Install]
-WantedBy=multi-user.target
-`;
-
-function image(marker: string) {
-    return {
-        name: `thin-${marker}`,
-        // lz4 squashes several times faster than zstd's level mksquashfs uses, which counts on two
-        // shared cores; the image is a bit larger, which the emulated LAN does not mind.
-        compression: "lz4",
-        source: {
-            debootstrap: {
-                architecture: "amd64",
-                initramfsModules: "netboot",
-                extraFiles: {
-                    "/etc/netboot-image": `thin-${marker}\n`,
-                    "/usr/share/ltsp/client/netbootshow/55-netbootshow.sh": SHOW_APPLET,
-                    "/etc/systemd/system/netboot-show.service": SHOW_UNIT,
-                },
-                postInstall: ["systemctl enable netboot-show.service"],
-            },
-        },
-    };
-}
 
 const NODES = [
     {

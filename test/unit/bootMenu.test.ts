@@ -83,9 +83,39 @@ describe("the boot menu (ltsp.ipxe)", () => {
     });
 
     it("unknown MACs get the default entry: boot.defaultEntry, else [server] DEFAULT_IMAGE, else LTSP's per-architecture name", () => {
-        expect(menu({ defaultEntry: "thin-b" })).toContain("\nset img thin-b\nisset ${root-path}");
-        expect(menu({}, { server: { defaultImage: "thin-a" } })).toContain("\nset img thin-a\nisset ${root-path}");
+        expect(menu({ defaultEntry: "thin-b" })).toContain("\nset img thin-b\n# The root path (DHCP option 17)");
+        expect(menu({}, { server: { defaultImage: "thin-a" } })).toContain("\nset img thin-a\n# The root path (DHCP option 17)");
         expect(menu({})).toContain("\ncpuid --ext 29 && set img x86_64 || set img x86_32\n");
+    });
+
+    it("a root path (option 17) picks the image only when its raw bytes name a served image, with or without the NUL Windows DHCP appends", () => {
+        const script = menu({ defaultEntry: "thin-b" }, { nodes: [node("52:54:00:00:00:01", "pc01", "thin-b")] });
+        // `ltsp ipxe`'s line would jump to whatever label the root path spells.
+        expect(script).not.toContain("set img ${root-path}");
+        const start = script.indexOf("isset ${root-path} || goto root_path_done");
+        const done = script.indexOf("\n:root_path_done\n");
+        expect(start).toBeGreaterThan(script.indexOf("set img thin-b"));
+        // After the default, before the per-MAC sections: a node's own section still decides its image.
+        expect(done).toBeGreaterThan(start);
+        expect(done).toBeLessThan(script.indexOf("goto ${mac} || goto start"));
+        const tests = script
+            .slice(start, done)
+            .split("\n")
+            .filter((l) => l.startsWith("iseq"));
+        // ASCII by hand: t 74, h 68, i 69, n 6e, - 2d, a 61, b 62, / 2f; the NUL is 00.
+        expect(tests).toEqual([
+            'iseq "${root-path:hex}" "74:68:69:6e:2d:61" && set img thin-a && goto root_path_done ||',
+            'iseq "${root-path:hex}" "74:68:69:6e:2d:61:00" && set img thin-a && goto root_path_done ||',
+            'iseq "${root-path:hex}" "74:68:69:6e:2d:61:2f" && set img thin-a && goto root_path_done ||',
+            'iseq "${root-path:hex}" "74:68:69:6e:2d:61:2f:00" && set img thin-a && goto root_path_done ||',
+            'iseq "${root-path:hex}" "74:68:69:6e:2d:62" && set img thin-b && goto root_path_done ||',
+            'iseq "${root-path:hex}" "74:68:69:6e:2d:62:00" && set img thin-b && goto root_path_done ||',
+            'iseq "${root-path:hex}" "74:68:69:6e:2d:62:2f" && set img thin-b && goto root_path_done ||',
+            'iseq "${root-path:hex}" "74:68:69:6e:2d:62:2f:00" && set img thin-b && goto root_path_done ||',
+        ]);
+        // The bytes as received go to the console; a root path that names no image keeps the default.
+        expect(script).toContain("\necho netboot: root path (DHCP option 17) as received, hex: ${root-path:hex}\n");
+        expect(script.slice(start, done)).toContain("\necho netboot: root path ${root-path} names no image served here; booting ${img}");
     });
 
     it("[server] MENU_TIMEOUT and KERNEL_PARAMETERS are the menu-wide values, as `ltsp ipxe` takes them", () => {
@@ -150,6 +180,9 @@ describe("boot input validation", () => {
         const entry = (id: string) => ({ id, title: id, script: ["boot"] });
         expect(reasons({ images: ["thin"], boot: { menuEntries: [entry("shell")] } })[0]).toMatch(
             /^boot\.menuEntries\.0\.id: "shell" is a label of the menu script itself/,
+        );
+        expect(reasons({ images: ["thin"], boot: { menuEntries: [entry("root_path_done")] } })[0]).toMatch(
+            /"root_path_done" is a label of the menu script/,
         );
         expect(reasons({ images: ["thin"], boot: { menuEntries: [entry("thin")] } })[0]).toMatch(/"thin" is the name of a served image/);
         expect(reasons({ images: ["thin"], boot: { menuEntries: [entry("cz"), entry("cz")] } })[0]).toMatch(
