@@ -1,10 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
+import { computeSite } from "./compute";
 import { labSite } from "./lab";
+import { renderSite } from "./render";
 
 /** The program Pulumi runs: `netboot:site` picks which site this stack describes. */
 const config = new pulumi.Config("netboot");
 const sites: Record<string, (c: pulumi.Config) => Record<string, unknown>> = {
     lab: labSite,
+    render: renderSite,
+    compute: computeSite,
 };
 
 const site = config.get("site") ?? "lab";
