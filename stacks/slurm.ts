@@ -95,7 +95,7 @@ export function slurmSite(site: "render" | "compute", config: pulumi.Config) {
     const subnet = parseSubnet(cfg.lan.address)!;
     const workerRole = site === "render" ? "render-node" : "compute-node";
 
-    const controller = new SlurmController(`slurm-${site}`, {
+    const controller = new SlurmController("slurm-controller", {
         ...(cfg.cluster as Omit<SlurmControllerArgs, "connection" | "mungeKey" | "controllerAddress" | "clientNetwork">),
         clusterName: (cfg.cluster.clusterName as string | undefined) ?? site,
         connection,

@@ -51,12 +51,12 @@ interface Client {
     done: Promise<{ code: number; console: string }>;
 }
 
-/** Boots a QEMU client that runs until `stopClient` (or the bound, 15 min, as every lab boot is bounded). */
+/** Boots a QEMU client that runs until `stopClient` (or the bound, 25 min, as every lab boot is bounded). */
 function bootClient(env: Record<string, string>, mac: string): Client {
     const id = mac.replace(/:/g, "").slice(-6);
     const log = join(env.NETBOOT_LAB_RUN_DIR, `pxe-${id}.log`);
-    const args = ["pxe-boot", "--mac", mac, "--memory", "768", "--timeout", "900", "--until", "netboot-test: never printed"];
-    const done = run(join(ROOT, "lab", "netboot-lab"), args, { timeoutMs: 960_000 }).then((r) => ({ code: r.code, console: r.stdout }));
+    const args = ["pxe-boot", "--mac", mac, "--memory", "768", "--timeout", "1500", "--until", "netboot-test: never printed"];
+    const done = run(join(ROOT, "lab", "netboot-lab"), args, { timeoutMs: 1_560_000 }).then((r) => ({ code: r.code, console: r.stdout }));
     return { mac, log, done };
 }
 
@@ -121,9 +121,9 @@ describe("render and compute sites: nodes PXE-boot the Slurm image, join the que
             expect(conf).toContain("SlurmctldHost=ltsp-lab");
             expect(conf).toMatch(/^MaxNodeCount=1024$/m);
             expect(conf).toMatch(/^Nodeset=render Feature=render$/m);
-            // The image has the server's key (copied on the server), owned by munge, and no slurm.conf (configless).
+            // The image has the server's key (copied on the server), owned by the image's munge user, and no slurm.conf (configless).
             const image = await labSsh(
-                "sha256sum </etc/munge/munge.key; sha256sum </srv/ltsp/render/etc/munge/munge.key; stat -c '%U %a' /srv/ltsp/render/etc/munge/munge.key; ls /srv/ltsp/render/etc/slurm/slurm.conf 2>&1 || true",
+                "sha256sum </etc/munge/munge.key; sha256sum </srv/ltsp/render/etc/munge/munge.key; chroot /srv/ltsp/render stat -c '%U %a' /etc/munge/munge.key; ls /srv/ltsp/render/etc/slurm/slurm.conf 2>&1 || true",
             );
             const lines = image.trim().split("\n");
             expect(lines[0]).toBe(lines[1]);
@@ -145,7 +145,7 @@ describe("render and compute sites: nodes PXE-boot the Slurm image, join the que
         async () => {
             clients = [bootClient(env, UNKNOWN_MAC), bootClient(env, FAST_MAC), bootClient(env, SLOW_MAC)];
             const [unknown, fast, slow] = clients;
-            const nodes = await waitFor("two idle nodes in sinfo", 600, async () => {
+            const nodes = await waitFor("two idle nodes in sinfo", 1200, async () => {
                 const out = await labSsh("sinfo -N -h -o '%N %t' 2>/dev/null || true");
                 const idle = out
                     .trim()
