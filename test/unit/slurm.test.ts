@@ -11,7 +11,7 @@ import {
     validateCluster,
 } from "../../lib/slurm/clusterSpec";
 import { outputMarker, planController } from "../../lib/slurm/controllerApply";
-import { pinNodes } from "../../lib/slurm/nodeRoles";
+import { type PinnedNodeInput, pinNodes } from "../../lib/slurm/nodeRoles";
 import { TEST_KEY, TEST_PIN } from "./helpers";
 
 const KEY = "k".repeat(40);
@@ -172,15 +172,12 @@ describe("the nodes that joined", () => {
 
 describe("pinned nodes", () => {
     it("MOSIX N or role terminal make a terminal (MOSIX N set); others are workers of the cluster image", () => {
-        const { nodes, problems } = pinNodes(
-            [
-                { hostname: "a", mac: "52:54:00:00:00:01" },
-                { hostname: "b", mac: "52:54:00:00:00:02", ltspConf: { MOSIX: "N" } },
-                { hostname: "c", mac: "52:54:00:00:00:03", role: "terminal" },
-            ],
-            "render",
-            "render-node",
-        );
+        const listed: PinnedNodeInput[] = [
+            { hostname: "a", mac: "52:54:00:00:00:01" },
+            { hostname: "b", mac: "52:54:00:00:00:02", ltspConf: { MOSIX: "N" } },
+            { hostname: "c", mac: "52:54:00:00:00:03", role: "terminal" },
+        ];
+        const { nodes, problems } = pinNodes(listed, "render", "render-node");
         expect(problems).toEqual([]);
         expect(nodes.map((n) => [n.hostname, n.image, n.role, n.ltspConf.MOSIX ?? ""])).toEqual([
             ["a", "render", "render-node", ""],
