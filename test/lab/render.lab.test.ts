@@ -171,7 +171,7 @@ describe("render and compute sites: nodes PXE-boot the Slurm image, join the que
             // The render job: sbatch on the server, the node pulls the scene from and pushes the frame to the shared directory.
             await labSsh(`cat > /srv/render/scenes/tiny.pov <<'EOF'\n${SCENE}EOF`);
             const submitted = await labSsh(
-                "sbatch --parsable -N1 --chdir=/tmp -o /tmp/slurm-%j.out -w " + unknownName + " --wrap 'netboot-render tiny.pov'",
+                `sbatch --parsable -N1 --chdir=/tmp -o /tmp/slurm-%j.out -w ${unknownName} --wrap 'netboot-render tiny.pov'`,
             );
             const jobId = submitted.trim();
             const frame = await waitFor("the frame in /srv/render/frames", 300, async () => {
