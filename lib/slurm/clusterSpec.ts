@@ -80,8 +80,12 @@ export const PATHS = {
 
 /** The server's packages: the controller, the client commands (sbatch, srun, sinfo), munge, the rsync daemon. */
 export const CONTROLLER_PACKAGES = ["munge", "rsync", "slurm-client", "slurmctld"];
-/** The node image's packages: the node daemon, munge, the renderer, rsync to push frames. */
-export const NODE_PACKAGES = ["munge", "povray", "rsync", "slurmd"];
+/**
+ * The node image's packages: the node daemon, munge, the renderer, rsync to push frames, and
+ * dbus: slurmd 22.05's cgroup/v2 plugin asks systemd over D-Bus for its scope, and without dbus
+ * slurmd exits 1 ten seconds after it starts (seen on the lab's nodes: a minbase image has no dbus).
+ */
+export const NODE_PACKAGES = ["dbus", "munge", "povray", "rsync", "slurmd"];
 
 /** Which services read which file (restarted when it changes). */
 export const SERVICES_OF: Record<string, string[]> = {

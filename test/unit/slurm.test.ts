@@ -87,7 +87,7 @@ describe("slurm.conf and the node image", () => {
         // Debian's slurmd.service has ConditionPathExists=/etc/slurm/slurm.conf; configless nodes have none.
         expect(parts.extraFiles["/etc/systemd/system/slurmd.service.d/netboot.conf"]).toMatch(/^ConditionPathExists=$/m);
         expect(parts.extraFiles["/usr/share/ltsp/client/init/57-slurmnode.sh"]).toContain('if [ "$MOSIX" = "N" ]; then');
-        expect(parts.packages).toEqual(expect.arrayContaining(["slurmd", "munge", "povray", "rsync"]));
+        expect(parts.packages).toEqual(expect.arrayContaining(["slurmd", "munge", "povray", "rsync", "dbus"]));
     });
 });
 
