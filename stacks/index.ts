@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
+import { computeSite } from "./compute";
 import { labSite } from "./lab";
 import { redundantSite } from "./redundant";
+import { renderSite } from "./render";
 import { scaleSite } from "./scale";
 
 /** The program Pulumi runs: `netboot:site` picks which site this stack describes. */
@@ -9,6 +11,8 @@ const sites: Record<string, (c: pulumi.Config) => Record<string, unknown>> = {
     lab: labSite,
     redundant: redundantSite,
     scale: scaleSite,
+    render: renderSite,
+    compute: computeSite,
 };
 
 const site = config.get("site") ?? "lab";

@@ -1,0 +1,196 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { cidr, parseSubnet } from "../lib/core/fields";
+import { imageName } from "../lib/core/node";
+import { scopeSchema } from "../lib/dhcp/scopeSpec";
+import { InventoryError, loadInventory } from "../lib/inventory";
+import { countRoles, pinNodes } from "../lib/slurm/nodeRoles";
+import { ChrootImage, type ChrootImageArgs } from "../resources/chrootImage";
+import { DhcpScope, type DhcpScopeArgs } from "../resources/dhcpScope";
+import { LtspServer, type LtspServerArgs } from "../resources/ltspServer";
+import { NodeAssignment, type NodeAssignmentArgs } from "../resources/nodeAssignment";
+import { SlurmController, type SlurmControllerArgs } from "../resources/slurmController";
+import { connectionFrom, readSiteConfig, serverConfigSchema } from "./config";
+
+/**
+ * The two Slurm sites of issue 9: `render` (seed 000: a render farm whose nodes are added by
+ * plugging them in) and `compute` (seeds 001/002: old desktops as a diskless cluster, slow ones
+ * as terminals). Both are one LTSP server that also runs the queue controller and the shared
+ * output directory, one node image (slurmd, munge, povray), the menu's default entry booting it,
+ * pinned nodes, and any DHCP scopes (compute: the site's Windows DHCP server).
+ */
+
+const nodeConfig = z
+    .object({
+        hostname: z.string(),
+        mac: z.string(),
+        /** The cluster image unless given. */
+        image: z.string().optional(),
+        /** "terminal" (= ltspConf MOSIX "N"): boots the image, never runs slurmd. Else the site's worker role. */
+        role: z.string().optional(),
+        ip: z.unknown().optional(),
+        kernelParameters: z.unknown().optional(),
+        menuTimeout: z.unknown().optional(),
+        ltspConf: z.record(z.string(), z.string()).optional(),
+    })
+    .strict();
+
+const scopeConfig = z
+    .object(
+        Object.fromEntries(
+            Object.keys(scopeSchema.shape)
+                .filter((k) => k !== "connection" && k !== "nodes")
+                .map((k) => [k, z.unknown().optional()]),
+        ),
+    )
+    .extend({ name: z.string(), server: serverConfigSchema.optional() })
+    .strict();
+
+function siteSchema(site: "render" | "compute") {
+    return z
+        .object({
+            site: z.literal(site),
+            server: serverConfigSchema,
+            aptProxy: z.string().optional(),
+            /** The LtspServer's LAN (its address is the controller's address for the nodes). */
+            lan: z.object({ interface: z.string(), address: cidr }).strict(),
+            dhcp: z.unknown(),
+            ltspConf: z.unknown().optional(),
+            extraPackages: z.unknown().optional(),
+            /** LtspServer boot; defaultEntry is the cluster image unless set. */
+            boot: z.record(z.string(), z.unknown()).optional(),
+            /** The SlurmController's fields (clusterName, partition, feature, maxNodes, outputDir, outputModule, slurmdTimeout). */
+            cluster: z.record(z.string(), z.unknown()).default({}),
+            image: z
+                .object({
+                    name: imageName.default(site),
+                    architecture: z.enum(["amd64", "i386"]).default("amd64"),
+                    initramfsModules: z.enum(["most", "dep", "netboot"]).default("netboot"),
+                    compression: z.unknown().optional(),
+                    /** More packages for the node image (the renderer, blender, ...). */
+                    packages: z.array(z.string()).default([]),
+                })
+                .strict()
+                .default({ name: site, architecture: "amd64", initramfsModules: "netboot", packages: [] }),
+            nodes: z.array(nodeConfig).default([]),
+            inventoryFile: z.string().min(1).optional(),
+            dhcpScopes: z.array(scopeConfig).default([]),
+        })
+        .strict();
+}
+
+function readInventory(file: string, images: string[]) {
+    try {
+        return loadInventory(file, { images });
+    } catch (err) {
+        if (err instanceof InventoryError) throw new pulumi.RunError(`netboot:inventoryFile: ${err.message}`);
+        throw new pulumi.RunError(`netboot:inventoryFile: cannot read "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+}
+
+export function slurmSite(site: "render" | "compute", config: pulumi.Config) {
+    const cfg = readSiteConfig(siteSchema(site), ["privateKey", "mungeKey"]);
+    const connection = connectionFrom(cfg.server, config);
+    const aptProxy = cfg.aptProxy;
+    const subnet = parseSubnet(cfg.lan.address)!;
+    const workerRole = site === "render" ? "render-node" : "compute-node";
+
+    const controller = new SlurmController("slurm-controller", {
+        ...(cfg.cluster as Omit<SlurmControllerArgs, "connection" | "mungeKey" | "controllerAddress" | "clientNetwork">),
+        clusterName: (cfg.cluster.clusterName as string | undefined) ?? site,
+        connection,
+        aptProxy,
+        controllerAddress: subnet.address,
+        clientNetwork: `${subnet.network}/${subnet.prefix}`,
+        mungeKey: config.requireSecret("mungeKey"),
+    });
+
+    // The node image: built after the controller, whose munge key it copies on the server.
+    const imageConfig = cfg.image;
+    const source = controller.nodeImage.apply((parts) => ({
+        debootstrap: {
+            architecture: imageConfig.architecture,
+            initramfsModules: imageConfig.initramfsModules,
+            ...parts,
+            packages: [...new Set([...parts.packages, ...imageConfig.packages])].sort(),
+        },
+    }));
+    const image = new ChrootImage(imageConfig.name, {
+        connection,
+        aptProxy,
+        name: imageConfig.name,
+        source: source as ChrootImageArgs["source"],
+        compression: imageConfig.compression as ChrootImageArgs["compression"],
+    });
+
+    const listed = [...cfg.nodes, ...(cfg.inventoryFile ? readInventory(cfg.inventoryFile, [imageConfig.name]) : [])];
+    const { nodes: pinned, problems } = pinNodes(listed, imageConfig.name, workerRole);
+    if (problems.length) {
+        throw new pulumi.RunError(problems.map((p) => `netboot:nodes[${p.index}] (${listed[p.index].hostname}): ${p.reason}`).join("; "));
+    }
+    pinned.forEach((node, i) => {
+        if (node.image !== imageConfig.name) {
+            throw new pulumi.RunError(
+                `netboot:nodes[${i}].image: "${node.image}" (node ${node.hostname}) is not this site's image "${imageConfig.name}"`,
+            );
+        }
+    });
+    const nodes = pinned.map((node) => new NodeAssignment(node.hostname, node as unknown as NodeAssignmentArgs));
+
+    const scopes = cfg.dhcpScopes.map(
+        ({ server, ...scope }, i) =>
+            new DhcpScope(`dhcp-${scope.name}`, {
+                ...(scope as unknown as Omit<DhcpScopeArgs, "connection" | "nodes">),
+                connection: server
+                    ? connectionFrom(server as z.infer<typeof serverConfigSchema>, config, `netboot:dhcpScopes[${i}].server`)
+                    : connection,
+                aptProxy,
+                nodes: nodes.map((node) => node.spec),
+            }),
+    );
+
+    // Unknown MACs see the menu, then boot its default entry: the cluster image.
+    const boot = { rootTransport: "nbd", http: true, defaultEntry: imageConfig.name, ...(cfg.boot ?? {}) };
+    const ltsp = new LtspServer(
+        "ltsp-server",
+        {
+            connection,
+            aptProxy,
+            extraPackages: cfg.extraPackages as LtspServerArgs["extraPackages"],
+            lan: cfg.lan as LtspServerArgs["lan"],
+            dhcp: cfg.dhcp as LtspServerArgs["dhcp"],
+            ltspConf: cfg.ltspConf as LtspServerArgs["ltspConf"],
+            boot: boot as LtspServerArgs["boot"],
+            images: [imageConfig.name],
+            nodes: nodes.map((node) => node.spec),
+        },
+        { dependsOn: [image] },
+    );
+
+    const pinnedByMac = new Map(pinned.map((n) => [n.mac.toLowerCase(), n]));
+    return {
+        server: { address: ltsp.address, services: ltsp.services, bootFiles: ltsp.bootFiles },
+        image: { name: imageConfig.name, sha256: image.sha256, size: image.size, kernelVersion: image.kernelVersion },
+        cluster: {
+            name: controller.clusterName,
+            controller: controller.controllerHostname,
+            sharedOutput: pulumi.interpolate`rsync://${subnet.address}/${(cfg.cluster.outputModule as string | undefined) ?? "render"}/`,
+            // What refresh reads again: every node the controller knows, its MAC from the leases,
+            // and whether config pins it (unpinned: it joined by itself).
+            joinedNodes: controller.nodes.apply((joined) =>
+                joined.map((n) => ({
+                    ...n,
+                    pinned: n.mac ? pinnedByMac.has(n.mac) : false,
+                    pinnedAs: n.mac ? (pinnedByMac.get(n.mac)?.hostname ?? null) : null,
+                })),
+            ),
+            leases: controller.leases,
+        },
+        pinnedNodes: {
+            count: pinned.length,
+            byRole: countRoles(pinned),
+            terminals: pinned.filter((n) => n.role === "terminal").map((n) => n.hostname),
+        },
+        dhcpScopes: scopes.map((scope) => ({ kind: scope.kind, service: scope.service, managedFiles: scope.managedFiles })),
+    };
+}
