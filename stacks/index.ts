@@ -1,10 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { labSite } from "./lab";
+import { schoolSite } from "./school";
 
 /** The program Pulumi runs: `netboot:site` picks which site this stack describes. */
 const config = new pulumi.Config("netboot");
 const sites: Record<string, (c: pulumi.Config) => Record<string, unknown>> = {
     lab: labSite,
+    school: schoolSite,
 };
 
 const site = config.get("site") ?? "lab";

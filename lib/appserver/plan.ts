@@ -96,7 +96,7 @@ export function userDrift(user: AppServerUser, hash: string | undefined, observe
 
 /** The users step's stdin: one tab-separated line per user (appserver-users.sh). */
 export function usersInput(users: readonly AppServerUser[], hashes: Record<string, string>): string {
-    return users.map((u) => [u.name, u.uid ?? "-", homeOf(u), u.shell, hashes[u.name] ?? "-"].join("\t") + "\n").join("");
+    return users.map((u) => `${[u.name, u.uid ?? "-", homeOf(u), u.shell, hashes[u.name] ?? "-"].join("\t")}\n`).join("");
 }
 
 /** What to look at on the host before planning. */
