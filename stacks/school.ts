@@ -159,6 +159,7 @@ export function schoolSite(config: pulumi.Config) {
     // The thin-client image: the chooser and its session, and the packages they need.
     const imageResource = `${pulumi.getProject()}/${pulumi.getStack()}: school image ${imageName}`;
     const debootstrap = site.image.debootstrap;
+    const extras = clientImageFiles(site.session, imageResource);
     const image = new ChrootImage(imageName, {
         connection,
         aptProxy,
@@ -169,7 +170,8 @@ export function schoolSite(config: pulumi.Config) {
                 architecture: "amd64",
                 ...debootstrap,
                 packages: [...new Set([...CLIENT_PACKAGES, ...debootstrap.packages])],
-                extraFiles: { ...clientImageFiles(site.session, imageResource), ...debootstrap.extraFiles },
+                extraFiles: { ...extras.files, ...debootstrap.extraFiles },
+                postInstall: [...extras.postInstall, ...debootstrap.postInstall],
             },
         } as ChrootImageArgs["source"],
     });

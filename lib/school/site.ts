@@ -63,21 +63,29 @@ export const CLIENT_PACKAGES = ["netcat-openbsd", "openssh-client", "xauth"];
 
 const BALANCE_DIR = join(__dirname, "..", "balance");
 
-/** Files the school adds to the thin-client image: the chooser, the boot hook, the session and its autologin. */
-export function clientImageFiles(session: SessionConfig, resource: string): Record<string, string> {
+/**
+ * What the school adds to the thin-client image: the chooser, the boot hook, the session and its
+ * autologin (files, and commands run in the chroot after them).
+ */
+export function clientImageFiles(session: SessionConfig, resource: string): { files: Record<string, string>; postInstall: string[] } {
     const dir = CLIENT_SCRIPT_DIR;
     const files: Record<string, string> = {
         [`${dir}/chooser.sh`]: readFileSync(join(BALANCE_DIR, "chooser.sh"), "utf8"),
         [`${dir}/balance-env.sh`]: readFileSync(join(BALANCE_DIR, "balance-env.sh"), "utf8"),
+        [`${dir}/remote-login.sh`]: readFileSync(join(__dirname, "remote-login.sh"), "utf8"),
         [`${dir}/session.sh`]: renderTemplate("school-session.sh", { path: `${dir}/session.sh`, resource, scriptDir: dir, command: session.command }),
     };
+    const postInstall: string[] = [];
     if (session.autologin) {
         const { user, console } = session.autologin;
-        const getty = console.startsWith("tty") && !/^tty\d+$/.test(console) ? "serial-getty" : "getty";
-        const dropin = `/etc/systemd/system/${getty}@${console}.service.d/netboot-autologin.conf`;
-        files[dropin] = renderTemplate("school-autologin.conf", { path: dropin, resource, user });
+        const getty = /^tty\d+$/.test(console) ? "getty" : "serial-getty";
+        // The getty's drop-in directory has an "@" in its name, which image file paths may not: copied in the chroot.
+        const dropinDir = `/etc/systemd/system/${getty}@${console}.service.d`;
+        const staged = `${dir}/getty-autologin.conf`;
+        files[staged] = renderTemplate("school-autologin.conf", { path: `${dropinDir}/netboot-autologin.conf`, resource, user });
+        postInstall.push(`mkdir -p ${dropinDir} && cp ${staged} ${dropinDir}/netboot-autologin.conf`);
         const profile = "/etc/profile.d/zz-netboot-session.sh";
         files[profile] = renderTemplate("school-session-profile.sh", { path: profile, resource, user, console, scriptDir: dir });
     }
-    return files;
+    return { files, postInstall };
 }
