@@ -52,11 +52,12 @@ async function mustRun(command: string, args: readonly string[], input?: string)
     return result.stdout;
 }
 
-export async function labUp(fresh: boolean): Promise<Record<string, string>> {
+/** `hosts`: how many extra hosts (h1..h3: application servers, a second boot server) run beside the server. */
+export async function labUp(fresh: boolean, opts: { hosts?: number } = {}): Promise<Record<string, string>> {
     // NETBOOT_LAB_KEEP_DISK=1: a developer's shortcut that keeps the server's disk (chroots built
     // from the same inputs are then reused); CI never sets it.
     if (process.env.NETBOOT_LAB_KEEP_DISK === "1") fresh = false;
-    await mustRun(LAB, fresh ? ["up", "--fresh"] : ["up"]);
+    await mustRun(LAB, ["up", ...(fresh ? ["--fresh"] : []), "--hosts", String(opts.hosts ?? 0)]);
     return labEnv();
 }
 
@@ -64,9 +65,14 @@ export async function labEnv(): Promise<Record<string, string>> {
     return parseKeyValues(await mustRun(LAB, ["env"]));
 }
 
-/** A command on the lab server as root (through the lab's own SSH, not the code under test). */
-export function labSsh(command: string): Promise<string> {
-    return mustRun(LAB, ["ssh", command]);
+/** A command as root on the lab server, or on lab host `host` (h1..h3), through the lab's own SSH, not the code under test. */
+export function labSsh(command: string, host?: string): Promise<string> {
+    return mustRun(LAB, ["ssh", ...(host ? ["--host", host] : []), command]);
+}
+
+/** Powers a lab host (server, h1..h3) off, its disk kept, or boots it again. */
+export async function labPower(action: "stop" | "start", name: string): Promise<void> {
+    await mustRun(LAB, [action, name]);
 }
 
 /** Writes a file on the lab server (content through stdin, so no quoting games). */
