@@ -3,9 +3,6 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { LDMINFOD_SCRIPT } from "../../lib/balance/units";
-import { sha256Hex } from "../../lib/core/sha256";
-import type { HostObservation } from "../../lib/host/observe";
 import {
     appServerPackages,
     LDMINFOD_SOCKET,
@@ -19,6 +16,9 @@ import {
 } from "../../lib/appserver/plan";
 import { sha512Crypt, sha512CryptMatches } from "../../lib/appserver/shaCrypt";
 import { type AppServerSpec, validateAppServer } from "../../lib/appserver/spec";
+import { LDMINFOD_SCRIPT } from "../../lib/balance/units";
+import { sha256Hex } from "../../lib/core/sha256";
+import type { HostObservation } from "../../lib/host/observe";
 import { clientImageFiles, schoolBalanceFailures } from "../../lib/school/site";
 import { hashPasswords } from "../../resources/appServer";
 import { TEST_KEY, TEST_PIN } from "./helpers";
@@ -108,7 +108,14 @@ function matching(s: AppServerSpec) {
     const users: Record<string, ObservedUser> = Object.fromEntries(
         s.users.map((u) => [
             u.name,
-            { exists: true, uid: u.uid ?? 1001, home: `/home/${u.name}`, shell: "/bin/bash", passwordSha256: sha256Hex(s.passwords[u.name]), hasHome: true },
+            {
+                exists: true,
+                uid: u.uid ?? 1001,
+                home: `/home/${u.name}`,
+                shell: "/bin/bash",
+                passwordSha256: sha256Hex(s.passwords[u.name]),
+                hasHome: true,
+            },
         ]),
     );
     return { files, packages, observed, users };
@@ -126,7 +133,9 @@ describe("planning an AppServer", () => {
         const users = steps.find((st) => st.kind === "run" && st.script === "appserver-users");
         expect(users?.kind === "run" && users.what).toBe("users pupil01 (missing), pupil02 (missing)");
         // The hashes travel on stdin, one line per user; never in the step's description or arguments.
-        expect(users?.kind === "run" && users.stdin).toBe(`pupil01\t2001\t/home/pupil01\t/bin/bash\t${s.passwords.pupil01}\npupil02\t-\t/home/pupil02\t/bin/bash\t${s.passwords.pupil02}\n`);
+        expect(users?.kind === "run" && users.stdin).toBe(
+            `pupil01\t2001\t/home/pupil01\t/bin/bash\t${s.passwords.pupil01}\npupil02\t-\t/home/pupil02\t/bin/bash\t${s.passwords.pupil02}\n`,
+        );
         expect(JSON.stringify(steps.map((st) => (st.kind === "run" ? { ...st, stdin: "" } : st)))).not.toContain("$6$");
         const dropin = steps.find((st) => st.kind === "write" && st.file.path === SSHD_DROPIN);
         expect(dropin).toMatchObject({ check: SSHD_CHECK, reload: [SSH_SERVICE] });
@@ -209,10 +218,15 @@ describe("the thin-client image's session", () => {
             "test",
         );
         const session = files["/usr/share/boot-iac/session.sh"];
-        expect(session).toContain("exec /bin/sh /usr/share/boot-iac/chooser.sh -- 'ssh' '-X' '-o' 'StrictHostKeyChecking=accept-new' 'pupil01@{server}'\n");
+        expect(session).toContain(
+            "exec /bin/sh /usr/share/boot-iac/chooser.sh -- 'ssh' '-X' '-o' 'StrictHostKeyChecking=accept-new' 'pupil01@{server}'\n",
+        );
         // The session script is valid sh, and so is the login hook.
         const dir = mkdtempSync(join(tmpdir(), "session-"));
-        for (const [name, text] of [["s", session], ["p", files["/etc/profile.d/zz-netboot-session.sh"]]]) {
+        for (const [name, text] of [
+            ["s", session],
+            ["p", files["/etc/profile.d/zz-netboot-session.sh"]],
+        ]) {
             writeFileSync(join(dir, name), text);
             execFileSync("sh", ["-n", join(dir, name)]);
         }
