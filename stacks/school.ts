@@ -1,3 +1,4 @@
+import { isAbsolute, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CLIENT_SCRIPT_DIR } from "../lib/balance/ltspConf";
@@ -113,7 +114,8 @@ const schoolConfig = z
 
 function readInventory(file: string, images: string[]) {
     try {
-        return loadInventory(file, { images });
+        // Relative to the project (Pulumi.yaml's directory), whatever directory the program runs in.
+        return loadInventory(isAbsolute(file) ? file : resolve(pulumi.runtime.getRootDirectory(), file), { images });
     } catch (err) {
         if (err instanceof InventoryError) throw configError(`netboot:inventoryFile: ${err.message}`);
         throw configError(`netboot:inventoryFile: cannot read "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);

@@ -46,7 +46,7 @@ function schoolConfig(env: Record<string, string>, kioskPublicKey: string, extra
         lan: { interface: env.NETBOOT_LAB_BRIDGE, address: `${env.NETBOOT_LAB_SERVER_LAN_ADDR}/${env.NETBOOT_LAB_LAN_PREFIX}` },
         dhcp: { mode: "full", rangeStart: env.NETBOOT_LAB_DHCP_RANGE_START, rangeEnd: env.NETBOOT_LAB_DHCP_RANGE_END, leaseTime: "1h" },
         boot: { rootTransport: "nbd", http: true },
-        ltspConf: { server: { menuTimeout: -1 }, clients: { kernelParameters: "console=ttyS0" } },
+        ltspConf: { server: { menuTimeout: -1, kernelParameters: "console=ttyS0" } },
         image: {
             name: "thin",
             compression: "lz4",
