@@ -56,7 +56,8 @@ export const sessionBalanceProvider: pulumi.dynamic.ResourceProvider = {
         if (!validated.ok) return { failures: failuresOf(inputs.balance, clients).failures };
         const previous = (olds as Partial<Checked>).plan ?? undefined;
         const macs = [...new Set(clients.map((c) => normalizeMac(c) ?? c))].sort();
-        const conf = balanceLtspConf(validated.spec, macs, previous);
+        // Each client's section names its own server only: it changes exactly when the client moves.
+        const conf = balanceLtspConf(validated.spec, macs, previous, { fallbacks: 0 });
         const checked: Checked = {
             balance: inputs.balance as BalanceInput,
             clients: macs,

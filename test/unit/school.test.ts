@@ -21,6 +21,7 @@ import { sha256Hex } from "../../lib/core/sha256";
 import type { HostObservation } from "../../lib/host/observe";
 import { clientImageFiles, schoolBalanceFailures } from "../../lib/school/site";
 import { hashPasswords } from "../../resources/appServer";
+import { sessionBalanceProvider } from "../../resources/sessionBalance";
 import { TEST_KEY, TEST_PIN } from "./helpers";
 
 const CONNECTION = { host: "10.213.0.6", privateKey: TEST_KEY, hostKeyFingerprint: TEST_PIN };
@@ -235,5 +236,44 @@ describe("the thin-client image's session", () => {
             "mkdir -p /etc/systemd/system/serial-getty@ttyS0.service.d && cp /usr/share/boot-iac/getty-autologin.conf /etc/systemd/system/serial-getty@ttyS0.service.d/netboot-autologin.conf",
         ]);
         expect(Object.keys(files)).toContain("/usr/share/boot-iac/chooser.sh");
+    });
+});
+
+describe("SessionBalance: what a preview shows when a server is added", () => {
+    const servers = [
+        { name: "app1", address: "10.213.1.11", cores: 2 },
+        { name: "app2", address: "10.213.1.12", cores: 2 },
+    ];
+    const clients = Array.from({ length: 17 }, (_, i) => `52:54:00:00:08:${(i + 1).toString(16).padStart(2, "0")}`);
+
+    it("changes the sections of exactly the clients whose server changes, and lists them", async () => {
+        const first = (await sessionBalanceProvider.check!({}, { balance: { policy: "sticky", servers }, clients })).inputs as Record<string, any>;
+        const added = [...servers, { name: "app3", address: "10.213.1.13", cores: 2 }];
+        const second = (await sessionBalanceProvider.check!(first, { balance: { policy: "sticky", servers: added }, clients })).inputs as Record<
+            string,
+            any
+        >;
+        const changedSections = clients.filter((mac) => JSON.stringify(first.perClient[mac]) !== JSON.stringify(second.perClient[mac]));
+        const serverChanged = clients.filter((mac) => first.plan.assignment[mac] !== second.plan.assignment[mac]);
+        expect(changedSections.length).toBeGreaterThan(0);
+        expect(changedSections).toEqual(serverChanged);
+        expect(second.moved.map((m: { mac: string }) => m.mac)).toEqual(serverChanged);
+        // Each section names the client's own server only (its fallback is weighted over the answering ones).
+        for (const mac of clients)
+            expect(second.perClient[mac].BALANCE_PREFER).toBe(added.find((s) => s.name === second.plan.assignment[mac])!.address);
+        // Checked again with nothing changed: the same plan, nobody moves.
+        const third = (await sessionBalanceProvider.check!(second, { balance: { policy: "sticky", servers: added }, clients })).inputs as Record<
+            string,
+            any
+        >;
+        expect(third.plan).toEqual(second.plan);
+        expect(third.moved).toEqual([]);
+    });
+
+    it("fails check naming the balance field", async () => {
+        const result = await sessionBalanceProvider.check!({}, { balance: { policy: "round-robin", servers }, clients });
+        expect(result.failures?.map((f) => f.reason)).toEqual([
+            'balance.policy: "round-robin" is not one of "fixed", "random", "best-rated", "weighted", "sticky"',
+        ]);
     });
 });
