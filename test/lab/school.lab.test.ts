@@ -53,8 +53,9 @@ function schoolConfig(env: Record<string, string>, kioskPublicKey: string, extra
             debootstrap: {
                 architecture: "amd64",
                 initramfsModules: "netboot",
-                // The kiosk's key, made on the LTSP server (never in config or state): root's ssh reads it.
-                serverFiles: { "/root/.ssh/id_ed25519": "/root/school-kiosk-key" },
+                // The kiosk's key, made on the LTSP server (never in config or state), copied 0600 root; not
+                // under /root, which `ltsp image` leaves out of the image (image.excludes: root/*, root/.*).
+                serverFiles: { "/etc/boot-iac/kiosk-key": "/root/school-kiosk-key" },
             },
         },
         session: {
@@ -63,6 +64,8 @@ function schoolConfig(env: Record<string, string>, kioskPublicKey: string, extra
                 "ssh",
                 "-X",
                 "-tt",
+                "-i",
+                "/etc/boot-iac/kiosk-key",
                 "-o",
                 "BatchMode=yes",
                 "-o",
@@ -145,7 +148,8 @@ describe("the school site: thin clients' sessions balanced across two applicatio
             const shadow = await labSsh("getent shadow pupil01 | cut -d: -f2", host);
             expect(shadow).toMatch(/^\$6\$/);
             const check = await labSsh(
-                `python3 -c 'import crypt,sys; h=sys.argv[1]; print(crypt.crypt("${PASSWORDS.pupil01}", h) == h)' '${shadow.trim()}'`,
+                // perl-base is essential in Debian (the lab hosts have no python): its crypt() is the C library's.
+                `perl -e 'print crypt($ARGV[0], $ARGV[1]) eq $ARGV[1] ? "True\\n" : "False\\n"' '${PASSWORDS.pupil01}' '${shadow.trim()}'`,
                 host,
             );
             expect(check).toBe("True\n");
@@ -215,8 +219,16 @@ describe("the school site: thin clients' sessions balanced across two applicatio
         await stack.pulumi(["config", "set", "--secret", "netboot:userPasswords", JSON.stringify(PASSWORDS)]);
         const preview = await stack.preview();
         const updated = [
-            ...preview.output.matchAll(/~ pulumi-nodejs:dynamic\/netboot:NodeAssignment: \(update\)\s+\[urn=[^\]]*NodeAssignment::(tc\d+)\]/g),
+            ...preview.output.matchAll(/~\s+pulumi-nodejs:dynamic\/netboot:NodeAssignment: \(update\)\s+\[urn=[^\]]*?NodeAssignment::(tc\d+)\]/g),
         ].map((m) => m[1]);
+        if (!updated.length)
+            console.log(
+                preview.output
+                    .split("\n")
+                    .filter((l) => /NodeAssignment|BALANCE_PREFER/.test(l))
+                    .slice(0, 40)
+                    .join("\n"),
+            );
         const listed = /balance: (\d+) client\(s\) move: ([^\n]*)/.exec(preview.output);
         console.log(`preview: NodeAssignments updated: ${updated.join(" ")}\n${listed?.[0]}`);
         expect(updated.length).toBeGreaterThan(0);
