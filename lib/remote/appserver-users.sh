@@ -3,6 +3,7 @@
 #   NAME<TAB>UID (or -)<TAB>HOME<TAB>SHELL<TAB>HASH (SHA-512 crypt, or - for no password)
 # A missing user is created with its home (from /etc/skel) and a group of its own; an existing
 # one gets the shell and home given (its files stay where they are) and a home if it has none.
+# A home it creates is 0750.
 # The hash goes to chpasswd -e on its stdin: it is never an argument (ps, the audit log).
 # Prints "created NAME" for each user it created.
 set -eu
@@ -15,6 +16,8 @@ while IFS=$tab read -r name uid home shell hash; do
         else
             useradd --create-home --home-dir "$home" --shell "$shell" --user-group --uid "$uid" "$name"
         fi
+        # Pupils do not read each other's homes (useradd's default follows UMASK: 0755 on Debian).
+        chmod 0750 "$home"
         echo "created $name"
     else
         usermod --shell "$shell" --home "$home" "$name"
