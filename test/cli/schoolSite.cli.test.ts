@@ -62,4 +62,40 @@ describe("the 1400-client school site", () => {
         },
         5 * 60_000,
     );
+
+    it(
+        "the 17-client lab: adding a server, the preview updates exactly the clients the balance lists as moving",
+        async () => {
+            // Pulumi.school.yaml with this repository's test key; only the balance and the clients are applied (they touch no host).
+            const pin = "SHA256:GIfTuZcvFy5IaYjUhzqUszY6WBfsPi63iz8CjqP8pOg"; // ssh-keygen -lf test/fixtures/unit-test-key.pub
+            const lab = readFileSync(join(dir, "Pulumi.school.yaml"), "utf8")
+                .replaceAll("/var/lib/netboot-lab/ssh/id_ed25519", KEY)
+                .replaceAll("knownHostsFile: /var/lib/netboot-lab/known_hosts", `hostKeyFingerprint: ${pin}`);
+            const labEnv = { ...env, PULUMI_CONFIG_PASSPHRASE: "netboot-lab-dev" };
+            await pulumi(dir, labEnv, ["stack", "init", "school"]);
+            writeFileSync(join(dir, "Pulumi.school.yaml"), lab);
+            const urn = "urn:pulumi:school::netboot::pulumi-nodejs:dynamic/netboot:";
+            const nodes = Array.from({ length: 17 }, (_, i) => `tc${String(i + 1).padStart(2, "0")}`);
+            const targets = [`${urn}SessionBalance::balance`, ...nodes.map((n) => `${urn}NodeAssignment::${n}`)].flatMap((t) => ["--target", t]);
+            await pulumi(dir, labEnv, ["up", "--yes", "--skip-preview", "--stack", "school", ...targets]);
+            const app3 = `    - name: app3\n      address: 10.213.1.13\n      cores: 2\n      server:\n        host: 10.213.0.14\n        user: root\n        privateKeyFile: ${KEY}\n        hostKeyFingerprint: ${pin}\n`;
+            writeFileSync(join(dir, "Pulumi.school.yaml"), lab.replace("  netboot:balance:", `${app3}  netboot:balance:`));
+            const preview = await pulumi(dir, labEnv, ["preview", "--diff", "--stack", "school"]);
+            const updated = [
+                ...preview.output.matchAll(
+                    /~\s+pulumi-nodejs:dynamic\/netboot:NodeAssignment: \(update\)\s+(?:\[id=[^\]]*\]\s+)?\[urn=[^\]]*?NodeAssignment::(tc\d+)\]/g,
+                ),
+            ].map((m) => m[1]);
+            const listed = /balance: (\d+) client\(s\) move: ([^\n]*)/.exec(preview.output);
+            const listedHosts = (listed?.[2] ?? "")
+                .split(", ")
+                .map((m) => `tc${String(Number.parseInt(m.split(" ")[0].split(":")[5], 16)).padStart(2, "0")}`);
+            console.log(`preview: updated ${updated.join(" ")}; ${listed?.[0]}`);
+            expect(updated.length).toBeGreaterThan(0);
+            expect(updated.sort()).toEqual(listedHosts.sort());
+            // Each updated client's section changes its BALANCE_PREFER, and nothing else of it.
+            expect(preview.output.match(/~ BALANCE_PREFER: "[0-9.]+" => "[0-9.]+"/g)).toHaveLength(updated.length);
+        },
+        10 * 60_000,
+    );
 });

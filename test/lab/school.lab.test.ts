@@ -219,7 +219,9 @@ describe("the school site: thin clients' sessions balanced across two applicatio
         await stack.pulumi(["config", "set", "--secret", "netboot:userPasswords", JSON.stringify(PASSWORDS)]);
         const preview = await stack.preview();
         const updated = [
-            ...preview.output.matchAll(/~\s+pulumi-nodejs:dynamic\/netboot:NodeAssignment: \(update\)\s+\[urn=[^\]]*?NodeAssignment::(tc\d+)\]/g),
+            ...preview.output.matchAll(
+                /~\s+pulumi-nodejs:dynamic\/netboot:NodeAssignment: \(update\)\s+(?:\[id=[^\]]*\]\s+)?\[urn=[^\]]*?NodeAssignment::(tc\d+)\]/g,
+            ),
         ].map((m) => m[1]);
         if (!updated.length)
             console.log(
