@@ -4,6 +4,7 @@ import { labSite } from "./lab";
 import { redundantSite } from "./redundant";
 import { renderSite } from "./render";
 import { scaleSite } from "./scale";
+import { schoolSite } from "./school";
 
 /** The program Pulumi runs: `netboot:site` picks which site this stack describes. */
 const config = new pulumi.Config("netboot");
@@ -13,6 +14,7 @@ const sites: Record<string, (c: pulumi.Config) => Record<string, unknown>> = {
     scale: scaleSite,
     render: renderSite,
     compute: computeSite,
+    school: schoolSite,
 };
 
 const site = config.get("site") ?? "lab";

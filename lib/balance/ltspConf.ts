@@ -23,7 +23,18 @@ export interface BalanceConf {
     moved: Array<{ mac: string; from: string; to: string }>;
 }
 
-export function balanceLtspConf(spec: BalanceSpec, clientMacs: readonly string[], previous?: StickyPlan): BalanceConf {
+/**
+ * `fallbacks`: how many servers after its own a sticky client lists (default STICKY_FALLBACKS).
+ * With 0 a client's section names its own server only, so it changes exactly when the client
+ * moves (the school site: a preview then shows the moved clients and nobody else); a client whose
+ * server does not answer falls back to `weighted` over the servers that do.
+ */
+export function balanceLtspConf(
+    spec: BalanceSpec,
+    clientMacs: readonly string[],
+    previous?: StickyPlan,
+    opts: { fallbacks?: number } = {},
+): BalanceConf {
     const address = new Map(spec.servers.map((s) => [s.name, s.address]));
     const macs = [...new Set(clientMacs.map((m) => normalizeMac(m) ?? m))].sort();
     const clients = {
@@ -55,7 +66,7 @@ export function balanceLtspConf(spec: BalanceSpec, clientMacs: readonly string[]
         const own = plan.assignment[mac];
         const fallbacks = ranking(mac, spec.servers)
             .filter((s) => s !== own)
-            .slice(0, STICKY_FALLBACKS);
+            .slice(0, opts.fallbacks ?? STICKY_FALLBACKS);
         perClient[mac] = { BALANCE_PREFER: [own, ...fallbacks].map((s) => address.get(s)!).join(" ") };
     }
     return { clients, perClient, plan, moved: previous ? movedClients(previous, plan) : [] };

@@ -192,10 +192,10 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
                         await host.mutate(`ltsp ${step.applet}`, remoteScript("ltsp-applet"), [step.applet], { timeoutMs: 10 * 60_000 });
                     } else if (step.exclusive) {
                         await host.exclusive(step.exclusive, () =>
-                            host.mutate(step.what, remoteScript(step.script), step.args, { timeoutMs: step.timeoutMs }),
+                            host.mutate(step.what, remoteScript(step.script), step.args, { timeoutMs: step.timeoutMs, stdin: step.stdin }),
                         );
                     } else {
-                        await host.mutate(step.what, remoteScript(step.script), step.args, { timeoutMs: step.timeoutMs });
+                        await host.mutate(step.what, remoteScript(step.script), step.args, { timeoutMs: step.timeoutMs, stdin: step.stdin });
                     }
                     break;
                 }

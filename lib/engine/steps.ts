@@ -50,6 +50,8 @@ export type Step =
           timeoutMs?: number;
           /** Runs when no other step or command holding this host lock runs (e.g. "ltsp": one `ltsp image` at a time). */
           exclusive?: string;
+          /** The script's stdin: for values that may not be arguments (password hashes: ps, the audit log). */
+          stdin?: string;
           why?: string;
       }
     | { kind: "restart"; service: string; why?: string }
