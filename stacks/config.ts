@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
+import { isAbsolute, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { formatIssues, hostOrAddress, port, unixUser } from "../lib/core/fields";
 import { fingerprintFromKnownHosts } from "../lib/core/hostKey";
+import { InventoryError, loadInventory } from "../lib/inventory";
 
 /**
  * How a stack reads its config: every `netboot:*` key is checked against the site's schema
@@ -102,4 +104,14 @@ export function connectionFrom(server: ServerConfig, config: pulumi.Config, fiel
         privateKey,
         hostKeyFingerprint,
     };
+}
+
+/** The clients of `netboot:inventoryFile` (CSV or YAML), the path relative to the project whatever directory the program runs in. */
+export function readInventoryFile(file: string, images: string[]) {
+    try {
+        return loadInventory(isAbsolute(file) ? file : resolve(pulumi.runtime.getRootDirectory(), file), { images });
+    } catch (err) {
+        if (err instanceof InventoryError) throw configError(`netboot:inventoryFile: ${err.message}`);
+        throw configError(`netboot:inventoryFile: cannot read "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
 }

@@ -2,13 +2,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { nodeSchema } from "../lib/core/node";
 import { scopeSchema } from "../lib/dhcp/scopeSpec";
-import { InventoryError, loadInventory } from "../lib/inventory";
 import { ChrootImage, type ChrootImageArgs } from "../resources/chrootImage";
 import { DhcpScope, type DhcpScopeArgs } from "../resources/dhcpScope";
 import { LtspServer, type LtspServerArgs } from "../resources/ltspServer";
 import { NodeAssignment, type NodeAssignmentArgs } from "../resources/nodeAssignment";
 import { type ClonezillaConfig, clonezillaOutputs, clonezillaParts } from "./clonezilla";
-import { connectionFrom, readSiteConfig, serverConfigSchema } from "./config";
+import { connectionFrom, readInventoryFile, readSiteConfig, serverConfigSchema } from "./config";
 
 /**
  * An object of exactly these keys, whose values the resource they are passed to validates (so
@@ -61,15 +60,6 @@ const labConfig = z
     })
     .strict();
 
-function readInventory(file: string, images: string[]) {
-    try {
-        return loadInventory(file, { images });
-    } catch (err) {
-        if (err instanceof InventoryError) throw new pulumi.RunError(`netboot:inventoryFile: ${err.message}`);
-        throw new pulumi.RunError(`netboot:inventoryFile: cannot read "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-}
-
 /**
  * The lab site: one LTSP server (by default the lab/netboot-lab host), its images and the
  * clients assigned to them. Config: server, privateKey (secret, unless server.privateKeyFile),
@@ -110,7 +100,7 @@ export function labSite(config: pulumi.Config) {
             );
         }
     });
-    const inventory = site.inventoryFile ? readInventory(site.inventoryFile, servedNames) : [];
+    const inventory = site.inventoryFile ? readInventoryFile(site.inventoryFile, servedNames) : [];
     const nodes = [...site.nodes, ...inventory].map((node) => new NodeAssignment(node.hostname, node as unknown as NodeAssignmentArgs));
 
     // Each scope reserves the nodes' fixed addresses and points PXE clients at the server.

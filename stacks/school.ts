@@ -1,16 +1,14 @@
-import { isAbsolute, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CLIENT_SCRIPT_DIR } from "../lib/balance/ltspConf";
 import { nodeSchema, normalizeMac } from "../lib/core/node";
-import { InventoryError, loadInventory } from "../lib/inventory";
 import { CLIENT_PACKAGES, clientImageFiles, type SchoolAppServer, schoolBalanceFailures } from "../lib/school/site";
 import { AppServer, type AppServerArgs } from "../resources/appServer";
 import { ChrootImage, type ChrootImageArgs } from "../resources/chrootImage";
 import { LtspServer, type LtspServerArgs } from "../resources/ltspServer";
 import { NodeAssignment, type NodeAssignmentArgs } from "../resources/nodeAssignment";
 import { SessionBalance } from "../resources/sessionBalance";
-import { configError, connectionFrom, readSiteConfig, serverConfigSchema } from "./config";
+import { configError, connectionFrom, readInventoryFile, readSiteConfig, serverConfigSchema } from "./config";
 
 /**
  * The school site (issue 8): an LTSP server, one thin-client image whose login runs the session
@@ -112,16 +110,6 @@ const schoolConfig = z
     })
     .strict();
 
-function readInventory(file: string, images: string[]) {
-    try {
-        // Relative to the project (Pulumi.yaml's directory), whatever directory the program runs in.
-        return loadInventory(isAbsolute(file) ? file : resolve(pulumi.runtime.getRootDirectory(), file), { images });
-    } catch (err) {
-        if (err instanceof InventoryError) throw configError(`netboot:inventoryFile: ${err.message}`);
-        throw configError(`netboot:inventoryFile: cannot read "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-}
-
 export function schoolSite(config: pulumi.Config) {
     const site = readSiteConfig(schoolConfig, ["privateKey", "userPasswords"]);
     const connection = connectionFrom(site.server, config);
@@ -129,7 +117,7 @@ export function schoolSite(config: pulumi.Config) {
     const imageName = site.image.name;
 
     // The clients: inline, then the inventory file's; every one boots the school's image unless it names it.
-    const inventory = site.inventoryFile ? readInventory(site.inventoryFile, [imageName]) : [];
+    const inventory = site.inventoryFile ? readInventoryFile(site.inventoryFile, [imageName]) : [];
     const clients = [...site.nodes.map((n) => ({ image: imageName, ...n })), ...inventory] as unknown as Array<
         Record<string, unknown> & { mac: string; hostname: string }
     >;

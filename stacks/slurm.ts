@@ -3,14 +3,13 @@ import { z } from "zod";
 import { cidr, parseSubnet } from "../lib/core/fields";
 import { imageName } from "../lib/core/node";
 import { scopeSchema } from "../lib/dhcp/scopeSpec";
-import { InventoryError, loadInventory } from "../lib/inventory";
 import { countRoles, pinNodes } from "../lib/slurm/nodeRoles";
 import { ChrootImage, type ChrootImageArgs } from "../resources/chrootImage";
 import { DhcpScope, type DhcpScopeArgs } from "../resources/dhcpScope";
 import { LtspServer, type LtspServerArgs } from "../resources/ltspServer";
 import { NodeAssignment, type NodeAssignmentArgs } from "../resources/nodeAssignment";
 import { SlurmController, type SlurmControllerArgs } from "../resources/slurmController";
-import { connectionFrom, readSiteConfig, serverConfigSchema } from "./config";
+import { connectionFrom, readInventoryFile, readSiteConfig, serverConfigSchema } from "./config";
 
 /**
  * The two Slurm sites of issue 9: `render` (seed 000: a render farm whose nodes are added by
@@ -79,15 +78,6 @@ function siteSchema(site: "render" | "compute") {
         .strict();
 }
 
-function readInventory(file: string, images: string[]) {
-    try {
-        return loadInventory(file, { images });
-    } catch (err) {
-        if (err instanceof InventoryError) throw new pulumi.RunError(`netboot:inventoryFile: ${err.message}`);
-        throw new pulumi.RunError(`netboot:inventoryFile: cannot read "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-}
-
 export function slurmSite(site: "render" | "compute", config: pulumi.Config) {
     const cfg = readSiteConfig(siteSchema(site), ["privateKey", "mungeKey"]);
     const connection = connectionFrom(cfg.server, config);
@@ -123,7 +113,7 @@ export function slurmSite(site: "render" | "compute", config: pulumi.Config) {
         compression: imageConfig.compression as ChrootImageArgs["compression"],
     });
 
-    const listed = [...cfg.nodes, ...(cfg.inventoryFile ? readInventory(cfg.inventoryFile, [imageConfig.name]) : [])];
+    const listed = [...cfg.nodes, ...(cfg.inventoryFile ? readInventoryFile(cfg.inventoryFile, [imageConfig.name]) : [])];
     const { nodes: pinned, problems } = pinNodes(listed, imageConfig.name, workerRole);
     if (problems.length) {
         throw new pulumi.RunError(problems.map((p) => `netboot:nodes[${p.index}] (${listed[p.index].hostname}): ${p.reason}`).join("; "));
