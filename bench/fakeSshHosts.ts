@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { Server, utils } from "ssh2";
 import { sha256Fingerprint } from "../lib/core/hostKey";
 import { ChrootHost } from "../test/unit/support/chrootHost";
@@ -43,17 +42,7 @@ export async function startFakeSshHost(address: string, port: number, clientPriv
                 const session = acceptSession();
                 session.on("exec", (accept, _reject, info) => {
                     const stream = accept();
-                    const child = spawn("/usr/sbin/chroot", [host.root, "/bin/sh", "-c", info.command], {
-                        env: { PATH: "/bin", HOME: "/", LC_ALL: "C" },
-                    });
-                    stream.pipe(child.stdin);
-                    child.stdin.on("error", () => undefined);
-                    child.stdout.pipe(stream, { end: false });
-                    child.stderr.pipe(stream.stderr, { end: false });
-                    child.on("close", (code) => {
-                        stream.exit(code ?? 1);
-                        stream.end();
-                    });
+                    host.serveExec(info.command, stream);
                 });
             });
         });

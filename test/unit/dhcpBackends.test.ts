@@ -1,22 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { linuxBackend } from "../../lib/dhcp/linuxBackends";
 import { validateScope } from "../../lib/dhcp/scopeSpec";
-import { TEST_KEY, TEST_PIN } from "./helpers";
+import { validScopeInputs } from "./helpers";
 
 function scope(kind: string, overrides: Record<string, unknown> = {}) {
-    const result = validateScope({
-        kind,
-        connection: { host: "10.213.0.2", privateKey: TEST_KEY, hostKeyFingerprint: TEST_PIN },
-        name: "lab",
-        interface: "pxebr0",
-        subnet: "10.213.1.0/24",
-        rangeStart: "10.213.1.100",
-        rangeEnd: "10.213.1.199",
-        router: "10.213.1.254",
-        boot: { nextServer: "10.213.1.1", rootPath: "/srv/ltsp/thin" },
-        nodes: [{ nodeName: "n1", mac: "52:54:00:00:00:09", hostname: "n1", image: "thin", ip: "10.213.1.50" }],
-        ...overrides,
-    });
+    const result = validateScope(
+        validScopeInputs({
+            kind,
+            router: "10.213.1.254",
+            boot: { nextServer: "10.213.1.1", rootPath: "/srv/ltsp/thin" },
+            nodes: [{ nodeName: "n1", mac: "52:54:00:00:00:09", hostname: "n1", image: "thin", ip: "10.213.1.50" }],
+            ...overrides,
+        }),
+    );
     if (!result.ok) throw new Error(result.failures.map((f) => f.reason).join("\n"));
     return result.spec;
 }

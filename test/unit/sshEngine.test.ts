@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import type { AddressInfo } from "node:net";
 import { Server, utils } from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -44,17 +43,7 @@ beforeAll(async () => {
                         client.end();
                         return;
                     }
-                    const child = spawn("/usr/sbin/chroot", [host.root, "/bin/sh", "-c", info.command], {
-                        env: { PATH: "/bin", HOME: "/", LC_ALL: "C" },
-                    });
-                    stream.pipe(child.stdin);
-                    child.stdin.on("error", () => undefined);
-                    child.stdout.pipe(stream, { end: false });
-                    child.stderr.pipe(stream.stderr, { end: false });
-                    child.on("close", (code) => {
-                        stream.exit(code ?? 1);
-                        stream.end();
-                    });
+                    host.serveExec(info.command, stream);
                 });
             });
         });

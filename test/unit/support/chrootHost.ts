@@ -14,6 +14,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import type { ServerChannel } from "ssh2";
 import { type ExecOptions, type ExecResult, type Host, RemoteCommandError, SshConnectError } from "../../../lib/engine/host";
 import { remoteScript, remoteScriptName } from "../../../lib/remote/scripts";
 
@@ -74,6 +75,22 @@ export class ChrootHost implements Host {
             // A script that exits without reading its stdin closes the pipe: not an error of the test.
             child.stdin.on("error", () => undefined);
             child.stdin.end(opts.stdin ?? "");
+        });
+    }
+
+    /**
+     * Runs an SSH exec request's command in the chroot over the request's channel (stdin, stdout,
+     * stderr, exit code): what an in-process ssh2 server in front of this host does for each exec.
+     */
+    serveExec(command: string, stream: ServerChannel): void {
+        const child = spawn("/usr/sbin/chroot", [this.root, "/bin/sh", "-c", command], { env: { PATH: "/bin", HOME: "/", LC_ALL: "C" } });
+        stream.pipe(child.stdin);
+        child.stdin.on("error", () => undefined);
+        child.stdout.pipe(stream, { end: false });
+        child.stderr.pipe(stream.stderr, { end: false });
+        child.on("close", (code) => {
+            stream.exit(code ?? 1);
+            stream.end();
         });
     }
 
