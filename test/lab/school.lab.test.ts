@@ -1,0 +1,275 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { labPower, labSsh, labUp, labWriteFile, pxeBootUntil, TestStack } from "./harness";
+
+/**
+ * The school site on the lab (issue 8): the LTSP server and two application servers (lab hosts
+ * h1, h2), 17 thin clients in config, sticky balancing. Two QEMU thin clients boot side by side;
+ * the image logs root in on the serial console and that login runs the chooser, which opens an
+ * `ssh -X` session on the server the client's ltsp.conf section names (BALANCE_PREFER, first).
+ * Each session is seen on that server itself (`who`, `loginctl`, through the lab's own SSH),
+ * coming from that client's address. Then h2 is powered off: the h2 client's session ends, its
+ * console logs in again, and the chooser skips the silent h2 and opens the session on h1.
+ * Adding a third server: the preview updates exactly the clients that then move, nobody else;
+ * bad balance values fail the preview naming their config key.
+ */
+const PASSWORDS = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`pupil${String(i + 1).padStart(2, "0")}`, `lab-pupil-${i + 1}`]));
+const MACS = Array.from({ length: 17 }, (_, i) => `52:54:00:5c:00:${(i + 1).toString(16).padStart(2, "0")}`);
+
+/** Seconds a session stays open: long enough for the test to see it on its server. */
+const SESSION_SECONDS = 45;
+
+function schoolConfig(env: Record<string, string>, kioskPublicKey: string, extra: { servers?: number; balance?: Record<string, unknown> } = {}) {
+    const lanPrefix = env.NETBOOT_LAB_SERVER_LAN_ADDR.split(".").slice(0, 3).join(".");
+    const connection = (host: string) => ({
+        host,
+        user: env.NETBOOT_LAB_USER,
+        privateKeyFile: env.NETBOOT_LAB_KEY,
+        knownHostsFile: env.NETBOOT_LAB_KNOWN_HOSTS,
+    });
+    const appServers = [1, 2].map((k) => ({
+        name: `app${k}`,
+        address: env[`NETBOOT_LAB_H${k}_LAN_ADDR`],
+        cores: 2,
+        server: connection(env[`NETBOOT_LAB_H${k}_ADDR`]),
+    }));
+    // A third server in config only (preview): its address on the LAN is free, its SSH host is h1's (never contacted by a preview).
+    if ((extra.servers ?? 2) > 2)
+        appServers.push({ name: "app3", address: `${lanPrefix}.13`, cores: 2, server: connection(env.NETBOOT_LAB_H1_ADDR) });
+    return {
+        site: "school",
+        server: connection(env.NETBOOT_LAB_HOST),
+        aptProxy: env.NETBOOT_LAB_APT_PROXY,
+        lan: { interface: env.NETBOOT_LAB_BRIDGE, address: `${env.NETBOOT_LAB_SERVER_LAN_ADDR}/${env.NETBOOT_LAB_LAN_PREFIX}` },
+        dhcp: { mode: "full", rangeStart: env.NETBOOT_LAB_DHCP_RANGE_START, rangeEnd: env.NETBOOT_LAB_DHCP_RANGE_END, leaseTime: "1h" },
+        boot: { rootTransport: "nbd", http: true },
+        ltspConf: { server: { menuTimeout: -1, kernelParameters: "console=ttyS0" } },
+        image: {
+            name: "thin",
+            compression: "lz4",
+            debootstrap: {
+                architecture: "amd64",
+                initramfsModules: "netboot",
+                // The kiosk's key, made on the LTSP server (never in config or state), copied 0600 root; not
+                // under /root, which `ltsp image` leaves out of the image (image.excludes: root/*, root/.*).
+                serverFiles: { "/etc/boot-iac/kiosk-key": "/root/school-kiosk-key" },
+            },
+        },
+        session: {
+            // Test session: who and where, then it stays open SESSION_SECONDS; keep-alives end it soon after its server stops.
+            command: [
+                "ssh",
+                "-X",
+                "-tt",
+                "-i",
+                "/etc/boot-iac/kiosk-key",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "StrictHostKeyChecking=accept-new",
+                "-o",
+                "UserKnownHostsFile=/run/boot-iac/known_hosts",
+                "-o",
+                "ServerAliveInterval=2",
+                "-o",
+                "ServerAliveCountMax=2",
+                "pupil01@{server}",
+                `echo netboot-session: $(id -un)@$(hostname); sleep ${SESSION_SECONDS}; echo netboot-session: end`,
+            ],
+            autologin: { user: "root", console: "ttyS0" },
+        },
+        appServers,
+        users: Object.keys(PASSWORDS).map((name, i) => ({
+            name,
+            uid: 2001 + i,
+            ...(name === "pupil01" ? { authorizedKeys: [kioskPublicKey] } : {}),
+        })),
+        balance: { policy: "sticky", bound: 1.1, ...(extra.balance ?? {}) },
+        nodes: MACS.map((mac, i) => ({ hostname: `tc${String(i + 1).padStart(2, "0")}`, mac, ip: `${lanPrefix}.${21 + i}`, role: "thin-client" })),
+    };
+}
+
+/** [MAC] -> the first address of its BALANCE_PREFER, from the ltsp.conf the server has. */
+function preferredServers(ltspConf: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    let section = "";
+    for (const line of ltspConf.split("\n")) {
+        const header = /^\[([^\]]+)\]$/.exec(line.trim());
+        if (header) section = header[1].toLowerCase();
+        const prefer = /^BALANCE_PREFER="([^"]*)"$/.exec(line.trim());
+        if (prefer) out[section] = prefer[1].split(" ")[0];
+    }
+    return out;
+}
+
+/** Polls `command` on `host` until `match` shows in its output; returns that output. */
+async function waitOn(host: string, command: string, match: RegExp, seconds: number): Promise<string> {
+    const deadline = Date.now() + seconds * 1000;
+    let last = "";
+    while (Date.now() < deadline) {
+        last = await labSsh(command, host).catch((err: Error) => err.message);
+        if (match.test(last)) return last;
+        await new Promise((r) => setTimeout(r, 2000));
+    }
+    throw new Error(`${host}: ${match} not seen within ${seconds} s; last output:\n${last}`);
+}
+
+describe("the school site: thin clients' sessions balanced across two application servers", () => {
+    let env: Record<string, string>;
+    let stack: TestStack;
+    let kioskPublicKey: string;
+    let lanPrefix: string;
+
+    beforeAll(async () => {
+        env = await labUp(true, { hosts: 2 });
+        lanPrefix = env.NETBOOT_LAB_SERVER_LAN_ADDR.split(".").slice(0, 3).join(".");
+        const dir = mkdtempSync(join(tmpdir(), "school-kiosk-"));
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "school-kiosk", "-f", join(dir, "key")]);
+        kioskPublicKey = readFileSync(join(dir, "key.pub"), "utf8").trim();
+        await labWriteFile("/root/school-kiosk-key", readFileSync(join(dir, "key"), "utf8"));
+        stack = await TestStack.create("school", schoolConfig(env, kioskPublicKey));
+        await stack.pulumi(["config", "set", "--secret", "netboot:userPasswords", JSON.stringify(PASSWORDS)]);
+    }, 10 * 60_000);
+
+    afterAll(async () => {
+        await labPower("start", "h2").catch(() => undefined);
+    });
+
+    it("up: the LTSP server, the image with the chooser, two app servers with sshd, the pupils and ldminfod", async () => {
+        const up = await stack.up();
+        expect(up.output).not.toContain("lab-pupil-"); // no password in the CLI's output
+        expect(await stack.exportState()).not.toContain("lab-pupil-"); // nor in the state: hashes, encrypted
+        for (const host of ["h1", "h2"]) {
+            expect(await labSsh("systemctl is-active ssh ldminfod.socket", host)).toBe("active\nactive\n");
+            // The password is set as a SHA-512 crypt hash, and it is the pupil's (checked by the host's own crypt).
+            const shadow = await labSsh("getent shadow pupil01 | cut -d: -f2", host);
+            expect(shadow).toMatch(/^\$6\$/);
+            const check = await labSsh(
+                // perl-base is essential in Debian (the lab hosts have no python): its crypt() is the C library's.
+                `perl -e 'print crypt($ARGV[0], $ARGV[1]) eq $ARGV[1] ? "True\\n" : "False\\n"' '${PASSWORDS.pupil01}' '${shadow.trim()}'`,
+                host,
+            );
+            expect(check).toBe("True\n");
+            expect(await labSsh("stat -c '%U %a' /home/pupil17 && sshd -T | grep -i '^x11forwarding'", host)).toBe(
+                "pupil17 750\nx11forwarding yes\n",
+            );
+        }
+        // ldminfod answers over the LAN, from the LTSP server (bash's /dev/tcp: the lab server has no nc).
+        const answer = await labSsh(`exec 3<>/dev/tcp/${env.NETBOOT_LAB_H1_LAN_ADDR}/9571; cat <&3`);
+        expect(answer).toMatch(/^rating: \d+\ncores: \d+\n/);
+        expect(answer).toContain("sessions: 0\n");
+        console.log(`ldminfod on h1 (asked from the LTSP server):\n${answer}`);
+    });
+
+    it("two clients boot side by side; each session opens on the server its ltsp.conf section names; with h2 off, the chooser skips it", async () => {
+        const prefer = preferredServers(await labSsh("cat /etc/ltsp/ltsp.conf"));
+        const h1Lan = env.NETBOOT_LAB_H1_LAN_ADDR;
+        const h2Lan = env.NETBOOT_LAB_H2_LAN_ADDR;
+        const onH1 = MACS.find((m) => prefer[m] === h1Lan)!;
+        const onH2 = MACS.find((m) => prefer[m] === h2Lan)!;
+        expect(onH1 && onH2).toBeTruthy();
+        const ipOf = (mac: string) => `${lanPrefix}.${21 + MACS.indexOf(mac)}`;
+        const [h1Name, h2Name] = [(await labSsh("hostname", "h1")).trim(), (await labSsh("hostname", "h2")).trim()];
+
+        // Who is logged in, from where: `who` (utmp) and logind's sessions, on the server itself.
+        const sessionsOn = (ip: string) =>
+            `who; loginctl list-sessions --no-legend; echo; loginctl show-session $(loginctl list-sessions --no-legend | awk '{print $1}') -p Name -p RemoteHost 2>/dev/null | grep -B1 -x 'RemoteHost=${ip}' || true`;
+        const bootH1 = pxeBootUntil(onH1, { until: [`netboot-session: pupil01@${h1Name}`, "netboot-session: end"], timeoutSeconds: 420 });
+        const bootH2 = pxeBootUntil(onH2, {
+            until: [`netboot-session: pupil01@${h2Name}`, `netboot-session: pupil01@${h1Name}`],
+            timeoutSeconds: 420,
+        });
+
+        const seenH1 = await waitOn("h1", sessionsOn(ipOf(onH1)), new RegExp(`pupil01 .*\\(${ipOf(onH1).replace(/\./g, "\\.")}\\)`), 400);
+        const seenH2 = await waitOn("h2", sessionsOn(ipOf(onH2)), new RegExp(`pupil01 .*\\(${ipOf(onH2).replace(/\./g, "\\.")}\\)`), 400);
+        console.log(`client ${onH1} (${ipOf(onH1)}), BALANCE_PREFER first ${h1Lan}: on h1 (${h1Name}):\n${seenH1}`);
+        console.log(`client ${onH2} (${ipOf(onH2)}), BALANCE_PREFER first ${h2Lan}: on h2 (${h2Name}):\n${seenH2}`);
+        expect(seenH1).toContain(`RemoteHost=${ipOf(onH1)}`);
+        expect(seenH2).toContain(`RemoteHost=${ipOf(onH2)}`);
+        // And not on the other server.
+        expect(await labSsh("who", "h2")).not.toContain(`(${ipOf(onH1)})`);
+        expect(await labSsh("who", "h1")).not.toContain(`(${ipOf(onH2)})`);
+
+        // h2 goes off: its client's session ends, the console logs in again, the chooser skips h2.
+        await labPower("stop", "h2");
+        const fallback = await waitOn("h1", sessionsOn(ipOf(onH2)), new RegExp(`pupil01 .*\\(${ipOf(onH2).replace(/\./g, "\\.")}\\)`), 240);
+        console.log(`client ${onH2} after h2 stopped: on h1 (${h1Name}):\n${fallback}`);
+
+        const [c1, c2] = await Promise.all([bootH1, bootH2]);
+        const lines = (c: string) =>
+            c
+                .split("\n")
+                .filter((l) => /netboot-session:|^\s*10\.\d+\.\d+\.\d+\s*$|chooser:/.test(l))
+                .map((l) => l.trim());
+        console.log(`console of ${onH1} (${c1.seconds.toFixed(0)} s):\n  ${lines(c1.console).join("\n  ")}`);
+        console.log(`console of ${onH2} (${c2.seconds.toFixed(0)} s):\n  ${lines(c2.console).join("\n  ")}`);
+        expect(c1.ok).toBe(true);
+        expect(c2.ok).toBe(true);
+        // On the h2 client's console, the session on h2 came first, then the one on h1.
+        expect(c2.console.indexOf(`pupil01@${h2Name}`)).toBeLessThan(c2.console.indexOf(`pupil01@${h1Name}`));
+        await labPower("start", "h2");
+    });
+
+    it("adding a server: the preview updates exactly the clients that move, and up moves those and no others", async () => {
+        const before = preferredServers(await labSsh("cat /etc/ltsp/ltsp.conf"));
+        stack.writeConfig(schoolConfig(env, kioskPublicKey, { servers: 3 }));
+        await stack.pulumi(["config", "set", "--secret", "netboot:userPasswords", JSON.stringify(PASSWORDS)]);
+        const preview = await stack.preview();
+        const updated = [
+            ...preview.output.matchAll(
+                /~\s+pulumi-nodejs:dynamic\/netboot:NodeAssignment: \(update\)\s+(?:\[id=[^\]]*\]\s+)?\[urn=[^\]]*?NodeAssignment::(tc\d+)\]/g,
+            ),
+        ].map((m) => m[1]);
+        if (!updated.length)
+            console.log(
+                preview.output
+                    .split("\n")
+                    .filter((l) => /NodeAssignment|BALANCE_PREFER/.test(l))
+                    .slice(0, 40)
+                    .join("\n"),
+            );
+        const listed = /balance: (\d+) client\(s\) move: ([^\n]*)/.exec(preview.output);
+        console.log(`preview: NodeAssignments updated: ${updated.join(" ")}\n${listed?.[0]}`);
+        expect(updated.length).toBeGreaterThan(0);
+
+        // Apply only the balance and the clients (app3's host is not a real server): what moves on the LTSP server's conf?
+        const targets = ["SessionBalance::balance", ...MACS.map((_, i) => `NodeAssignment::tc${String(i + 1).padStart(2, "0")}`)];
+        const project = `urn:pulumi:${stack.name}::netboot::pulumi-nodejs:dynamic/netboot:`;
+        await stack.pulumi(["up", "--yes", "--skip-preview", ...targets.flatMap((t) => ["--target", project + t])]);
+        // The balance's stored plan (its outputs in the state; a targeted up does not rewrite the stack's outputs).
+        const state = JSON.parse(await stack.exportState());
+        const balance = state.deployment.resources.find((r: { type: string }) => r.type === "pulumi-nodejs:dynamic/netboot:SessionBalance");
+        const plan = balance.outputs.plan.assignment as Record<string, string>;
+        const address: Record<string, string> = { app1: env.NETBOOT_LAB_H1_LAN_ADDR, app2: env.NETBOOT_LAB_H2_LAN_ADDR, app3: `${lanPrefix}.13` };
+        const movedMacs = MACS.filter((mac) => address[plan[mac]] !== before[mac]);
+        const moved = movedMacs.map((mac) => `tc${String(MACS.indexOf(mac) + 1).padStart(2, "0")}`);
+        // Mostly to app3; a server left over its (now smaller) bound also hands its lowest-scoring clients on (sticky.ts).
+        console.log(`up: moved ${movedMacs.map((mac) => `tc${String(MACS.indexOf(mac) + 1).padStart(2, "0")} -> ${plan[mac]}`).join(", ")}`);
+        // The preview's updated clients are exactly those whose server changed, every one of them to the new server.
+        expect(updated.sort()).toEqual(moved.sort());
+        expect(Number(listed?.[1])).toBe(moved.length);
+    });
+
+    it("bad balance values fail the preview, each naming its config key", async () => {
+        const cases: Array<[Record<string, unknown>, string]> = [
+            [{ policy: "round-robin" }, 'netboot:balance.policy: "round-robin" is not one of'],
+            [{ policy: "fixed", fixed: { [MACS[0]]: "app9" } }, `netboot:balance.fixed.${MACS[0]}: "app9" is not a server of this site`],
+            [{ bound: 1.0 }, "netboot:balance.bound: 1 lets the 2 servers hold only 16 of the 17 clients"],
+        ];
+        for (const [balance, message] of cases) {
+            stack.writeConfig(schoolConfig(env, kioskPublicKey, { balance }));
+            await stack.pulumi(["config", "set", "--secret", "netboot:userPasswords", JSON.stringify(PASSWORDS)]);
+            const preview = await stack.preview({ allowFailure: true });
+            expect(preview.code).not.toBe(0);
+            expect(preview.output).toContain(message);
+        }
+        const weight = schoolConfig(env, kioskPublicKey);
+        (weight.appServers[1] as Record<string, unknown>).weight = 0;
+        stack.writeConfig(weight);
+        const preview = await stack.preview({ allowFailure: true });
+        expect(preview.output).toContain("netboot:appServers[1].weight: 0 must be more than 0");
+    });
+});
