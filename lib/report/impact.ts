@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { filesOf } from "./files";
 import { changedSections } from "./ltspConfText";
-import { type FieldChange, fieldChanges, type NodeView, nodeView } from "./nodes";
+import { appServerNames, type FieldChange, fieldChanges, type NodeView, nodeView } from "./nodes";
 import { ofKind, type Props, type ResourceChange } from "./preview";
 
 /**
@@ -90,6 +90,7 @@ export function clientImpact(changes: readonly ResourceChange[]): ClientImpact {
     /** Clients already listed for their own settings: their [MAC] section's diff says nothing new. */
     const ownChange = new Set<string>();
 
+    const appServerName = appServerNames(changes);
     for (const c of ofKind(changes, "NodeAssignment")) {
         if (c.op === "create" && c.after) {
             newClients.push(nodeView(c.name, c.after).mac);
@@ -98,7 +99,7 @@ export function clientImpact(changes: readonly ResourceChange[]): ClientImpact {
         if ((c.op !== "update" && c.op !== "replace") || !c.before || !c.after) continue;
         const from: NodeView = nodeView(c.name, c.before);
         const to: NodeView = nodeView(c.name, c.after);
-        const fields = fieldChanges(from, to);
+        const fields = fieldChanges(from, to, appServerName);
         const needsReboot = fields.filter((f) => !NO_REBOOT_FIELDS.has(f.field));
         if (needsReboot.length) {
             add(reboot, `its own settings changed (${fieldsText(needsReboot)})`, [to.mac]);

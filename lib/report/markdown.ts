@@ -27,6 +27,7 @@ const KIND_WORDS: Record<Kind, string> = {
     DhcpScope: "DHCP scopes",
     ChrootImage: "images",
     NodeAssignment: "nodes",
+    AppServer: "app servers",
     other: "other resources",
 };
 

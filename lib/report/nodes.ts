@@ -29,13 +29,47 @@ export function nodeView(name: string, props: Props): NodeView {
 }
 
 /**
- * The ltsp.conf keys that name the application server a client's sessions go to (LTSP 23:
- * SERVER for the LTSP/login server, SSH_SERVER for `ssh -X` sessions). The first one set wins.
+ * The ltsp.conf keys that name the application server a client's sessions go to: the school
+ * site's BALANCE_PREFER (fixed and sticky balancing: the client's servers, best first), and
+ * LTSP 23's SERVER (the LTSP/login server) and SSH_SERVER (`ssh -X` sessions). The first one set
+ * wins; of a list, its first entry.
  */
-export const APP_SERVER_KEYS = ["SERVER", "SSH_SERVER"] as const;
+export const APP_SERVER_KEYS = ["BALANCE_PREFER", "SERVER", "SSH_SERVER"] as const;
 
 export function appServerOf(node: NodeView): string | undefined {
-    for (const key of APP_SERVER_KEYS) if (node.ltspConf[key]) return node.ltspConf[key];
+    for (const key of APP_SERVER_KEYS) if (node.ltspConf[key]?.trim()) return node.ltspConf[key].trim().split(/\s+/)[0];
+    return undefined;
+}
+
+/** A school site's application servers as its SessionBalance lists them (`balance.servers`: name, address). */
+function balanceServers(props: Props | undefined): Array<{ name: string; address: string }> | undefined {
+    const servers = (props?.balance as { servers?: unknown } | undefined)?.servers;
+    if (!Array.isArray(servers)) return undefined;
+    return servers.map((s: { name?: unknown; address?: unknown }) => ({ name: String(s.name ?? ""), address: String(s.address ?? "") }));
+}
+
+/**
+ * Address -> name of the application servers: ltsp.conf names a client's server by address, a
+ * reviewer by name. From the site's SessionBalance, before and after the change (so a removed
+ * server is still named); an address it does not list reads as itself.
+ */
+export function appServerNames(changes: readonly ResourceChange[]): (address: string) => string {
+    const names = new Map<string, string>();
+    for (const c of changes) for (const props of [c.before, c.after]) for (const s of balanceServers(props) ?? []) names.set(s.address, s.name);
+    return (address) => names.get(address) ?? address;
+}
+
+/**
+ * The application servers before and after the change when the site lists them (a SessionBalance
+ * in the preview: its server list changed or not); undefined when no change lists them.
+ */
+export function listedAppServers(changes: readonly ResourceChange[]): { before: Set<string>; after: Set<string> } | undefined {
+    for (const c of changes) {
+        if (!balanceServers(c.before) && !balanceServers(c.after)) continue;
+        const before = c.op === "create" ? [] : (balanceServers(c.before) ?? []);
+        const after = c.op === "delete" ? [] : (balanceServers(c.after) ?? []);
+        return { before: new Set(before.map((s) => s.name)), after: new Set(after.map((s) => s.name)) };
+    }
     return undefined;
 }
 
@@ -66,7 +100,7 @@ const FIELDS: Array<{ field: string; label: string; value: (n: NodeView) => stri
     { field: "role", label: "role", value: (n) => n.role || "(none)" },
 ];
 
-export function fieldChanges(from: NodeView, to: NodeView): FieldChange[] {
+export function fieldChanges(from: NodeView, to: NodeView, appServerName: (address: string) => string = (a) => a): FieldChange[] {
     const changes: FieldChange[] = [];
     for (const { field, label, value } of FIELDS) {
         if (field === "hostname" && from.name === from.hostname && to.name === to.hostname) continue; // said by the rename
@@ -78,7 +112,12 @@ export function fieldChanges(from: NodeView, to: NodeView): FieldChange[] {
     for (const key of keys) {
         const before = from.ltspConf[key];
         const after = to.ltspConf[key];
-        if (before !== after) changes.push({ field: key, before: before ?? "(unset)", after: after ?? "(unset)" });
+        if (before === after) continue;
+        if (key === "BALANCE_PREFER") {
+            // The client's own server (the list's first entry) is what a reviewer reads; the rest is its fallback order.
+            const named = (v: string | undefined) => (v?.trim() ? v.trim().split(/\s+/).map(appServerName).join(", ") : "(unset)");
+            changes.push({ field: "app server", before: named(before), after: named(after) });
+        } else changes.push({ field: key, before: before ?? "(unset)", after: after ?? "(unset)" });
     }
     return changes;
 }
@@ -86,6 +125,7 @@ export function fieldChanges(from: NodeView, to: NodeView): FieldChange[] {
 /** Every node that is new, removed, renamed (same MAC, other resource) or changed, by host name. */
 export function nodeMoves(changes: readonly ResourceChange[]): NodeMove[] {
     const nodes = ofKind(changes, "NodeAssignment");
+    const appServerName = appServerNames(changes);
     const created = nodes.filter((c) => c.op === "create" && c.after).map((c) => nodeView(c.name, c.after!));
     const deleted = nodes.filter((c) => c.op === "delete" && c.before).map((c) => nodeView(c.name, c.before!));
     const moves: NodeMove[] = [];
@@ -95,7 +135,7 @@ export function nodeMoves(changes: readonly ResourceChange[]): NodeMove[] {
         const from = deletedByMac.get(node.mac);
         if (from) {
             renamedMacs.add(node.mac);
-            moves.push({ kind: "renamed", from, node, fields: fieldChanges(from, node) });
+            moves.push({ kind: "renamed", from, node, fields: fieldChanges(from, node, appServerName) });
         } else {
             moves.push({ kind: "new", node });
         }
@@ -105,7 +145,7 @@ export function nodeMoves(changes: readonly ResourceChange[]): NodeMove[] {
         if ((c.op !== "update" && c.op !== "replace") || !c.before || !c.after) continue;
         const from = nodeView(c.name, c.before);
         const node = nodeView(c.name, c.after);
-        const fields = fieldChanges(from, node);
+        const fields = fieldChanges(from, node, appServerName);
         if (fields.length || !isDeepStrictEqual(c.before, c.after)) moves.push({ kind: "changed", from, node, fields });
     }
     return moves.sort((a, b) => a.node.hostname.localeCompare(b.node.hostname, "en", { numeric: true }));
@@ -149,10 +189,18 @@ export interface AppServerMove {
  */
 export function appServerMoves(changes: readonly ResourceChange[]): AppServerMove[] {
     const nodes = ofKind(changes, "NodeAssignment");
-    const serverBefore = (c: ResourceChange) => (c.op === "create" || !c.before ? undefined : appServerOf(nodeView(c.name, c.before)));
-    const serverAfter = (c: ResourceChange) => (c.op === "delete" || !c.after ? undefined : appServerOf(nodeView(c.name, c.after)));
-    const existedBefore = new Set(nodes.map(serverBefore).filter((s): s is string => !!s));
-    const existsAfter = new Set(nodes.map(serverAfter).filter((s): s is string => !!s));
+    const name = appServerNames(changes);
+    const nameOf = (address: string | undefined) => (address === undefined ? undefined : name(address));
+    const serverBefore = (c: ResourceChange) => (c.op === "create" || !c.before ? undefined : nameOf(appServerOf(nodeView(c.name, c.before))));
+    const serverAfter = (c: ResourceChange) => (c.op === "delete" || !c.after ? undefined : nameOf(appServerOf(nodeView(c.name, c.after))));
+    // Which servers exist: the site's own list when the preview has it; else the servers the nodes name. When the
+    // nodes name their servers by BALANCE_PREFER (a school site) but its list is not in the preview, it did not
+    // change: no server came or went, whatever the changed nodes alone would suggest.
+    const listed = listedAppServers(changes);
+    const balanced = nodes.some((c) => [c.before, c.after].some((p) => p && nodeView(c.name, p).ltspConf.BALANCE_PREFER));
+    const named = [...nodes.map(serverBefore), ...nodes.map(serverAfter)].filter((s): s is string => !!s);
+    const existedBefore = listed?.before ?? (balanced ? new Set(named) : new Set(nodes.map(serverBefore).filter((s): s is string => !!s)));
+    const existsAfter = listed?.after ?? (balanced ? new Set(named) : new Set(nodes.map(serverAfter).filter((s): s is string => !!s)));
     const moves = new Map<string, AppServerMove>();
     const entry = (key: string, init: Omit<AppServerMove, "clients" | "newClients" | "breakdown">) => {
         if (!moves.has(key)) moves.set(key, { ...init, clients: 0, newClients: 0, breakdown: {} });

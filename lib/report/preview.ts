@@ -7,7 +7,7 @@
  * are recognised by their fields.
  */
 
-export const KINDS = ["LtspServer", "DhcpScope", "ChrootImage", "NodeAssignment"] as const;
+export const KINDS = ["LtspServer", "DhcpScope", "ChrootImage", "NodeAssignment", "AppServer"] as const;
 export type Kind = (typeof KINDS)[number] | "other";
 
 /** What happens to a resource, in the report's words (Pulumi's ops folded). */

@@ -1,4 +1,4 @@
-import { appServerOf, nodeView } from "./nodes";
+import { appServerNames, appServerOf, listedAppServers, nodeView } from "./nodes";
 import { type Op, ofKind, type Props, type ResourceChange } from "./preview";
 
 /**
@@ -47,6 +47,11 @@ export function topologyOf(changes: readonly ResourceChange[]): Topology {
     const sessions = new Map<string, number>();
     const appBefore = new Set<string>();
     const appAfter = new Set<string>();
+    const appServerName = appServerNames(changes);
+    const named = (node: ReturnType<typeof nodeView>) => {
+        const address = appServerOf(node);
+        return address === undefined ? undefined : appServerName(address);
+    };
     const count = (image: string, field: "before" | "after") => {
         const entry = counts.get(image) ?? { before: 0, after: 0 };
         entry[field]++;
@@ -56,13 +61,13 @@ export function topologyOf(changes: readonly ResourceChange[]): Topology {
         if (c.op !== "create" && c.before) {
             const node = nodeView(c.name, c.before);
             count(node.image, "before");
-            const app = appServerOf(node);
+            const app = named(node);
             if (app) appBefore.add(app);
         }
         if (c.op !== "delete" && c.after) {
             const node = nodeView(c.name, c.after);
             count(node.image, "after");
-            const app = appServerOf(node);
+            const app = named(node);
             if (app) {
                 appAfter.add(app);
                 const key = `${node.image}\u0000${app}`;
@@ -71,9 +76,13 @@ export function topologyOf(changes: readonly ResourceChange[]): Topology {
         }
     }
     for (const image of images) if (!counts.has(image.name)) counts.set(image.name, { before: 0, after: 0 });
-    const appServers = [...new Set([...appBefore, ...appAfter])].map((name) => ({
+    // The site's own server list when the preview has it (a SessionBalance), else what the changed nodes name.
+    const listed = listedAppServers(changes);
+    const before = listed?.before ?? appBefore;
+    const after = listed?.after ?? appAfter;
+    const appServers = [...new Set([...appBefore, ...appAfter, ...(listed ? [...listed.before, ...listed.after] : [])])].map((name) => ({
         name,
-        op: (!appBefore.has(name) ? "create" : !appAfter.has(name) ? "delete" : "same") as Op,
+        op: (!before.has(name) ? "create" : !after.has(name) ? "delete" : "same") as Op,
     }));
     return {
         servers,

@@ -6,7 +6,7 @@ import { validateLtspServer } from "../../lib/ltsp/serverSpec";
 import { clientImpact } from "../../lib/report/impact";
 import { changedSections } from "../../lib/report/ltspConfText";
 import { GITHUB_COMMENT_LIMIT, renderReport } from "../../lib/report/markdown";
-import { appServerMoves, describeAppServerMove } from "../../lib/report/nodes";
+import { appServerMoves, describeAppServerMove, describeMove, nodeMoves } from "../../lib/report/nodes";
 import { kindOf, mergeState, parsePreview } from "../../lib/report/preview";
 import { validServerInputs } from "./helpers";
 
@@ -280,6 +280,60 @@ describe("app server moves", () => {
         expect(appServerMoves(parsePreview({ steps }).changes).map(describeAppServerMove)).toEqual([
             "app server app02 removed: 3 clients move off it (1 to app01, 2 to app03)",
         ]);
+    });
+});
+
+describe("app server moves on a school site (BALANCE_PREFER, servers listed by the SessionBalance)", () => {
+    const urn = (kind: string, n: string) => `urn:pulumi:dev::netboot::pulumi-nodejs:dynamic/netboot:${kind}::${n}`;
+    const node = (n: string, prefer: string) => ({
+        nodeName: n,
+        hostname: n,
+        mac: `52:54:00:00:00:${n.slice(-2)}`,
+        image: "thin",
+        role: "thin-client",
+        ltspConf: { BALANCE_PREFER: prefer },
+    });
+    const servers = (n: number) => [1, 2, 3].slice(0, n).map((k) => ({ name: `app${k}`, address: `10.0.0.1${k}`, cores: 2 }));
+    const balance = (n: number) => ({ balance: { policy: "fixed", servers: servers(n) } });
+
+    it("adding app3: named by the balance's list, the moves and the new client counted; tc05's line names both servers", () => {
+        const steps = [
+            { op: "update", urn: urn("SessionBalance", "balance"), oldState: { inputs: balance(2) }, newState: { inputs: balance(3) } },
+            {
+                op: "update",
+                urn: urn("NodeAssignment", "tc05"),
+                oldState: { inputs: node("tc05", "10.0.0.11") },
+                newState: { inputs: node("tc05", "10.0.0.12") },
+            },
+            {
+                op: "update",
+                urn: urn("NodeAssignment", "tc15"),
+                oldState: { inputs: node("tc15", "10.0.0.12") },
+                newState: { inputs: node("tc15", "10.0.0.13") },
+            },
+            { op: "create", urn: urn("NodeAssignment", "tc18"), newState: { inputs: node("tc18", "10.0.0.13 10.0.0.11") } },
+        ];
+        const changes = parsePreview({ steps }).changes;
+        // Expected from the steps: app3 is in the list after, not before; tc15 leaves app2 for it and tc18 starts
+        // on it (its first preferred server); tc05 moves between two servers that exist before and after.
+        expect(appServerMoves(changes).map(describeAppServerMove)).toEqual([
+            "app server app3 added: 1 client moves to it (1 from app2), 1 client new on it",
+            "1 client moves from app1 to app2",
+        ]);
+        expect(nodeMoves(changes).map(describeMove)).toContain("tc05: app server app1 → app2");
+    });
+
+    it("the balance's list unchanged (not in the preview): a node moving to a server no other changed node names adds no server", () => {
+        const steps = [
+            {
+                op: "update",
+                urn: urn("NodeAssignment", "tc01"),
+                oldState: { inputs: node("tc01", "10.0.0.11") },
+                newState: { inputs: node("tc01", "10.0.0.12") },
+            },
+        ];
+        // Without the list, only the node's own addresses are known: it moved, nothing came or went.
+        expect(appServerMoves(parsePreview({ steps }).changes).map(describeAppServerMove)).toEqual(["1 client moves from 10.0.0.11 to 10.0.0.12"]);
     });
 });
 
