@@ -29,11 +29,18 @@ interface CheckedInputs extends AppServerSpec {
     managedBy: string;
     /** path -> content of every file this server manages: what `preview --diff` shows. */
     rendered: Record<string, string>;
+    /**
+     * user -> the first 12 hex digits of sha256(its password hash). The passwords are secrets, and
+     * the CLI masks a secret before it diffs, so a changed password would show as an update with no
+     * changed line; this says whose changed. It reveals nothing usable: the hash it digests has a
+     * random 16-character salt.
+     */
+    passwordDigests: Record<string, string>;
 }
 
 interface Outputs extends CheckedInputs, AppServerState {}
 
-const INPUT_KEYS = [...Object.keys(appServerSchema.shape), "managedBy", "rendered"];
+const INPUT_KEYS = [...Object.keys(appServerSchema.shape), "managedBy", "rendered", "passwordDigests"];
 
 /** Each password as its hash: the old hash while it still matches, else a new one with a fresh salt. */
 export function hashPasswords(plain: Record<string, string>, oldHashes: Record<string, string> | undefined): Record<string, string> {
@@ -45,12 +52,17 @@ export function hashPasswords(plain: Record<string, string>, oldHashes: Record<s
     );
 }
 
+export function passwordDigests(hashes: Record<string, string>): Record<string, string> {
+    return Object.fromEntries(Object.entries(hashes).map(([user, hash]) => [user, sha256Hex(hash).slice(0, 12)]));
+}
+
 function parse(inputs: Record<string, unknown>): CheckedInputs {
-    const { managedBy, rendered, ...rest } = withoutProvider(inputs);
+    const { managedBy, rendered, passwordDigests: digests, ...rest } = withoutProvider(inputs);
     return {
         ...requireValid(managedBy as string, validateAppServer(rest)),
         managedBy: managedBy as string,
         rendered: rendered as Record<string, string>,
+        passwordDigests: digests as Record<string, string>,
     };
 }
 
@@ -77,12 +89,16 @@ async function converge(inputs: CheckedInputs, previous: Outputs | undefined): P
 export const appServerProvider: pulumi.dynamic.ResourceProvider = {
     async check(olds, news) {
         const { managedBy, ...rest } = withoutProvider(news);
-        return checkInputs(news, rest, validateAppServer, (spec) => ({
-            ...spec,
-            passwords: hashPasswords(spec.passwords, (olds as Partial<CheckedInputs>).passwords),
-            managedBy,
-            rendered: Object.fromEntries(renderAppServerFiles(spec, managedBy as string).map((f) => [f.path, f.content])),
-        }));
+        return checkInputs(news, rest, validateAppServer, (spec) => {
+            const passwords = hashPasswords(spec.passwords, (olds as Partial<CheckedInputs>).passwords);
+            return {
+                ...spec,
+                passwords,
+                passwordDigests: passwordDigests(passwords),
+                managedBy,
+                rendered: Object.fromEntries(renderAppServerFiles(spec, managedBy as string).map((f) => [f.path, f.content])),
+            };
+        });
     },
 
     async diff(_id, olds: Outputs, news: CheckedInputs) {

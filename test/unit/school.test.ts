@@ -10,6 +10,7 @@ import {
     parseObservedUsers,
     planAppServer,
     renderAppServerFiles,
+    SERVICES,
     SSH_SERVICE,
     SSHD_CHECK,
     SSHD_DROPIN,
@@ -20,7 +21,7 @@ import { LDMINFOD_SCRIPT } from "../../lib/balance/units";
 import { sha256Hex } from "../../lib/core/sha256";
 import type { HostObservation } from "../../lib/host/observe";
 import { clientImageFiles, schoolBalanceFailures } from "../../lib/school/site";
-import { hashPasswords } from "../../resources/appServer";
+import { appServerProvider, hashPasswords } from "../../resources/appServer";
 import { sessionBalanceProvider } from "../../resources/sessionBalance";
 import { TEST_KEY, TEST_PIN } from "./helpers";
 
@@ -69,6 +70,37 @@ describe("SHA-512 crypt", () => {
         expect(changed.pupil01).not.toBe(first.pupil01);
         expect(sha512CryptMatches("b", changed.pupil01)).toBe(true);
         expect(sha512CryptMatches("a", changed.pupil01)).toBe(false);
+    });
+});
+
+describe("AppServer: a changed password shows in the preview", () => {
+    it("check gives each user a digest of its hash: the same while the password is, another when it changes; never the password", async () => {
+        const news = (password: string) => ({
+            connection: CONNECTION,
+            users: [{ name: "pupil01" }, { name: "pupil02" }],
+            passwords: { pupil01: password, pupil02: "kept" },
+            managedBy: "test",
+        });
+        const first = (await appServerProvider.check!({}, news("old-one"))).inputs;
+        const same = (await appServerProvider.check!(first, news("old-one"))).inputs;
+        const changed = (await appServerProvider.check!(first, news("new-one"))).inputs;
+        // The CLI masks secrets before it diffs: passwords alone would be "[secret]" on both sides.
+        expect(same.passwordDigests).toEqual(first.passwordDigests);
+        expect(changed.passwordDigests.pupil01).not.toBe(first.passwordDigests.pupil01);
+        expect(changed.passwordDigests.pupil02).toBe(first.passwordDigests.pupil02);
+        expect(changed.passwordDigests.pupil01).toMatch(/^[0-9a-f]{12}$/);
+        expect(JSON.stringify(changed.passwordDigests)).not.toContain("new-one");
+        // Outputs as a converged server would have them: every file as rendered, services active, users present.
+        const outputs = {
+            ...first,
+            managedFiles: Object.fromEntries(
+                Object.entries(first.rendered as Record<string, string>).map(([path, c]) => [path, { sha256: sha256Hex(c) }]),
+            ),
+            services: Object.fromEntries(SERVICES.map((service) => [service, { active: "active" }])),
+            presentUsers: ["pupil01", "pupil02"],
+        };
+        expect((await appServerProvider.diff!("x", outputs, same)).changes).toBe(false);
+        expect((await appServerProvider.diff!("x", outputs, changed)).changes).toBe(true);
     });
 });
 
