@@ -58,7 +58,9 @@ describe("LtspServer against the lab host, through the real Pulumi CLI", () => {
         const conf = await labSsh(`cat ${LTSP_CONF}`);
         expect(conf).toContain("[server]\nMENU_TIMEOUT=5000");
         expect(conf).toContain('[clients]\nKERNEL_PARAMETERS="quiet"');
-        expect(await labSsh(`cat ${DNSMASQ_CONF}`)).toContain("dhcp-range=set:ltsp,10.213.1.100,10.213.1.199,255.255.255.0,1h");
+        expect(await labSsh(`cat ${DNSMASQ_CONF}`)).toContain(
+            `dhcp-range=set:ltsp,${env.NETBOOT_LAB_DHCP_RANGE_START},${env.NETBOOT_LAB_DHCP_RANGE_END},255.255.255.0,1h`,
+        );
         expect((await labSsh("systemctl is-active dnsmasq")).trim()).toBe("active");
         // ltsp ipxe read the [server] section: the menu timeout reached the iPXE script.
         expect((await labSsh("grep -c 'set menu-timeout 5000' /srv/tftp/ltsp/ltsp.ipxe")).trim()).toBe("1");
@@ -66,8 +68,10 @@ describe("LtspServer against the lab host, through the real Pulumi CLI", () => {
 
     it("a busybox udhcpc client in its own namespace gets a lease with the LTSP boot file", async () => {
         const bios = await dhcpProbe("52:54:00:10:00:01", 0);
-        expect(bios.ip).toMatch(/^10\.213\.1\.(1[0-9][0-9])$/);
-        expect(bios.siaddr).toBe("10.213.1.1");
+        // The lab's range is .100-.199 of its LAN (netboot-lab), the server .1.
+        const lan = env.NETBOOT_LAB_SERVER_LAN_ADDR.split(".").slice(0, 3).join(".");
+        expect(bios.ip.startsWith(`${lan}.`) && Number(bios.ip.split(".")[3]) >= 100 && Number(bios.ip.split(".")[3]) <= 199).toBe(true);
+        expect(bios.siaddr).toBe(env.NETBOOT_LAB_SERVER_LAN_ADDR);
         expect(bios.bootfile || bios.boot_file).toBe("ltsp/undionly.kpxe");
         const uefi = await dhcpProbe("52:54:00:10:00:02", 7);
         expect(uefi.bootfile || uefi.boot_file).toBe("ltsp/snponly.efi");
@@ -121,13 +125,15 @@ describe("LtspServer against the lab host, through the real Pulumi CLI", () => {
 
     it("bad input fails at preview with the field and value, and the host is untouched", async () => {
         const before = { sums: await hostChecksums([...MANAGED, ...TFTP]), mutations: await mutationCount() };
-        await stack.setConfig("dhcp.rangeEnd", "10.213.9.50");
+        // TEST-NET-1: outside every lab instance's LAN.
+        await stack.setConfig("dhcp.rangeEnd", "192.0.2.50");
         const preview = await stack.preview({ allowFailure: true });
         expect(preview.code).not.toBe(0);
-        expect(preview.output).toContain('dhcp.rangeEnd: "10.213.9.50" is outside the LAN subnet 10.213.1.0/24');
+        const subnet = `${env.NETBOOT_LAB_SERVER_LAN_ADDR.split(".").slice(0, 3).join(".")}.0/${env.NETBOOT_LAB_LAN_PREFIX}`;
+        expect(preview.output).toContain(`dhcp.rangeEnd: "192.0.2.50" is outside the LAN subnet ${subnet}`);
         const up = await stack.up({ allowFailure: true });
         expect(up.code).not.toBe(0);
-        await stack.setConfig("dhcp.rangeEnd", "10.213.1.199");
+        await stack.setConfig("dhcp.rangeEnd", env.NETBOOT_LAB_DHCP_RANGE_END);
         await stack.setConfig("ltspConf.clients.kernelParameters", "quiet; rm -rf /");
         const shell = await stack.preview({ allowFailure: true });
         expect(shell.output).toContain(`ltspConf.clients.kernelParameters: "quiet; rm -rf /" contains ';'`);
