@@ -238,8 +238,12 @@ describe("fault suite, through the real CLI", () => {
             result: `exits ${a.code}/${b.code}; ${summary(states)}; ${served}; ${failedRun ? lastError(failedRun) : "neither failed"}`,
             rerun,
         });
-        // Each file whole (ours old or new, or the other stack's); the set may mix the two stacks (see the report).
-        for (const state of Object.values(states)) expect(state).toMatch(/^(old|new|other stack's)$/);
+        // Each written file whole (ours old or new, or the other stack's); the set may mix the two stacks (see the
+        // README's fault table). ltsp.img is not written but built by `ltsp initrd` from the ltsp.conf the host has at
+        // that moment, so from a mix it is a third, whole initrd (seen in a CI run: ltsp.conf, dnsmasq, menu ours and
+        // ltsp.img a third). That is this known limit (no whole-apply host lock), not a torn file: served must be whole.
+        for (const [path, state] of Object.entries(states))
+            expect(state).toMatch(path === LTSP_IMG ? /^(old|new|other stack's|THIRD \(\w+\))$/ : /^(old|new|other stack's)$/);
         expect(served).toBe("served whole");
         expect(rerun).toMatch(/up --refresh: converged; 2nd up: no changes$/);
     });
