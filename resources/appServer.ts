@@ -8,7 +8,7 @@ import { sha256Hex } from "../lib/core/sha256";
 import type { ManagedFileRecord } from "../lib/engine/steps";
 import type { ServiceState } from "../lib/host/observe";
 import { checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
-import { lazyProvider } from "../lib/provider/lazy";
+import { LazyDynamicResource } from "../lib/provider/lazy";
 import { progress } from "../lib/provider/progress";
 import { connectHost } from "../lib/ssh/pool";
 
@@ -133,7 +133,7 @@ export const appServerProvider: pulumi.dynamic.ResourceProvider = {
     },
 };
 
-export class AppServer extends pulumi.dynamic.Resource {
+export class AppServer extends LazyDynamicResource {
     declare readonly services: pulumi.Output<Record<string, ServiceState>>;
     declare readonly presentUsers: pulumi.Output<string[]>;
     declare readonly createdUsers: pulumi.Output<string[]>;
@@ -143,7 +143,9 @@ export class AppServer extends pulumi.dynamic.Resource {
     constructor(name: string, args: AppServerArgs, opts?: pulumi.CustomResourceOptions) {
         const managedBy = `${pulumi.getProject()}/${pulumi.getStack()}: AppServer ${name}`;
         super(
-            lazyProvider(__filename, "appServerProvider", ["check", "diff", "read", "update", "delete"]),
+            __filename,
+            "appServerProvider",
+            "AppServer",
             name,
             {
                 ...(args as object),
@@ -158,8 +160,6 @@ export class AppServer extends pulumi.dynamic.Resource {
                 steps: undefined,
             },
             { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "passwords"] },
-            "netboot",
-            "AppServer",
         );
     }
 }

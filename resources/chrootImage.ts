@@ -1,9 +1,9 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { createImage, deleteImage, type ImageRecord, readImage, updateImage } from "../lib/images/imageApply";
 import { buildHash, type ImageSpec, type imageSchema, validateImage } from "../lib/images/imageSpec";
 import { checkInputs, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
-import { lazyProvider } from "../lib/provider/lazy";
+import { LazyDynamicResource } from "../lib/provider/lazy";
 import { connectHost } from "../lib/ssh/pool";
 
 /**
@@ -66,7 +66,7 @@ export const chrootImageProvider: pulumi.dynamic.ResourceProvider = {
     },
 };
 
-export class ChrootImage extends pulumi.dynamic.Resource {
+export class ChrootImage extends LazyDynamicResource {
     declare readonly name: pulumi.Output<string>;
     declare readonly imagePath: pulumi.Output<string>;
     declare readonly size: pulumi.Output<number>;
@@ -85,13 +85,6 @@ export class ChrootImage extends pulumi.dynamic.Resource {
             buildSeconds: undefined,
             buildHash: undefined,
         };
-        super(
-            lazyProvider(__filename, "chrootImageProvider", ["check", "diff", "read", "update", "delete"]),
-            name,
-            props,
-            opts,
-            "netboot",
-            "ChrootImage",
-        );
+        super(__filename, "chrootImageProvider", "ChrootImage", name, props, opts);
     }
 }

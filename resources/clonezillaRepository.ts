@@ -1,4 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { ensureRepository, type RepositoryRecord, removeRepository, repositoryFacts } from "../lib/clonezilla/repositoryApply";
 import {
@@ -14,7 +14,7 @@ import {
 import { sha256Hex } from "../lib/core/sha256";
 import type { MenuEntry } from "../lib/ltsp/bootMenu";
 import { checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
-import { lazyProvider } from "../lib/provider/lazy";
+import { LazyDynamicResource } from "../lib/provider/lazy";
 import { connectHost } from "../lib/ssh/pool";
 
 /**
@@ -84,7 +84,7 @@ export const clonezillaRepositoryProvider: pulumi.dynamic.ResourceProvider = {
     },
 };
 
-export class ClonezillaRepository extends pulumi.dynamic.Resource {
+export class ClonezillaRepository extends LazyDynamicResource {
     declare readonly keyFingerprint: pulumi.Output<string>;
     declare readonly hostKeyFingerprint: pulumi.Output<string>;
     declare readonly images: pulumi.Output<string[]>;
@@ -101,13 +101,6 @@ export class ClonezillaRepository extends pulumi.dynamic.Resource {
             menuEntries: undefined,
             imageParts: undefined,
         };
-        super(
-            lazyProvider(__filename, "clonezillaRepositoryProvider", ["check", "diff", "read", "update", "delete"]),
-            name,
-            props,
-            opts,
-            "netboot",
-            "ClonezillaRepository",
-        );
+        super(__filename, "clonezillaRepositoryProvider", "ClonezillaRepository", name, props, opts);
     }
 }

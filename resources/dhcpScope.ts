@@ -8,7 +8,7 @@ import { desiredWindowsScope, windowsReplaceKeys } from "../lib/dhcp/windows";
 import type { ManagedFileRecord } from "../lib/engine/steps";
 import type { ServiceState } from "../lib/host/observe";
 import { checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
-import { lazyProvider } from "../lib/provider/lazy";
+import { LazyDynamicResource } from "../lib/provider/lazy";
 import { claimDhcp } from "../lib/site/dhcpClaims";
 import { connectHost } from "../lib/ssh/pool";
 
@@ -103,7 +103,7 @@ export const dhcpScopeProvider: pulumi.dynamic.ResourceProvider = {
     },
 };
 
-export class DhcpScope extends pulumi.dynamic.Resource {
+export class DhcpScope extends LazyDynamicResource {
     declare readonly kind: pulumi.Output<string>;
     declare readonly managedFiles: pulumi.Output<Record<string, ManagedFileRecord>>;
     declare readonly service: pulumi.Output<ServiceState | null>;
@@ -112,14 +112,7 @@ export class DhcpScope extends pulumi.dynamic.Resource {
     constructor(name: string, args: DhcpScopeArgs, opts?: pulumi.CustomResourceOptions) {
         const managedBy = `${pulumi.getProject()}/${pulumi.getStack()}: DhcpScope ${name}`;
         const props = { ...(args as object), managedBy, managedFiles: undefined, service: undefined, pendingCommands: undefined };
-        super(
-            lazyProvider(__filename, "dhcpScopeProvider", ["check", "diff", "read", "update", "delete"]),
-            name,
-            props,
-            opts,
-            "netboot",
-            "DhcpScope",
-        );
+        super(__filename, "dhcpScopeProvider", "DhcpScope", name, props, opts);
         // Conflicts with the program's other DHCP servers fail the preview here, naming both.
         pulumi
             .all([pulumi.output(args.connection).apply((c) => c.host), args.subnet, args.mode, args.rangeStart, args.rangeEnd, args.name])

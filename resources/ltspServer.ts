@@ -7,7 +7,7 @@ import { convergeServer, readServer, removeServer, type ServerRecord, type Serve
 import { renderServerFiles, serverServices } from "../lib/ltsp/serverPlan";
 import { type LtspServerSpec, ltspServerSchema, validateLtspServer } from "../lib/ltsp/serverSpec";
 import { checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
-import { lazyProvider } from "../lib/provider/lazy";
+import { LazyDynamicResource } from "../lib/provider/lazy";
 import { progress } from "../lib/provider/progress";
 import { claimDhcp } from "../lib/site/dhcpClaims";
 import { connectHost } from "../lib/ssh/pool";
@@ -92,7 +92,7 @@ export const ltspServerProvider: pulumi.dynamic.ResourceProvider = {
     },
 };
 
-export class LtspServer extends pulumi.dynamic.Resource {
+export class LtspServer extends LazyDynamicResource {
     declare readonly address: pulumi.Output<string>;
     declare readonly tftpRoot: pulumi.Output<string>;
     declare readonly ltspVersion: pulumi.Output<string>;
@@ -103,7 +103,9 @@ export class LtspServer extends pulumi.dynamic.Resource {
     constructor(name: string, args: LtspServerArgs, opts?: pulumi.CustomResourceOptions) {
         const managedBy = `${pulumi.getProject()}/${pulumi.getStack()}: LtspServer ${name}`;
         super(
-            lazyProvider(__filename, "ltspServerProvider", ["check", "diff", "read", "update", "delete"]),
+            __filename,
+            "ltspServerProvider",
+            "LtspServer",
             name,
             {
                 ...(args as object),
@@ -116,8 +118,6 @@ export class LtspServer extends pulumi.dynamic.Resource {
                 bootFiles: undefined,
             },
             opts,
-            "netboot",
-            "LtspServer",
         );
         // Conflicts with the program's other DHCP servers fail the preview here, naming both.
         pulumi.all([pulumi.output(args.connection).apply((c) => c.host), args.lan, args.dhcp]).apply(([host, lan, dhcp]) => {

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { type NodeSpec, nodeSchema, normalizeMac, validateNode } from "../lib/core/node";
 import { checkInputs, inputsDiffer, type ResourceArgs, withoutProvider } from "../lib/provider/inputs";
-import { lazyProvider } from "../lib/provider/lazy";
+import { LazyDynamicResource } from "../lib/provider/lazy";
 
 /**
  * One client machine: its MAC, host name, the image it boots and its per-client settings.
@@ -36,8 +36,7 @@ export const nodeAssignmentProvider: pulumi.dynamic.ResourceProvider = {
     async update(_id, _olds, news) {
         return { outs: news };
     },
-    // Nothing on any host to read or remove. They exist for states written by an older loader,
-    // which calls every method; the current loader serializes only check, diff and update.
+    // Nothing on any host to read or remove (refresh and destroy reach these).
     async read(id, props) {
         return { id, props };
     },
@@ -63,7 +62,7 @@ function declare(name: string, values: { mac?: string; hostname?: string; ip?: s
     }
 }
 
-export class NodeAssignment extends pulumi.dynamic.Resource {
+export class NodeAssignment extends LazyDynamicResource {
     /** Normalized: 52:54:00:12:34:56. */
     declare readonly mac: pulumi.Output<string>;
     declare readonly hostname: pulumi.Output<string>;
@@ -83,7 +82,7 @@ export class NodeAssignment extends pulumi.dynamic.Resource {
         // Every field is registered, set or not, so that its output exists (see `complete`).
         const props: Record<string, unknown> = Object.fromEntries(KEYS.map((k) => [k, (args as Record<string, unknown>)[k]]));
         props.nodeName = name;
-        super(lazyProvider(__filename, "nodeAssignmentProvider", ["check", "diff", "update"]), name, props, opts, "netboot", "NodeAssignment");
+        super(__filename, "nodeAssignmentProvider", "NodeAssignment", name, props, opts);
         const given = pulumi.output(args as Record<string, unknown>);
         given.apply((values) => declare(name, values as { mac?: string; hostname?: string; ip?: string }));
         this.spec = given.apply(

@@ -1,12 +1,12 @@
 import { isDeepStrictEqual } from "node:util";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { type BalanceConf, balanceLtspConf } from "../lib/balance/ltspConf";
 import { type BalanceInput, validateBalance } from "../lib/balance/spec";
 import type { StickyPlan } from "../lib/balance/sticky";
 import type { CheckFailure } from "../lib/core/fields";
 import { normalizeMac } from "../lib/core/node";
 import { containsUnknown, knownFailures, withoutProvider } from "../lib/provider/inputs";
-import { lazyProvider } from "../lib/provider/lazy";
+import { LazyDynamicResource } from "../lib/provider/lazy";
 
 /**
  * A school site's session balancing, decided at `up` (lib/balance): the validated config, each
@@ -80,7 +80,7 @@ export const sessionBalanceProvider: pulumi.dynamic.ResourceProvider = {
     },
 };
 
-export class SessionBalance extends pulumi.dynamic.Resource {
+export class SessionBalance extends LazyDynamicResource {
     declare readonly plan: pulumi.Output<StickyPlan | null>;
     declare readonly clientsSection: pulumi.Output<BalanceConf["clients"]>;
     declare readonly perClient: pulumi.Output<BalanceConf["perClient"]>;
@@ -88,12 +88,12 @@ export class SessionBalance extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: SessionBalanceArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            lazyProvider(__filename, "sessionBalanceProvider", ["check", "diff", "update"]),
+            __filename,
+            "sessionBalanceProvider",
+            "SessionBalance",
             name,
             { ...args, plan: undefined, clientsSection: undefined, perClient: undefined, moved: undefined },
             opts,
-            "netboot",
-            "SessionBalance",
         );
     }
 }

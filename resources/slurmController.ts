@@ -1,8 +1,8 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { ManagedFileRecord } from "../lib/engine/steps";
 import { checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
-import { lazyProvider } from "../lib/provider/lazy";
+import { LazyDynamicResource } from "../lib/provider/lazy";
 import {
     type ClusterSpec,
     clusterFields,
@@ -118,7 +118,7 @@ export const slurmControllerProvider: pulumi.dynamic.ResourceProvider = {
     },
 };
 
-export class SlurmController extends pulumi.dynamic.Resource {
+export class SlurmController extends LazyDynamicResource {
     declare readonly clusterName: pulumi.Output<string>;
     declare readonly controllerHostname: pulumi.Output<string>;
     declare readonly nodes: pulumi.Output<JoinedNode[]>;
@@ -138,13 +138,6 @@ export class SlurmController extends pulumi.dynamic.Resource {
             managedFiles: undefined,
             filesInPlace: undefined,
         };
-        super(
-            lazyProvider(__filename, "slurmControllerProvider", ["check", "diff", "read", "update", "delete"]),
-            name,
-            props,
-            opts,
-            "netboot",
-            "SlurmController",
-        );
+        super(__filename, "slurmControllerProvider", "SlurmController", name, props, opts);
     }
 }

@@ -1,9 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
-import type * as pulumi from "@pulumi/pulumi";
-
-type Method = "check" | "diff" | "read" | "update" | "delete";
-type Implementation = Required<Pick<pulumi.dynamic.ResourceProvider, Method | "create">>;
+import * as pulumi from "@pulumi/pulumi";
 
 /** The directory of the nearest package.json at or above `start`. */
 export function packageRootOf(start: string): string {
@@ -25,47 +22,60 @@ export function packageRelative(modulePath: string): string {
 }
 
 /**
- * The provider handed to the engine for every dynamic resource. The engine serializes it into
- * each resource's state (twice: inputs and outputs), so it must stay tiny: it captures the
- * package name and the module's path inside the package, never an absolute path, so a state
- * written in one checkout is refreshed or destroyed from a clone anywhere else, or from a
- * program that installed the package. When first called in the dynamic-provider process it
- * finds the package from the process's cwd, which the engine sets to the program's directory:
- * the program's own package when the nearest package.json there names this package (a
- * checkout of this repository, at any path), else this package installed as a dependency of
- * the program. It registers the package's own ts-node with the package's tsconfig when the
- * module is TypeScript (a checkout; the packed package ships compiled JS), and loads
- * `exportName` of the module.
- * `methods` lists what the implementation has besides create, so nothing else is serialized
- * (a missing method is the engine's default).
+ * Finds and loads a provider implementation in the dynamic-provider process. Only its text goes
+ * into the state, so it captures nothing and uses only its parameters and Node's globals (no
+ * comments inside: they would be stored too). The engine sets the process's cwd to the program's
+ * directory: the package is the program's own when the nearest package.json there names it (a
+ * checkout of this repository, at any path), else the one the program installed as a dependency.
+ * A TypeScript module (a checkout; the packed package ships compiled JS) is loaded through the
+ * package's own ts-node with the package's tsconfig, registered once per process.
  */
-export function lazyProvider(modulePath: string, exportName: string, methods: readonly Method[]): pulumi.dynamic.ResourceProvider {
-    const pkg = PACKAGE_NAME;
-    const rel = packageRelative(modulePath);
-    // No comments inside `load`: its text is what the state stores.
-    const load = (): Implementation => {
-        const { dirname, join } = require("node:path");
-        let root = process.cwd();
-        while (!require("node:fs").existsSync(join(root, "package.json")) && dirname(root) !== root) root = dirname(root);
-        if (require(join(root, "package.json")).name !== pkg) root = dirname(require.resolve(`${pkg}/package.json`, { paths: [root] }));
-        const g = globalThis as { __netbootTsNode?: boolean };
-        if (rel.endsWith(".ts") && !g.__netbootTsNode) {
-            require(require.resolve("ts-node", { paths: [root] })).register({ transpileOnly: true, project: join(root, "tsconfig.json") });
-            g.__netbootTsNode = true;
-        }
-        return require(join(root, rel))[exportName];
-    };
-    const all: Implementation = {
-        check: (o, n) => load().check(o, n),
-        diff: (i, o, n) => load().diff(i, o, n),
-        create: (n) => load().create(n),
-        read: (i, p) => load().read(i, p),
-        update: (i, o, n) => load().update(i, o, n),
-        delete: (i, p) => load().delete(i, p),
-    };
-    const provider: pulumi.dynamic.ResourceProvider = { create: all.create };
-    for (const m of methods) (provider as Record<Method, unknown>)[m] = all[m];
-    return provider;
+export function loadImplementation(pkg: string, rel: string, exportName: string): pulumi.dynamic.ResourceProvider {
+    const { dirname, join } = require("node:path");
+    let root = process.cwd();
+    while (!require("node:fs").existsSync(join(root, "package.json")) && dirname(root) !== root) root = dirname(root);
+    if (require(join(root, "package.json")).name !== pkg) root = dirname(require.resolve(`${pkg}/package.json`, { paths: [root] }));
+    const g = globalThis as { __netbootTsNode?: boolean };
+    if (rel.endsWith(".ts") && !g.__netbootTsNode) {
+        require(require.resolve("ts-node", { paths: [root] })).register({ transpileOnly: true, project: join(root, "tsconfig.json") });
+        g.__netbootTsNode = true;
+    }
+    return require(join(root, rel))[exportName];
+}
+
+/**
+ * The `__provider` the engine keeps for a resource whose implementation is `exportName` of the
+ * module at `modulePath`: a CommonJS module whose `handler()` (called once per process by the
+ * dynamic-provider host) returns that implementation, loaded by `loadImplementation`. It names the
+ * package and the module's path inside it, never an absolute path, so a state written in one
+ * checkout is refreshed or destroyed from a clone anywhere else, or from a program that installed
+ * the package.
+ *
+ * Why not `pulumi.dynamic.Resource`: it stores `serializeFunction(() => provider)`, which wraps
+ * every method closure in its own envelope (2.3 KB for a four-method loader), kept twice in each
+ * resource's state, and it serializes again for every resource whose provider is a new object.
+ * This text is about 0.8 KB and computed once per module.
+ */
+export function providerText(modulePath: string, exportName: string): string {
+    const args = [PACKAGE_NAME, packageRelative(modulePath), exportName].map((a) => JSON.stringify(a)).join(", ");
+    return `exports.handler = () => (${loadImplementation.toString()})(${args});\n`;
+}
+
+const texts = new Map<string, string>();
+
+/**
+ * A dynamic resource (type `pulumi-nodejs:dynamic/netboot:<type>`, the engine's dynamic-provider
+ * host runs it) whose provider is `exportName` of the module at `modulePath`. What
+ * `pulumi.dynamic.Resource` does, with `providerText` as the stored provider.
+ */
+export abstract class LazyDynamicResource extends pulumi.CustomResource {
+    constructor(modulePath: string, exportName: string, type: string, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
+        if ("__provider" in props) throw new Error("A dynamic resource must not define the __provider key");
+        const key = `${modulePath}#${exportName}`;
+        let text = texts.get(key);
+        if (text === undefined) texts.set(key, (text = providerText(modulePath, exportName)));
+        super(`pulumi-nodejs:dynamic/netboot:${type}`, name, { ...props, __provider: text }, opts);
+    }
 }
 
 /** A resource as `pulumi stack export` writes it (only what adoptPortableProviders reads and writes). */

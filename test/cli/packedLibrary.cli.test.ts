@@ -142,7 +142,7 @@ describe("the packed library", () => {
         ]);
         const state = JSON.parse((await pulumi(project, env, ["stack", "export", "--stack", "consumer"])).stdout);
         const nodeState = state.deployment.resources.find((r: { urn: string }) => r.urn.endsWith("::pc01"));
-        expect(nodeState.outputs.__provider).toContain('rel: "dist/resources/nodeAssignment.js"');
+        expect(nodeState.outputs.__provider).toContain('("boot-iac", "dist/resources/nodeAssignment.js", "nodeAssignmentProvider")');
         expect(JSON.stringify(state)).not.toContain(scratch);
         await pulumi(project, env, ["destroy", "--yes", "--skip-preview", "--stack", "consumer"]);
     });

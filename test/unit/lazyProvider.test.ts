@@ -2,19 +2,15 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import { afterAll, describe, expect, it } from "vitest";
-import { adoptPortableProviders, type ExportedResource, isAbsolutePathProvider, lazyProvider, packageRelative } from "../../lib/provider/lazy";
+import { adoptPortableProviders, type ExportedResource, isAbsolutePathProvider, packageRelative, providerText } from "../../lib/provider/lazy";
 
 const ROOT = resolve(__dirname, "..", "..");
 const scratch = mkdtempSync(join(tmpdir(), "netboot-lazy-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** The provider's text as the SDK stores it in state (dynamic/index.ts: serializeFunction(() => provider, { allowSecrets: true })). */
-async function serialized(): Promise<string> {
-    const provider = lazyProvider(join(ROOT, "resources", "nodeAssignment.ts"), "nodeAssignmentProvider", ["check", "diff", "update"]);
-    return (await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true })).text;
-}
+/** NodeAssignment's provider as the state keeps it. */
+const serialized = () => providerText(join(ROOT, "resources", "nodeAssignment.ts"), "nodeAssignmentProvider");
 
 /**
  * Loads the serialized provider the way the dynamic-provider process does (require-from-string,
@@ -32,8 +28,9 @@ function checkFrom(cwd: string, text: string): unknown {
 
 describe("the lazy provider in state", () => {
     it("names the package and the module inside it, never this checkout's path", async () => {
-        const text = await serialized();
-        expect(text).toContain('pkg: "boot-iac", rel: "resources/nodeAssignment.ts", exportName: "nodeAssignmentProvider"');
+        const text = serialized();
+        expect(text).toMatch(/^exports\.handler = \(\) => \(function loadImplementation\(pkg, rel, exportName\) \{\n/);
+        expect(text).toContain('})("boot-iac", "resources/nodeAssignment.ts", "nodeAssignmentProvider");');
         expect(text).not.toContain(ROOT);
         expect(isAbsolutePathProvider(text)).toBe(false);
         expect(packageRelative(join(ROOT, "lib", "provider", "lazy.ts"))).toBe("lib/provider/lazy.ts");
@@ -41,7 +38,7 @@ describe("the lazy provider in state", () => {
     });
 
     it("loads from the program's own checkout, from a folder below it, and from a program that installed the package", async () => {
-        const text = await serialized();
+        const text = serialized();
         // NodeAssignment's check normalizes the MAC: the module was found and ran.
         const macOf = (result: unknown) => (result as { inputs?: { mac?: string }; failures?: unknown }).inputs?.mac;
         expect(macOf(checkFrom(ROOT, text))).toBe("52:54:00:ab:cd:ef");
