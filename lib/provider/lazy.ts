@@ -54,14 +54,12 @@ export function loadImplementation(pkg: string, rel: string, exportName: string)
  * Why not `pulumi.dynamic.Resource`: it stores `serializeFunction(() => provider)`, which wraps
  * every method closure in its own envelope (2.3 KB for a four-method loader), kept twice in each
  * resource's state, and it serializes again for every resource whose provider is a new object.
- * This text is about 0.8 KB and computed once per module.
+ * This text is about 0.8 KB, and a string.
  */
 export function providerText(modulePath: string, exportName: string): string {
     const args = [PACKAGE_NAME, packageRelative(modulePath), exportName].map((a) => JSON.stringify(a)).join(", ");
     return `exports.handler = () => (${loadImplementation.toString()})(${args});\n`;
 }
-
-const texts = new Map<string, string>();
 
 /**
  * A dynamic resource (type `pulumi-nodejs:dynamic/netboot:<type>`, the engine's dynamic-provider
@@ -71,10 +69,7 @@ const texts = new Map<string, string>();
 export abstract class LazyDynamicResource extends pulumi.CustomResource {
     constructor(modulePath: string, exportName: string, type: string, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
         if ("__provider" in props) throw new Error("A dynamic resource must not define the __provider key");
-        const key = `${modulePath}#${exportName}`;
-        let text = texts.get(key);
-        if (text === undefined) texts.set(key, (text = providerText(modulePath, exportName)));
-        super(`pulumi-nodejs:dynamic/netboot:${type}`, name, { ...props, __provider: text }, opts);
+        super(`pulumi-nodejs:dynamic/netboot:${type}`, name, { ...props, __provider: providerText(modulePath, exportName) }, opts);
     }
 }
 
