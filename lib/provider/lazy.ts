@@ -68,7 +68,6 @@ export function providerText(modulePath: string, exportName: string): string {
  */
 export abstract class LazyDynamicResource extends pulumi.CustomResource {
     constructor(modulePath: string, exportName: string, type: string, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
-        if ("__provider" in props) throw new Error("A dynamic resource must not define the __provider key");
         super(`pulumi-nodejs:dynamic/netboot:${type}`, name, { ...props, __provider: providerText(modulePath, exportName) }, opts);
     }
 }

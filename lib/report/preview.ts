@@ -2,8 +2,7 @@
  * The model of `pulumi preview --json --diff` this report works from: one change per resource
  * (a replacement's create-replacement / delete-replaced steps folded into one), its kind, and its
  * inputs before and after. Our resources are dynamic resources; their URN type names the kind
- * (`pulumi-nodejs:dynamic/netboot:LtspServer`: the module and type our classes pass to
- * dynamic.Resource). States written before those type hints (`pulumi-nodejs:dynamic:Resource`)
+ * (`pulumi-nodejs:dynamic/netboot:LtspServer`, from LazyDynamicResource). States written before those type hints (`pulumi-nodejs:dynamic:Resource`)
  * are recognised by their fields.
  */
 

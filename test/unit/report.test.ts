@@ -32,7 +32,7 @@ describe("the report of real previews (golden files written by hand)", () => {
 });
 
 describe("reading previews", () => {
-    it("takes the kind from the URN type our resources pass to dynamic.Resource", () => {
+    it("takes the kind from the URN type of our dynamic resources", () => {
         const kinds = parsePreview(json("preview-create.json")).changes.map((c) => `${c.kind} ${c.name}`);
         expect(kinds).toEqual([
             "LtspServer ltsp-server",
