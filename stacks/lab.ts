@@ -103,17 +103,6 @@ export function labSite(config: pulumi.Config) {
     const inventory = site.inventoryFile ? readInventoryFile(site.inventoryFile, servedNames) : [];
     const nodes = [...site.nodes, ...inventory].map((node) => new NodeAssignment(node.hostname, node as unknown as NodeAssignmentArgs));
 
-    // Each scope reserves the nodes' fixed addresses and points PXE clients at the server.
-    const scopes = site.dhcpScopes.map(
-        ({ server, ...scope }, i) =>
-            new DhcpScope(`dhcp-${scope.name}`, {
-                ...(scope as unknown as Omit<DhcpScopeArgs, "connection" | "nodes">),
-                connection: server ? connectionFrom(server, config, `netboot:dhcpScopes[${i}].server`) : connection,
-                aptProxy,
-                nodes: nodes.map((node) => node.spec),
-            }),
-    );
-
     // The server lists the images by name (known at preview even for a new image) and is
     // configured after them: its iPXE menu boots them.
     const ltsp = new LtspServer(
@@ -132,6 +121,24 @@ export function labSite(config: pulumi.Config) {
             nodes: nodes.map((node) => node.spec),
         },
         { dependsOn: images },
+    );
+
+    // Each scope reserves the nodes' fixed addresses and points PXE clients at the server, so it is
+    // applied after the server: clients are sent to a server that serves, and a reservation moving
+    // between the server's dnsmasq file and a dnsmasq scope (dhcp.mode none) leaves the server's
+    // file first (both at once is a duplicate dhcp-host, and dnsmasq refuses to start).
+    const scopes = site.dhcpScopes.map(
+        ({ server, ...scope }, i) =>
+            new DhcpScope(
+                `dhcp-${scope.name}`,
+                {
+                    ...(scope as unknown as Omit<DhcpScopeArgs, "connection" | "nodes">),
+                    connection: server ? connectionFrom(server, config, `netboot:dhcpScopes[${i}].server`) : connection,
+                    aptProxy,
+                    nodes: nodes.map((node) => node.spec),
+                },
+                { dependsOn: [ltsp] },
+            ),
     );
 
     return {

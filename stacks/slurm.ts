@@ -127,18 +127,6 @@ export function slurmSite(site: "render" | "compute", config: pulumi.Config) {
     });
     const nodes = pinned.map((node) => new NodeAssignment(node.hostname, node as unknown as NodeAssignmentArgs));
 
-    const scopes = cfg.dhcpScopes.map(
-        ({ server, ...scope }, i) =>
-            new DhcpScope(`dhcp-${scope.name}`, {
-                ...(scope as unknown as Omit<DhcpScopeArgs, "connection" | "nodes">),
-                connection: server
-                    ? connectionFrom(server as z.infer<typeof serverConfigSchema>, config, `netboot:dhcpScopes[${i}].server`)
-                    : connection,
-                aptProxy,
-                nodes: nodes.map((node) => node.spec),
-            }),
-    );
-
     // Unknown MACs see the menu, then boot its default entry: the cluster image.
     const boot = { rootTransport: "nbd", http: true, defaultEntry: imageConfig.name, ...(cfg.boot ?? {}) };
     const ltsp = new LtspServer(
@@ -155,6 +143,23 @@ export function slurmSite(site: "render" | "compute", config: pulumi.Config) {
             nodes: nodes.map((node) => node.spec),
         },
         { dependsOn: [image] },
+    );
+
+    // After the server, as in the lab site (stacks/lab.ts says why).
+    const scopes = cfg.dhcpScopes.map(
+        ({ server, ...scope }, i) =>
+            new DhcpScope(
+                `dhcp-${scope.name}`,
+                {
+                    ...(scope as unknown as Omit<DhcpScopeArgs, "connection" | "nodes">),
+                    connection: server
+                        ? connectionFrom(server as z.infer<typeof serverConfigSchema>, config, `netboot:dhcpScopes[${i}].server`)
+                        : connection,
+                    aptProxy,
+                    nodes: nodes.map((node) => node.spec),
+                },
+                { dependsOn: [ltsp] },
+            ),
     );
 
     const pinnedByMac = new Map(pinned.map((n) => [n.mac.toLowerCase(), n]));

@@ -1,4 +1,4 @@
-import { converge, journalFor, recoverInterrupted, restoreOriginal } from "../engine/converge";
+import { converge, inConfigTurn, journalFor, recoverInterrupted, restoreOriginal } from "../engine/converge";
 import type { Host } from "../engine/host";
 import type { ManagedFileRecord, Step } from "../engine/steps";
 import { type HostObservation, observeHost, type ServiceState } from "../host/observe";
@@ -59,24 +59,28 @@ export async function applyLinuxScope(
     aptProxy: string | undefined,
     reconnect?: () => Promise<Host>,
 ): Promise<LinuxScopeState> {
-    const started = Date.now();
-    const journal = journalFor(resource);
-    await recoverInterrupted(host, journal, [backend.service]);
-    const paths = [...new Set([...backend.files.map((f) => f.path), ...Object.keys(previous)])];
-    const before = await observeHost(host, { files: paths, services: [backend.service], packages: [backend.package] });
-    const steps = planLinuxScope(backend, previous, before, aptProxy);
-    const result = await converge(host, steps, {
-        journal,
-        managed: previous,
-        progress: (line) => progress(`${resource}: ${line}`, started),
-        reconnect,
+    return inConfigTurn(host, async () => {
+        const started = Date.now();
+        const journal = journalFor(resource);
+        await recoverInterrupted(host, journal, [backend.service]);
+        const paths = [...new Set([...backend.files.map((f) => f.path), ...Object.keys(previous)])];
+        const before = await observeHost(host, { files: paths, services: [backend.service], packages: [backend.package] });
+        const steps = planLinuxScope(backend, previous, before, aptProxy);
+        const result = await converge(host, steps, {
+            journal,
+            managed: previous,
+            progress: (line) => progress(`${resource}: ${line}`, started),
+            reconnect,
+        });
+        const after = steps.length ? await observeHost(host, { services: [backend.service] }) : before;
+        return { managedFiles: result.managedFiles, service: after.services[backend.service] };
     });
-    const after = steps.length ? await observeHost(host, { services: [backend.service] }) : before;
-    return { managedFiles: result.managedFiles, service: after.services[backend.service] };
 }
 
 /** Delete: files back as they were; the daemon restarted on them, or stopped if they do not serve. */
-export async function removeLinuxScope(host: Host, service: string, managed: Record<string, ManagedFileRecord>): Promise<void> {
-    for (const [path, record] of Object.entries(managed)) await restoreOriginal(host, path, record);
-    await host.mutate(`restart or stop ${service}`, remoteScript("restart-or-stop"), [service]);
+export function removeLinuxScope(host: Host, service: string, managed: Record<string, ManagedFileRecord>): Promise<void> {
+    return inConfigTurn(host, async () => {
+        for (const [path, record] of Object.entries(managed)) await restoreOriginal(host, path, record);
+        await host.mutate(`restart or stop ${service}`, remoteScript("restart-or-stop"), [service]);
+    });
 }

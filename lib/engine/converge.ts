@@ -19,6 +19,17 @@ export function journalFor(resource: string): string {
     return `${JOURNAL_DIR}/${sha256Hex(resource).slice(0, 16)}`;
 }
 
+/**
+ * Runs `fn` (observe, plan, converge; or a delete) when no other resource of this run is changing
+ * daemon configuration on the same host. dnsmasq reads the LtspServer's file and every dnsmasq
+ * DhcpScope's: applied side by side, each would plan from the other's old file and restart the
+ * daemon on a mix of the two applies. In turn, each plans from what the one before it wrote.
+ * Image builds do not take it (they write into their own build directories, for minutes).
+ */
+export function inConfigTurn<T>(host: Host, fn: () => Promise<T>): Promise<T> {
+    return host.exclusive("config", fn);
+}
+
 export interface ConvergeOptions {
     /** journalFor(resource). */
     journal: string;

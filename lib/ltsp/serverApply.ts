@@ -1,5 +1,5 @@
 import { parseSubnet } from "../core/fields";
-import { converge, journalFor, recoverInterrupted, restoreOriginal } from "../engine/converge";
+import { converge, inConfigTurn, journalFor, recoverInterrupted, restoreOriginal } from "../engine/converge";
 import type { Host } from "../engine/host";
 import type { ManagedFileRecord } from "../engine/steps";
 import { type HostObservation, observeHost, type ServiceState } from "../host/observe";
@@ -49,6 +49,17 @@ export async function applyServer(
     resource: string,
     previous: ServerRecord,
     imagesChanged = false,
+    reconnect?: () => Promise<Host>,
+): Promise<ServerApplyResult> {
+    return inConfigTurn(host, () => applyServerInTurn(host, spec, resource, previous, imagesChanged, reconnect));
+}
+
+async function applyServerInTurn(
+    host: Host,
+    spec: LtspServerSpec,
+    resource: string,
+    previous: ServerRecord,
+    imagesChanged: boolean,
     reconnect?: () => Promise<Host>,
 ): Promise<ServerApplyResult> {
     const started = Date.now();
@@ -158,7 +169,11 @@ export async function readServer(host: Host, managed: Record<string, ManagedFile
 }
 
 /** Delete: put back what was replaced, remove what was created; packages stay unless asked. */
-export async function removeServer(host: Host, record: ServerRecord, removePackages: boolean, resource: string): Promise<void> {
+export function removeServer(host: Host, record: ServerRecord, removePackages: boolean, resource: string): Promise<void> {
+    return inConfigTurn(host, () => removeServerInTurn(host, record, removePackages, resource));
+}
+
+async function removeServerInTurn(host: Host, record: ServerRecord, removePackages: boolean, resource: string): Promise<void> {
     const started = Date.now();
     for (const [path, file] of Object.entries(record.managedFiles)) {
         progress(`${resource}: ${file.backup ? "restore" : "remove"} ${path}`, started);

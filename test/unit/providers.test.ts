@@ -157,6 +157,38 @@ describe("DhcpScope provider", () => {
     });
 });
 
+describe("resources on one host", () => {
+    it("an LtspServer and a dnsmasq DhcpScope applied side by side take turns: nothing of one runs while the other applies", async () => {
+        const server = await checked(ltspServerProvider, { ...validServerInputs({ dhcp: { mode: "none" } }), managedBy: "test: LtspServer s" });
+        const scope = await checked(dhcpScopeProvider, { ...validScopeInputs(), managedBy: "test: DhcpScope lab" });
+        // The first change either apply makes is held for half a second; whatever the host is sent
+        // meanwhile (a read or a change) could only come from the other apply.
+        const exec = host.exec.bind(host);
+        const mutate = host.mutate.bind(host);
+        let holding = false;
+        let held = "";
+        const sentMeanwhile: string[] = [];
+        host.exec = (script, args, opts) => {
+            if (holding) sentMeanwhile.push(script.split("\n")[1] ?? script);
+            return exec(script, args, opts);
+        };
+        host.mutate = async (what, script, args, opts) => {
+            if (!held) {
+                held = what;
+                holding = true;
+                await new Promise((resolve) => setTimeout(resolve, 500));
+                holding = false;
+            }
+            return mutate(what, script, args, opts);
+        };
+        await Promise.all([ltspServerProvider.create(server), dhcpScopeProvider.create(scope)]);
+        expect(held).not.toBe("");
+        expect(sentMeanwhile, `sent while "${held}" was held`).toEqual([]);
+        expect(host.text("/etc/dnsmasq.d/netboot-scope-lab.conf")).toContain("dhcp-range=");
+        expect(host.exists(LTSP_CONF)).toBe(true);
+    });
+});
+
 describe("NodeAssignment provider", () => {
     const node = { mac: "52-54-00-AB-CD-EF", hostname: "pc01", image: "thin", nodeName: "pc01" };
 
