@@ -28,17 +28,19 @@ export function packageRelative(modulePath: string): string {
  * directory: the package is the program's own when the nearest package.json there names it (a
  * checkout of this repository, at any path), else the one the program installed as a dependency.
  * A TypeScript module (a checkout; the packed package ships compiled JS) is loaded through the
- * package's own ts-node with the package's tsconfig, registered once per process.
+ * package's own tsx (esbuild), registered once per process: ts-node
+ * loads the TypeScript compiler first, about 0.7 s of CPU more in every dynamic-provider process
+ * (README, "1400 clients on 30 servers").
  */
 export function loadImplementation(pkg: string, rel: string, exportName: string): pulumi.dynamic.ResourceProvider {
     const { dirname, join } = require("node:path");
     let root = process.cwd();
     while (!require("node:fs").existsSync(join(root, "package.json")) && dirname(root) !== root) root = dirname(root);
     if (require(join(root, "package.json")).name !== pkg) root = dirname(require.resolve(`${pkg}/package.json`, { paths: [root] }));
-    const g = globalThis as { __netbootTsNode?: boolean };
-    if (rel.endsWith(".ts") && !g.__netbootTsNode) {
-        require(require.resolve("ts-node", { paths: [root] })).register({ transpileOnly: true, project: join(root, "tsconfig.json") });
-        g.__netbootTsNode = true;
+    const g = globalThis as { __netbootTsx?: boolean };
+    if (rel.endsWith(".ts") && !g.__netbootTsx) {
+        require(require.resolve("tsx/cjs/api", { paths: [root] })).register();
+        g.__netbootTsx = true;
     }
     return require(join(root, rel))[exportName];
 }

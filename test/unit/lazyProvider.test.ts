@@ -48,7 +48,7 @@ describe("the lazy provider in state", () => {
         writeFileSync(join(consumer, "package.json"), JSON.stringify({ name: "consumer" }));
         symlinkSync(ROOT, join(consumer, "node_modules", "boot-iac"));
         expect(macOf(checkFrom(consumer, text))).toBe("52:54:00:ab:cd:ef");
-    }, 120_000); // three node processes, each compiling the module with ts-node
+    }, 120_000); // three node processes, each compiling the module with tsx
 });
 
 describe("adoptPortableProviders (scripts/portable-state)", () => {
