@@ -164,54 +164,59 @@ describe("the school site: thin clients' sessions balanced across two applicatio
         console.log(`ldminfod on h1 (asked from the LTSP server):\n${answer}`);
     });
 
-    it("two clients boot side by side; each session opens on the server its ltsp.conf section names; with h2 off, the chooser skips it", async () => {
-        const prefer = preferredServers(await labSsh("cat /etc/ltsp/ltsp.conf"));
-        const h1Lan = env.NETBOOT_LAB_H1_LAN_ADDR;
-        const h2Lan = env.NETBOOT_LAB_H2_LAN_ADDR;
-        const onH1 = MACS.find((m) => prefer[m] === h1Lan)!;
-        const onH2 = MACS.find((m) => prefer[m] === h2Lan)!;
-        expect(onH1 && onH2).toBeTruthy();
-        const ipOf = (mac: string) => `${lanPrefix}.${21 + MACS.indexOf(mac)}`;
-        const [h1Name, h2Name] = [(await labSsh("hostname", "h1")).trim(), (await labSsh("hostname", "h2")).trim()];
+    it(
+        "two clients boot side by side; each session opens on the server its ltsp.conf section names; with h2 off, the chooser skips it",
+        async () => {
+            const prefer = preferredServers(await labSsh("cat /etc/ltsp/ltsp.conf"));
+            const h1Lan = env.NETBOOT_LAB_H1_LAN_ADDR;
+            const h2Lan = env.NETBOOT_LAB_H2_LAN_ADDR;
+            const onH1 = MACS.find((m) => prefer[m] === h1Lan)!;
+            const onH2 = MACS.find((m) => prefer[m] === h2Lan)!;
+            expect(onH1 && onH2).toBeTruthy();
+            const ipOf = (mac: string) => `${lanPrefix}.${21 + MACS.indexOf(mac)}`;
+            const [h1Name, h2Name] = [(await labSsh("hostname", "h1")).trim(), (await labSsh("hostname", "h2")).trim()];
 
-        // Who is logged in, from where: `who` (utmp) and logind's sessions, on the server itself.
-        const sessionsOn = (ip: string) =>
-            `who; loginctl list-sessions --no-legend; echo; loginctl show-session $(loginctl list-sessions --no-legend | awk '{print $1}') -p Name -p RemoteHost 2>/dev/null | grep -B1 -x 'RemoteHost=${ip}' || true`;
-        const bootH1 = pxeBootUntil(onH1, { until: [`netboot-session: pupil01@${h1Name}`, "netboot-session: end"], timeoutSeconds: 420 });
-        const bootH2 = pxeBootUntil(onH2, {
-            until: [`netboot-session: pupil01@${h2Name}`, `netboot-session: pupil01@${h1Name}`],
-            timeoutSeconds: 420,
-        });
+            // Who is logged in, from where: `who` (utmp) and logind's sessions, on the server itself.
+            const sessionsOn = (ip: string) =>
+                `who; loginctl list-sessions --no-legend; echo; loginctl show-session $(loginctl list-sessions --no-legend | awk '{print $1}') -p Name -p RemoteHost 2>/dev/null | grep -B1 -x 'RemoteHost=${ip}' || true`;
+            // Bounds: a session opens about 130 s after QEMU starts alone; beside the other lab group's boots, minutes more.
+            const bootH1 = pxeBootUntil(onH1, { until: [`netboot-session: pupil01@${h1Name}`, "netboot-session: end"], timeoutSeconds: 900 });
+            const bootH2 = pxeBootUntil(onH2, {
+                until: [`netboot-session: pupil01@${h2Name}`, `netboot-session: pupil01@${h1Name}`],
+                timeoutSeconds: 900,
+            });
 
-        const seenH1 = await waitOn("h1", sessionsOn(ipOf(onH1)), new RegExp(`pupil01 .*\\(${ipOf(onH1).replace(/\./g, "\\.")}\\)`), 400);
-        const seenH2 = await waitOn("h2", sessionsOn(ipOf(onH2)), new RegExp(`pupil01 .*\\(${ipOf(onH2).replace(/\./g, "\\.")}\\)`), 400);
-        console.log(`client ${onH1} (${ipOf(onH1)}), BALANCE_PREFER first ${h1Lan}: on h1 (${h1Name}):\n${seenH1}`);
-        console.log(`client ${onH2} (${ipOf(onH2)}), BALANCE_PREFER first ${h2Lan}: on h2 (${h2Name}):\n${seenH2}`);
-        expect(seenH1).toContain(`RemoteHost=${ipOf(onH1)}`);
-        expect(seenH2).toContain(`RemoteHost=${ipOf(onH2)}`);
-        // And not on the other server.
-        expect(await labSsh("who", "h2")).not.toContain(`(${ipOf(onH1)})`);
-        expect(await labSsh("who", "h1")).not.toContain(`(${ipOf(onH2)})`);
+            const seenH1 = await waitOn("h1", sessionsOn(ipOf(onH1)), new RegExp(`pupil01 .*\\(${ipOf(onH1).replace(/\./g, "\\.")}\\)`), 840);
+            const seenH2 = await waitOn("h2", sessionsOn(ipOf(onH2)), new RegExp(`pupil01 .*\\(${ipOf(onH2).replace(/\./g, "\\.")}\\)`), 840);
+            console.log(`client ${onH1} (${ipOf(onH1)}), BALANCE_PREFER first ${h1Lan}: on h1 (${h1Name}):\n${seenH1}`);
+            console.log(`client ${onH2} (${ipOf(onH2)}), BALANCE_PREFER first ${h2Lan}: on h2 (${h2Name}):\n${seenH2}`);
+            expect(seenH1).toContain(`RemoteHost=${ipOf(onH1)}`);
+            expect(seenH2).toContain(`RemoteHost=${ipOf(onH2)}`);
+            // And not on the other server.
+            expect(await labSsh("who", "h2")).not.toContain(`(${ipOf(onH1)})`);
+            expect(await labSsh("who", "h1")).not.toContain(`(${ipOf(onH2)})`);
 
-        // h2 goes off: its client's session ends, the console logs in again, the chooser skips h2.
-        await labPower("stop", "h2");
-        const fallback = await waitOn("h1", sessionsOn(ipOf(onH2)), new RegExp(`pupil01 .*\\(${ipOf(onH2).replace(/\./g, "\\.")}\\)`), 240);
-        console.log(`client ${onH2} after h2 stopped: on h1 (${h1Name}):\n${fallback}`);
+            // h2 goes off: its client's session ends, the console logs in again, the chooser skips h2.
+            await labPower("stop", "h2");
+            const fallback = await waitOn("h1", sessionsOn(ipOf(onH2)), new RegExp(`pupil01 .*\\(${ipOf(onH2).replace(/\./g, "\\.")}\\)`), 480);
+            console.log(`client ${onH2} after h2 stopped: on h1 (${h1Name}):\n${fallback}`);
 
-        const [c1, c2] = await Promise.all([bootH1, bootH2]);
-        const lines = (c: string) =>
-            c
-                .split("\n")
-                .filter((l) => /netboot-session:|^\s*10\.\d+\.\d+\.\d+\s*$|chooser:/.test(l))
-                .map((l) => l.trim());
-        console.log(`console of ${onH1} (${c1.seconds.toFixed(0)} s):\n  ${lines(c1.console).join("\n  ")}`);
-        console.log(`console of ${onH2} (${c2.seconds.toFixed(0)} s):\n  ${lines(c2.console).join("\n  ")}`);
-        expect(c1.ok).toBe(true);
-        expect(c2.ok).toBe(true);
-        // On the h2 client's console, the session on h2 came first, then the one on h1.
-        expect(c2.console.indexOf(`pupil01@${h2Name}`)).toBeLessThan(c2.console.indexOf(`pupil01@${h1Name}`));
-        await labPower("start", "h2");
-    });
+            const [c1, c2] = await Promise.all([bootH1, bootH2]);
+            const lines = (c: string) =>
+                c
+                    .split("\n")
+                    .filter((l) => /netboot-session:|^\s*10\.\d+\.\d+\.\d+\s*$|chooser:/.test(l))
+                    .map((l) => l.trim());
+            console.log(`console of ${onH1} (${c1.seconds.toFixed(0)} s):\n  ${lines(c1.console).join("\n  ")}`);
+            console.log(`console of ${onH2} (${c2.seconds.toFixed(0)} s):\n  ${lines(c2.console).join("\n  ")}`);
+            expect(c1.ok).toBe(true);
+            expect(c2.ok).toBe(true);
+            // On the h2 client's console, the session on h2 came first, then the one on h1.
+            expect(c2.console.indexOf(`pupil01@${h2Name}`)).toBeLessThan(c2.console.indexOf(`pupil01@${h1Name}`));
+            await labPower("start", "h2");
+        },
+        30 * 60_000,
+    );
 
     it("adding a server: the preview updates exactly the clients that move, and up moves those and no others", async () => {
         const before = preferredServers(await labSsh("cat /etc/ltsp/ltsp.conf"));
