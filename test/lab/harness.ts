@@ -199,7 +199,8 @@ export class TestStack {
     async pulumi(args: readonly string[], opts: { allowFailure?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
         const takesConfigFile = ["up", "preview", "refresh", "destroy", "config"].includes(args[0]);
         const stackArgs = ["--stack", this.name, "--non-interactive", ...(takesConfigFile ? ["--config-file", this.configFile] : [])];
-        const result = await run("pulumi", [...args, ...stackArgs], { env: { ...this.env, ...opts.env } });
+        // Bounded at 30 minutes: a first up that builds images beside the other lab group went past 15 here.
+        const result = await run("pulumi", [...args, ...stackArgs], { env: { ...this.env, ...opts.env }, timeoutMs: 30 * 60_000 });
         if (result.code !== 0 && !opts.allowFailure) {
             throw new Error(`pulumi ${args.join(" ")} exited ${result.code}:\n${result.output.slice(-6000)}`);
         }
