@@ -52,6 +52,8 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number, number]> {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+/** The median of one column (0: wall, 1: CPU) of a figure's runs. */
+const medianOf = (runs: Array<[number, number]>, column: 0 | 1) => median(runs.map((r) => r[column]));
 
 /** The inventory as scripts/gen-inventory writes it (CSV), read back into node inputs. */
 function generatedNodes(): ScaleFile["nodes"] {
@@ -146,13 +148,11 @@ async function main(): Promise<void> {
         const floor = await TestStack.create("scale-floor", { site: "scale", scaleFile: files.floor });
         stacks.push(real, floor);
         const both = { real, floor };
-        const fig: Record<string, Record<"real" | "floor", number[]>> = {};
-        const cpu: Record<string, Record<"real" | "floor", number[]>> = {};
+        /** Per figure and stack, each run's [wall seconds, CPU seconds]. */
+        const fig: Record<string, Record<"real" | "floor", Array<[number, number]>>> = {};
         const record = (what: string, mode: "real" | "floor", [, seconds, cpuSeconds]: [unknown, number, number]) => {
             fig[what] ??= { real: [], floor: [] };
-            fig[what][mode].push(seconds);
-            cpu[what] ??= { real: [], floor: [] };
-            cpu[what][mode].push(cpuSeconds);
+            fig[what][mode].push([seconds, cpuSeconds]);
             console.error(`scale: ${what} ${mode} ${seconds.toFixed(1)} s (CPU ${cpuSeconds.toFixed(1)} s)`);
         };
 
@@ -201,13 +201,13 @@ async function main(): Promise<void> {
             ["first up (create all)", ""],
             ["up, one node changed", ""],
         ] as const) {
-            const r = median(fig[what].real);
-            const f = median(fig[what].floor);
+            const r = medianOf(fig[what].real, 0);
+            const f = medianOf(fig[what].floor, 0);
             row([`${what} (s)`, r.toFixed(1), f.toFixed(1), (r / f).toFixed(2), target]);
         }
         for (const what of ["preview, nothing changed", "up, nothing changed"]) {
-            const r = median(cpu[what].real);
-            const f = median(cpu[what].floor);
+            const r = medianOf(fig[what].real, 1);
+            const f = medianOf(fig[what].floor, 1);
             row([`${what}: CPU s, all processes`, r.toFixed(1), f.toFixed(1), (r / f).toFixed(2), ""]);
         }
         row([

@@ -152,15 +152,15 @@ export async function buildImage(host: Host, spec: ImageSpec): Promise<ImageFact
     const upToDate = built?.toString("utf8").trim() === buildHash(spec);
     if (upToDate) phase("chroot is up to date");
     const source = spec.source.debootstrap;
-    const build = async () => {
-        const base = source && !upToDate ? await cachedBase(host, source) : "missing";
-        await converge(host, planImageBuild(spec, upToDate, base), { journal: journalFor(`ChrootImage ${spec.name}`), managed: {}, progress: phase });
-    };
+    const base = source && !upToDate ? await cachedBase(host, source) : "missing";
+    const build = (from: BaseState) =>
+        converge(host, planImageBuild(spec, upToDate, from), { journal: journalFor(`ChrootImage ${spec.name}`), managed: {}, progress: phase });
     // Images of one base built in one run: while that base is not cached, each waits for the one
-    // before it, which debootstraps and caches it, and then starts from the cache, instead of making
-    // the same base beside it (two debootstraps and package installs at once on one server).
-    if (source && !upToDate && (await cachedBase(host, source)) === "missing") await host.exclusive(`image base ${baseHash(source)}`, build);
-    else await build();
+    // before it, which debootstraps and caches it, and then starts from the cache (read again once
+    // its turn comes), instead of making the same base beside it.
+    if (source && !upToDate && base === "missing")
+        await host.exclusive(`image base ${baseHash(source)}`, async () => build(await cachedBase(host, source)));
+    else await build(base);
     const facts = await imageFacts(host, spec.name);
     phase(`done: ${facts.size} bytes, kernel ${facts.kernelVersion}`);
     return facts;
