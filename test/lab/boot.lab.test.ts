@@ -1,35 +1,74 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: iPXE scripts name their settings ${like_this}; these strings are iPXE, not templates
 import { beforeAll, describe, expect, it } from "vitest";
-import { dhcpProbe, labSsh, labStackConfig, labUp, mutationCount, TestStack } from "./harness";
+import { dhcpProbe, labSsh, labStackConfig, labUp, mutationCount, pxeBootUntil, TestStack } from "./harness";
+import { image } from "./showImage";
 
 /**
- * The boot model on the lab server through the real CLI: images, nodes, truthful previews, stack
- * config errors, the Linux DHCP backends, rebuild and rollback. Clients booting these images (to
- * a login prompt, BIOS and UEFI) are in bootToLogin.lab.test.ts.
+ * The boot model on the lab server through the real CLI, and clients booting it: two images of
+ * one base (one debootstrap), nodes, truthful previews, stack config errors, the Linux DHCP
+ * backends, rebuild and rollback; and a BIOS and a UEFI client booting their own image to a
+ * login prompt. One file, so the two images are built once for all of it.
+ *
+ * The LtspServer serves each image as a read-only NBD export (this kernel has no NFS), iPXE
+ * fetches kernel and initrds over HTTP from lighttpd, and the menu is ours
+ * (templates/ltsp.ipxe.hbs). Each image carries a unit that prints, on the serial console, the
+ * image's marker, the running host name and the per-client ltsp.conf value MOSIX as LTSP itself
+ * evaluates ltsp.conf on the client (through an `ltsp` applet of its own, test/lab/showImage.ts).
+ *
+ * Addresses come from `netboot-lab env` (NETBOOT_LAB_ID picks the lab instance); the DHCP scopes
+ * and the reservation still write instance 0's subnet. Boots run in pairs (two cores): about 90 s
+ * for BIOS and 110 s for UEFI under TCG alone (lab.md), several times that beside the other lab group.
  */
+const BIOS_MAC = "52:54:00:b0:00:01";
+const UEFI_MAC = "52:54:00:b0:00:02";
 const RESERVED_MAC = "52:54:00:b0:00:03";
-
-function image(marker: string) {
-    return {
-        name: `thin-${marker}`,
-        source: {
-            debootstrap: {
-                architecture: "amd64",
-                // Only network drivers in the initrd: a few MB less to move over TFTP in emulation.
-                initramfsModules: "netboot",
-                extraFiles: { "/etc/netboot-image": `${marker}\n` },
-            },
-        },
-    };
-}
+/** In no node: boots the menu's default entry. */
+const UNKNOWN_MAC = "52:54:00:b0:00:98";
 
 const NODES = [
     // Notations as administrators write them: the resources normalize.
-    { hostname: "bios-client", mac: "52-54-00-B0-00-01", image: "thin-a", kernelParameters: "console=ttyS0", menuTimeout: -1, role: "thin-client" },
-    { hostname: "uefi-client", mac: "5254.00b0.0002", image: "thin-b", kernelParameters: "console=ttyS0", menuTimeout: -1, role: "thin-client" },
+    {
+        hostname: "bios-client",
+        mac: "52-54-00-B0-00-01",
+        image: "thin-a",
+        kernelParameters: "console=ttyS0",
+        menuTimeout: -1,
+        ltspConf: { MOSIX: "N" },
+        role: "thin-client",
+    },
+    {
+        hostname: "uefi-client",
+        mac: "5254.00b0.0002",
+        image: "thin-b",
+        kernelParameters: "console=ttyS0",
+        menuTimeout: -1,
+        ltspConf: { MOSIX: "Y" },
+        role: "thin-client",
+    },
     { hostname: "render-01", mac: RESERVED_MAC, image: "thin-a", ip: "10.213.1.50", role: "render-node" },
 ];
 
-describe("the boot model on the lab server, through the real CLI", () => {
+const LOGIN = "login:";
+const show = (marker: string, hostname: string, mosix: string) => `netboot-show: image=thin-${marker} hostname=${hostname} MOSIX=${mosix}`;
+/** A bound, not a wait: a UEFI boot beside the other lab group's builds and boots took over 600 s. */
+const BOOT_SECONDS = 1200;
+
+/** The console lines a report needs: login prompt, the show line, the kernel command line. */
+function evidence(console: string): string[] {
+    return console
+        .split("\n")
+        .filter((l) => /login:|netboot-show:|Command line:|Connected \/dev\/nbd0|http:\/\/.*vmlinuz/.test(l))
+        .map((l) => l.trim());
+}
+
+function expectBooted(result: { ok: boolean; console: string; seconds: number }, label: string): void {
+    console.log(
+        `${label}: ${result.ok ? "reached" : "did NOT reach"} the login prompt in ${result.seconds.toFixed(0)} s\n  ${evidence(result.console).join("\n  ")}`,
+    );
+    if (!result.ok) throw new Error(`${label}: console did not show everything it waited for:\n${result.console.slice(-4000)}`);
+}
+
+describe("the boot model on the lab server, through the real CLI, and clients booting it to a login prompt", () => {
     let stack: TestStack;
     let env: Record<string, string>;
 
@@ -38,7 +77,16 @@ describe("the boot model on the lab server, through the real CLI", () => {
         // The lab keeps the servers' base cache across fresh disks (as a site keeps a cache
         // volume); this file empties it so that its first builds run debootstrap and apt.
         await labSsh("rm -rf /var/cache/netboot/images/*");
-        stack = await TestStack.create("boot", labStackConfig(env, { images: [image("a"), image("b")], nodes: NODES }));
+        stack = await TestStack.create(
+            "boot",
+            labStackConfig(env, {
+                images: [image("a"), image("b")],
+                nodes: NODES,
+                // Unknown MACs see the menu for 3 s, then boot the site's default entry.
+                ltspConf: { server: { menuTimeout: 3000, kernelParameters: "console=ttyS0" } },
+                boot: { rootTransport: "nbd", http: true, defaultEntry: "thin-a" },
+            }),
+        );
     });
 
     // 25 minutes: two images of one base, from debootstrap; on a fresh machine beside the other lab group it took over 15.
@@ -65,6 +113,24 @@ describe("the boot model on the lab server, through the real CLI", () => {
             const conf = await labSsh("cat /etc/ltsp/ltsp.conf");
             expect(conf).toContain('[52:54:00:b0:00:01]\nHOSTNAME="bios-client"\nDEFAULT_IMAGE="thin-a"');
             expect(await labSsh("grep -c '^:52:54:00:b0:00:0[12]$' /srv/tftp/ltsp/ltsp.ipxe")).toBe("2\n");
+            // Each image a read-only NBD export; the menu boots NBD roots with kernels over HTTP.
+            expect(await labSsh("systemctl is-active nbd-server lighttpd dnsmasq")).toBe("active\nactive\nactive\n");
+            const nbd = await labSsh("cat /etc/nbd-server/config");
+            expect(nbd).toContain("[thin-a]\n    exportname = /srv/ltsp/images/thin-a.img\n    readonly = true");
+            expect(nbd).toContain("[thin-b]\n    exportname = /srv/ltsp/images/thin-b.img\n    readonly = true");
+            const menu = await labSsh("cat /srv/tftp/ltsp/ltsp.ipxe");
+            expect(menu).toContain("set cmdline_method root=/dev/nbd0 nbdroot=${srv},${img},nbd0");
+            expect(menu).toContain("kernel http://${srv}/ltsp/${img}/vmlinuz initrd=ltsp.img initrd=initrd.img ${cmdline}");
+            expect(menu).toContain(`:${BIOS_MAC}\nset hostname bios-client\nset img thin-a\n`);
+            // lighttpd serves the kernel in TFTP: a HEAD request by bash's /dev/tcp (the lab server has no curl).
+            const lan = env.NETBOOT_LAB_SERVER_LAN_ADDR;
+            const head = await labSsh(
+                `exec 3<>/dev/tcp/${lan}/80; printf 'HEAD /ltsp/thin-a/vmlinuz HTTP/1.0\\r\\nHost: ${lan}\\r\\n\\r\\n' >&3; cat <&3; stat -c 'size=%s' /srv/tftp/ltsp/thin-a/vmlinuz`,
+            );
+            expect(head).toMatch(/^HTTP\/1\.0 200 OK/);
+            const served = /Content-Length: (\d+)/i.exec(head)?.[1];
+            const onDisk = /size=(\d+)/.exec(head)?.[1];
+            expect(served).toBe(onDisk);
         },
         25 * 60_000,
     );
@@ -76,20 +142,65 @@ describe("the boot model on the lab server, through the real CLI", () => {
         expect(await mutationCount()).toBe(before);
     });
 
-    it("reassigning one MAC is one node update and one regeneration; the client then boots the other image", async () => {
-        const log = () => labSsh("cat /var/log/netboot/mutations.log");
-        const before = (await log()).split("\n").length;
-        await stack.setConfig("nodes[0].image", "thin-b");
-        const preview = await stack.preview();
-        expect(preview.output).toMatch(/~\s+pulumi-nodejs:dynamic\/netboot:NodeAssignment: \(update\)[\s\S]*bios-client/);
-        await stack.up();
-        expect(await stack.lastChanges()).toEqual({ same: 5, update: 2 });
-        const added = (await log()).split("\n").slice(before - 1);
-        expect(added.filter((l) => / ltsp ipxe$/.test(l))).toHaveLength(1);
-        expect(added.filter((l) => / ltsp initrd$/.test(l))).toHaveLength(1);
-        expect(added.some((l) => /ltsp image|debootstrap/.test(l))).toBe(false);
-        // The client booting the other image is shown in bootToLogin.lab.test.ts (to its login prompt).
+    it(
+        "a BIOS client and a UEFI client, booted side by side, each reach login on their own image, host name and ltsp.conf value",
+        async () => {
+            const [bios, uefi] = await Promise.all([
+                pxeBootUntil(BIOS_MAC, { until: [show("a", "bios-client", "N"), LOGIN], timeoutSeconds: BOOT_SECONDS }),
+                pxeBootUntil(UEFI_MAC, { uefi: true, until: [show("b", "uefi-client", "Y"), LOGIN], timeoutSeconds: BOOT_SECONDS }),
+            ]);
+            expectBooted(bios, "BIOS client (SeaBIOS + iPXE ROM)");
+            expectBooted(uefi, "UEFI client (OVMF PXE -> snponly.efi)");
+            expect(bios.console).toMatch(/bios-client login:/);
+            expect(uefi.console).toMatch(/uefi-client login:/);
+            expect(uefi.console).toContain("NBP filename is ltsp/snponly.efi");
+            for (const c of [bios.console, uefi.console]) expect(c).toMatch(/Command line:.* root=\/dev\/nbd0 nbdroot=[0-9.]+,thin-[ab],nbd0/);
+        },
+        (BOOT_SECONDS + 120) * 1000,
+    );
+
+    it("a hand edit of the menu shows in refresh and the next up puts ours back", async () => {
+        await labSsh("sed -i 's/^set menu-timeout -1$/set menu-timeout 0/' /srv/tftp/ltsp/ltsp.ipxe");
+        const refresh = await stack.refresh();
+        expect(refresh.output).toContain("/srv/tftp/ltsp/ltsp.ipxe");
+        const up = await stack.up();
+        expect(up.output).toContain("write /srv/tftp/ltsp/ltsp.ipxe");
+        expect(await labSsh("grep -c '^set menu-timeout 0$' /srv/tftp/ltsp/ltsp.ipxe || true")).toBe("0\n");
     });
+
+    it(
+        "reassigning one MAC is one node update and one regeneration; the client then boots the other image, an unknown MAC the default",
+        async () => {
+            const log = () => labSsh("cat /var/log/netboot/mutations.log");
+            const before = (await log()).split("\n").filter(Boolean).length;
+            await stack.setConfig("nodes[0].image", "thin-b");
+            const preview = await stack.preview();
+            expect(preview.output).toMatch(/~\s+pulumi-nodejs:dynamic\/netboot:NodeAssignment: \(update\)[\s\S]*bios-client/);
+            // The rendered menu is an input of the server: its diff is in the preview.
+            expect(preview.output).toMatch(/set img thin-a[\s\S]*set img thin-b/);
+            await stack.up();
+            expect(await stack.lastChanges()).toEqual({ same: 5, update: 2 });
+            const added = (await log()).split("\n").filter(Boolean).slice(before);
+            expect(added.filter((l) => / ltsp ipxe$/.test(l))).toHaveLength(1);
+            expect(added.filter((l) => / ltsp initrd$/.test(l))).toHaveLength(1);
+            expect(added.some((l) => /ltsp image|debootstrap/.test(l))).toBe(false);
+            expect(await labSsh("cat /srv/tftp/ltsp/ltsp.ipxe")).toContain(`:${BIOS_MAC}\nset hostname bios-client\nset img thin-b\n`);
+
+            const [reassigned, unknown] = await Promise.all([
+                pxeBootUntil(BIOS_MAC, { until: [show("b", "bios-client", "N"), LOGIN], timeoutSeconds: BOOT_SECONDS }),
+                // No [MAC] section: the menu times out to boot.defaultEntry (thin-a); no MOSIX for it.
+                pxeBootUntil(UNKNOWN_MAC, {
+                    until: ["netboot-show: image=thin-a hostname=[^ ]+ MOSIX=unset", LOGIN],
+                    disk: "1G",
+                    timeoutSeconds: BOOT_SECONDS,
+                }),
+            ]);
+            expectBooted(reassigned, "BIOS client after reassignment");
+            expectBooted(unknown, "unknown MAC (default entry)");
+            expect(unknown.console).toContain("iPXE boot menu");
+        },
+        (BOOT_SECONDS + 300) * 1000,
+    );
 
     it("rejects at preview: a duplicate MAC (naming both nodes), an unknown image, a bad MAC", async () => {
         await stack.setConfig("nodes[1].mac", "52:54:00:b0:00:01");
@@ -233,9 +344,10 @@ describe("the boot model on the lab server, through the real CLI", () => {
         expect((await stack.outputs()).images["thin-a"].sha256).toMatch(/^[0-9a-f]{64}$/);
     });
 
-    it("destroy removes the images and puts the server back", async () => {
+    it("destroy removes the images, exports and menu entries and puts the server back", async () => {
         await stack.destroy();
         expect(await labSsh("ls /srv/ltsp/images/ /srv/tftp/ltsp/ 2>/dev/null | grep -c thin || true")).toBe("0\n");
+        expect(await labSsh("grep -c thin- /etc/nbd-server/config 2>/dev/null || true")).toBe("0\n");
         expect(await labSsh("ls -d /srv/ltsp/thin-a 2>/dev/null || echo gone")).toBe("gone\n");
     });
 });
