@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: iPXE scripts name their settings ${like_this}; these strings are iPXE, not templates
 import { beforeAll, describe, expect, it } from "vitest";
 import { dhcpProbe, labSsh, labStackConfig, labUp, mutationCount, pxeBootUntil, TestStack } from "./harness";
-import { image } from "./showImage";
+import { expectBooted, image } from "./showImage";
 
 /**
  * The boot model on the lab server through the real CLI, and clients booting it: two images of
@@ -52,21 +52,6 @@ const LOGIN = "login:";
 const show = (marker: string, hostname: string, mosix: string) => `netboot-show: image=thin-${marker} hostname=${hostname} MOSIX=${mosix}`;
 /** A bound, not a wait: a UEFI boot beside the other lab group's builds and boots took over 600 s. */
 const BOOT_SECONDS = 1200;
-
-/** The console lines a report needs: login prompt, the show line, the kernel command line. */
-function evidence(console: string): string[] {
-    return console
-        .split("\n")
-        .filter((l) => /login:|netboot-show:|Command line:|Connected \/dev\/nbd0|http:\/\/.*vmlinuz/.test(l))
-        .map((l) => l.trim());
-}
-
-function expectBooted(result: { ok: boolean; console: string; seconds: number }, label: string): void {
-    console.log(
-        `${label}: ${result.ok ? "reached" : "did NOT reach"} the login prompt in ${result.seconds.toFixed(0)} s\n  ${evidence(result.console).join("\n  ")}`,
-    );
-    if (!result.ok) throw new Error(`${label}: console did not show everything it waited for:\n${result.console.slice(-4000)}`);
-}
 
 describe("the boot model on the lab server, through the real CLI, and clients booting it to a login prompt", () => {
     let stack: TestStack;

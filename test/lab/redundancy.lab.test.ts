@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { labPower, labSsh, labUp, parseKeyValues, pxeBootUntil, ROOT, run, TestStack } from "./harness";
-import { image } from "./showImage";
+import { expectBooted, image } from "./showImage";
 
 /**
  * Redundant boot servers (seed 000) at a site whose DHCP server is Microsoft's (seeds 001/002):
@@ -25,20 +25,6 @@ const IMAGE = "thin-r";
 /** "thin-r" and the NUL Windows DHCP appends, in hex by hand: t 74, h 68, i 69, n 6e, - 2d, r 72, NUL 00. */
 const ROOT_PATH_HEX = "74:68:69:6e:2d:72:00";
 const LOGIN = "login:";
-
-function evidence(console: string): string[] {
-    return console
-        .split("\n")
-        .filter((l) => /login:|netboot-show:|netboot: root path|Command line:|Connected \/dev\/nbd0|http:\/\/.*vmlinuz/.test(l))
-        .map((l) => l.trim());
-}
-
-function expectBooted(result: { ok: boolean; console: string; seconds: number }, label: string): void {
-    console.log(
-        `${label}: ${result.ok ? "reached" : "did NOT reach"} the login prompt in ${result.seconds.toFixed(0)} s\n  ${evidence(result.console).join("\n  ")}`,
-    );
-    if (!result.ok) throw new Error(`${label}: console did not show everything it waited for:\n${result.console.slice(-4000)}`);
-}
 
 describe("redundant boot servers beside a Windows-like DHCP server: a client boots its image with either server stopped", () => {
     const started = Date.now();

@@ -54,3 +54,19 @@ export function image(marker: string) {
         },
     };
 }
+
+/** The console lines a boot report needs: login prompt, the show line, the root path, the kernel command line. */
+function bootEvidence(console: string): string[] {
+    return console
+        .split("\n")
+        .filter((l) => /login:|netboot-show:|netboot: root path|Command line:|Connected \/dev\/nbd0|http:\/\/.*vmlinuz/.test(l))
+        .map((l) => l.trim());
+}
+
+/** Prints how far a client got and its evidence lines; throws with the console's end if it fell short. */
+export function expectBooted(result: { ok: boolean; console: string; seconds: number }, label: string): void {
+    console.log(
+        `${label}: ${result.ok ? "reached" : "did NOT reach"} the login prompt in ${result.seconds.toFixed(0)} s\n  ${bootEvidence(result.console).join("\n  ")}`,
+    );
+    if (!result.ok) throw new Error(`${label}: console did not show everything it waited for:\n${result.console.slice(-4000)}`);
+}
