@@ -254,6 +254,21 @@ function prefixKeys(config: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** The config of the dev stack, pointed at the running lab. */
+/**
+ * The ltsp.conf [clients] section of every lab stack whose clients a test boots to a login prompt.
+ * Under TCG beside other emulated clients and image builds, udev has taken over 90 s to announce
+ * ttyS0 (CI consoles: "Timed out waiting for device dev-ttyS0.device", then "Dependency failed for
+ * Serial Getty on ttyS0"): the client runs on, but the login prompt never shows. systemd's device
+ * timeout (DefaultDeviceTimeoutSec, 90 s in bookworm's systemd 252) is raised the way LTSP itself
+ * edits system.conf: a POST_INIT command, which `ltsp init` runs before it executes systemd.
+ */
+export const LAB_BOOTED_CLIENTS = {
+    commands: {
+        POST_INIT_LAB_DEVICE_TIMEOUT:
+            'mkdir -p /etc/systemd/system.conf.d && printf "[Manager]\\nDefaultDeviceTimeoutSec=900s\\n" >/etc/systemd/system.conf.d/netboot-lab.conf',
+    },
+};
+
 export function labStackConfig(env: Record<string, string>, overrides: Record<string, unknown> = {}): Record<string, unknown> {
     return {
         site: "lab",
