@@ -253,7 +253,6 @@ function prefixKeys(config: Record<string, unknown>): Record<string, unknown> {
     return Object.fromEntries(Object.entries(config).map(([k, v]) => [k.includes(":") ? k : `netboot:${k}`, v]));
 }
 
-/** The config of the dev stack, pointed at the running lab. */
 /**
  * The ltsp.conf [clients] section of every lab stack whose clients a test boots to a login prompt.
  * Under TCG beside other emulated clients and image builds, udev has taken over 90 s to announce
@@ -269,6 +268,7 @@ export const LAB_BOOTED_CLIENTS = {
     },
 };
 
+/** The config of the dev stack, pointed at the running lab. */
 export function labStackConfig(env: Record<string, string>, overrides: Record<string, unknown> = {}): Record<string, unknown> {
     return {
         site: "lab",
