@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: iPXE scripts name their settings ${like_this}; these strings are iPXE, not templates
 import { beforeAll, describe, expect, it } from "vitest";
-import { dhcpProbe, LAB_BOOTED_CLIENTS, labSsh, labStackConfig, labUp, mutationCount, pxeBootUntil, TestStack } from "./harness";
+import { dhcpProbe, labSsh, labStackConfig, labUp, mutationCount, pxeBootUntil, serialLoginLtspConf, TestStack } from "./harness";
 import { expectBooted, image } from "./showImage";
 
 /**
@@ -68,7 +68,7 @@ describe("the boot model on the lab server, through the real CLI, and clients bo
                 images: [image("a"), image("b")],
                 nodes: NODES,
                 // Unknown MACs see the menu for 3 s, then boot the site's default entry.
-                ltspConf: { server: { menuTimeout: 3000, kernelParameters: "console=ttyS0" }, clients: LAB_BOOTED_CLIENTS },
+                ltspConf: serialLoginLtspConf(3000),
                 boot: { rootTransport: "nbd", http: true, defaultEntry: "thin-a" },
             }),
         );

@@ -254,19 +254,26 @@ function prefixKeys(config: Record<string, unknown>): Record<string, unknown> {
 }
 
 /**
- * The ltsp.conf [clients] section of every lab stack whose clients a test boots to a login prompt.
- * Under TCG beside other emulated clients and image builds, udev has taken over 90 s to announce
- * ttyS0 (CI consoles: "Timed out waiting for device dev-ttyS0.device", then "Dependency failed for
- * Serial Getty on ttyS0"): the client runs on, but the login prompt never shows. systemd's device
- * timeout (DefaultDeviceTimeoutSec, 90 s in bookworm's systemd 252) is raised the way LTSP itself
- * edits system.conf: a POST_INIT command, which `ltsp init` runs before it executes systemd.
+ * The ltsp.conf of every lab stack whose clients a test boots to a login prompt on the serial
+ * console: the menu's timeout, `console=ttyS0` for the kernel, and for the clients a longer wait
+ * for that console's device. Under TCG beside other emulated clients and image builds, udev has
+ * taken over 90 s to announce ttyS0 (CI consoles: "Timed out waiting for device dev-ttyS0.device",
+ * then "Dependency failed for Serial Getty on ttyS0"): the client runs on, but the login prompt
+ * never shows. systemd's device timeout (DefaultDeviceTimeoutSec, 90 s in bookworm's systemd 252) is
+ * raised the way LTSP itself edits system.conf: a POST_INIT command, which `ltsp init` runs before
+ * it executes systemd.
  */
-export const LAB_BOOTED_CLIENTS = {
-    commands: {
-        POST_INIT_LAB_DEVICE_TIMEOUT:
-            'mkdir -p /etc/systemd/system.conf.d && printf "[Manager]\\nDefaultDeviceTimeoutSec=900s\\n" >/etc/systemd/system.conf.d/netboot-lab.conf',
-    },
-};
+export function serialLoginLtspConf(menuTimeout: number) {
+    return {
+        server: { menuTimeout, kernelParameters: "console=ttyS0" },
+        clients: {
+            commands: {
+                POST_INIT_LAB_DEVICE_TIMEOUT:
+                    'mkdir -p /etc/systemd/system.conf.d && printf "[Manager]\\nDefaultDeviceTimeoutSec=900s\\n" >/etc/systemd/system.conf.d/netboot-lab.conf',
+            },
+        },
+    };
+}
 
 /** The config of the dev stack, pointed at the running lab. */
 export function labStackConfig(env: Record<string, string>, overrides: Record<string, unknown> = {}): Record<string, unknown> {

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { LAB_BOOTED_CLIENTS, labPower, labSsh, labUp, parseKeyValues, pxeBootUntil, ROOT, run, TestStack } from "./harness";
+import { labPower, labSsh, labUp, parseKeyValues, pxeBootUntil, ROOT, run, serialLoginLtspConf, TestStack } from "./harness";
 import { expectBooted, image } from "./showImage";
 
 /**
@@ -80,7 +80,7 @@ describe("redundant boot servers beside a Windows-like DHCP server: a client boo
             ],
             aptProxy: env.NETBOOT_LAB_APT_PROXY,
             images: [image("r")],
-            ltspConf: { server: { menuTimeout: 1000, kernelParameters: "console=ttyS0" }, clients: LAB_BOOTED_CLIENTS },
+            ltspConf: serialLoginLtspConf(1000),
             // A client whose root path names no served image would try the local disk, not the image.
             boot: { rootTransport: "nbd", http: true, defaultEntry: "disk" },
         };

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LAB_BOOTED_CLIENTS, labSsh, labStackConfig, labUp, ROOT, run, TestStack } from "./harness";
+import { labSsh, labStackConfig, labUp, ROOT, run, serialLoginLtspConf, TestStack } from "./harness";
 
 /**
  * The render and compute sites of issue 9 on the lab, one image build and one round of boots:
@@ -35,7 +35,7 @@ function siteConfig(env: Record<string, string>, site: "render" | "compute") {
         ...base,
         site,
         // Unknown MACs see the menu for 3 s, then boot the default entry (the cluster image); serial console for the test.
-        ltspConf: { server: { menuTimeout: 3000, kernelParameters: "console=ttyS0" }, clients: LAB_BOOTED_CLIENTS },
+        ltspConf: serialLoginLtspConf(3000),
         image: { name: "render", compression: "lz4" },
         cluster: { clusterName: "render", slurmdTimeout: 60 },
         nodes: [

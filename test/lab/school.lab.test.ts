@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LAB_BOOTED_CLIENTS, labPower, labSsh, labUp, labWriteFile, pxeBootUntil, TestStack } from "./harness";
+import { labPower, labSsh, labUp, labWriteFile, pxeBootUntil, serialLoginLtspConf, TestStack } from "./harness";
 
 /**
  * The school site on the lab (issue 8): the LTSP server and two application servers (lab hosts
@@ -46,7 +46,7 @@ function schoolConfig(env: Record<string, string>, kioskPublicKey: string, extra
         lan: { interface: env.NETBOOT_LAB_BRIDGE, address: `${env.NETBOOT_LAB_SERVER_LAN_ADDR}/${env.NETBOOT_LAB_LAN_PREFIX}` },
         dhcp: { mode: "full", rangeStart: env.NETBOOT_LAB_DHCP_RANGE_START, rangeEnd: env.NETBOOT_LAB_DHCP_RANGE_END, leaseTime: "1h" },
         boot: { rootTransport: "nbd", http: true },
-        ltspConf: { server: { menuTimeout: -1, kernelParameters: "console=ttyS0" }, clients: LAB_BOOTED_CLIENTS },
+        ltspConf: serialLoginLtspConf(-1),
         image: {
             name: "thin",
             compression: "lz4",
