@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: iPXE scripts name their settings ${like_this}; these strings are iPXE, not templates
 import { beforeAll, describe, expect, it } from "vitest";
-import { dhcpProbe, labSsh, labStackConfig, labUp, mutationCount, pxeBootUntil, serialLoginLtspConf, TestStack } from "./harness";
+import { dhcpProbe, labSsh, labStackConfig, labUp, loginPrompt, mutationCount, pxeBootUntil, serialLoginLtspConf, TestStack } from "./harness";
 import { expectBooted, image } from "./showImage";
 
 /**
@@ -136,8 +136,8 @@ describe("the boot model on the lab server, through the real CLI, and clients bo
             ]);
             expectBooted(bios, "BIOS client (SeaBIOS + iPXE ROM)");
             expectBooted(uefi, "UEFI client (OVMF PXE -> snponly.efi)");
-            expect(bios.console).toMatch(/bios-client login:/);
-            expect(uefi.console).toMatch(/uefi-client login:/);
+            expect(bios.console).toMatch(loginPrompt("bios-client"));
+            expect(uefi.console).toMatch(loginPrompt("uefi-client"));
             expect(uefi.console).toContain("NBP filename is ltsp/snponly.efi");
             for (const c of [bios.console, uefi.console]) expect(c).toMatch(/Command line:.* root=\/dev\/nbd0 nbdroot=[0-9.]+,thin-[ab],nbd0/);
         },

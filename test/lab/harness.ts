@@ -275,6 +275,17 @@ export function serialLoginLtspConf(menuTimeout: number) {
     };
 }
 
+/**
+ * A client's login prompt on its serial console: agetty prints the host name, then ` login:`. systemd
+ * writes its status lines to the same console while getty starts, and one has landed between the two
+ * (CI console: "uefi-client         Starting systemd-update-ut… Record Runlevel Change in UTMP..." with
+ * " login:" on the next line), so a few hundred characters may separate them. Host names are letters,
+ * digits and hyphens: nothing to escape.
+ */
+export function loginPrompt(hostname: string): RegExp {
+    return new RegExp(`${hostname}\\b[\\s\\S]{0,300}?login:`);
+}
+
 /** The config of the dev stack, pointed at the running lab. */
 export function labStackConfig(env: Record<string, string>, overrides: Record<string, unknown> = {}): Record<string, unknown> {
     return {

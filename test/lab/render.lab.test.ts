@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { labSsh, labStackConfig, labUp, ROOT, run, serialLoginLtspConf, TestStack } from "./harness";
+import { labSsh, labStackConfig, labUp, loginPrompt, ROOT, run, serialLoginLtspConf, TestStack } from "./harness";
 
 /**
  * The render and compute sites of issue 9 on the lab, one image build and one round of boots:
@@ -158,11 +158,11 @@ describe("render and compute sites: nodes PXE-boot the Slurm image, join the que
             // The three boot side by side under TCG, on a machine whose other core runs the other lab group:
             // the slow node's prompt is bounded from the boots' start like the joins, not from the joins.
             const leftForSlow = Math.max(300, 1500 - (Date.now() - bootsStarted) / 1000);
-            await waitFor("the slow node's login prompt", leftForSlow, async () => (/slow1 login:/.test(consoleOf(slow)) ? true : undefined)).catch(
-                (error: Error) => {
-                    throw new Error(`${error.message}; its console ends:\n${consoleOf(slow).split("\n").slice(-40).join("\n")}`);
-                },
-            );
+            await waitFor("the slow node's login prompt", leftForSlow, async () =>
+                loginPrompt("slow1").test(consoleOf(slow)) ? true : undefined,
+            ).catch((error: Error) => {
+                throw new Error(`${error.message}; its console ends:\n${consoleOf(slow).split("\n").slice(-40).join("\n")}`);
+            });
             console.log(`joined: ${nodes.join(" ")} (${((Date.now() - started) / 1000).toFixed(0)} s since start)`);
             expect(nodes).toContain("fast1");
             expect(nodes).not.toContain("slow1");
@@ -217,7 +217,7 @@ describe("render and compute sites: nodes PXE-boot the Slurm image, join the que
             const again = await labSsh("timeout 120 srun -N2 hostname | sort");
             console.log(`compute site, srun -N2 hostname:\n${again}`);
             expect(again.trim().split("\n")).toEqual([unknownName, "fast1"].sort());
-            expect(consoleOf(slow)).toMatch(/slow1 login:/);
+            expect(consoleOf(slow)).toMatch(loginPrompt("slow1"));
         },
         40 * 60_000,
     );
