@@ -15,8 +15,8 @@ import { expectBooted, image } from "./showImage";
  * image's marker, the running host name and the per-client ltsp.conf value MOSIX as LTSP itself
  * evaluates ltsp.conf on the client (through an `ltsp` applet of its own, test/lab/showImage.ts).
  *
- * Addresses come from `netboot-lab env` (NETBOOT_LAB_ID picks the lab instance); the DHCP scopes
- * and the reservation still write instance 0's subnet. Boots run in pairs (two cores): about 90 s
+ * Addresses come from `netboot-lab env` (NETBOOT_LAB_ID picks the lab instance), so the file runs on
+ * any instance. Boots run in pairs (two cores): about 90 s
  * for BIOS and 110 s for UEFI under TCG alone (lab.md), several times that beside the other lab group.
  */
 const BIOS_MAC = "52:54:00:b0:00:01";
@@ -25,7 +25,10 @@ const RESERVED_MAC = "52:54:00:b0:00:03";
 /** In no node: boots the menu's default entry. */
 const UNKNOWN_MAC = "52:54:00:b0:00:98";
 
-const NODES = [
+/** The lab LAN's address ending in `host` (the lab LANs are /24s). */
+const lanAddress = (env: Record<string, string>, host: number) => env.NETBOOT_LAB_SERVER_LAN_ADDR.replace(/\d+$/, String(host));
+
+const nodes = (env: Record<string, string>) => [
     // Notations as administrators write them: the resources normalize.
     {
         hostname: "bios-client",
@@ -45,7 +48,7 @@ const NODES = [
         ltspConf: { MOSIX: "Y" },
         role: "thin-client",
     },
-    { hostname: "render-01", mac: RESERVED_MAC, image: "thin-a", ip: "10.213.1.50", role: "render-node" },
+    { hostname: "render-01", mac: RESERVED_MAC, image: "thin-a", ip: lanAddress(env, 50), role: "render-node" },
 ];
 
 const LOGIN = "login:";
@@ -66,7 +69,7 @@ describe("the boot model on the lab server, through the real CLI, and clients bo
             "boot",
             labStackConfig(env, {
                 images: [image("a"), image("b")],
-                nodes: NODES,
+                nodes: nodes(env),
                 // Unknown MACs see the menu for 3 s, then boot the site's default entry.
                 ltspConf: serialLoginLtspConf(3000),
                 boot: { rootTransport: "nbd", http: true, defaultEntry: "thin-a" },
@@ -213,12 +216,12 @@ describe("the boot model on the lab server, through the real CLI, and clients bo
                 kind,
                 name: "lab",
                 interface: env.NETBOOT_LAB_BRIDGE,
-                subnet: "10.213.1.0/24",
-                rangeStart: "10.213.1.100",
-                rangeEnd: "10.213.1.199",
-                router: "10.213.1.254",
+                subnet: env.NETBOOT_LAB_SUBNET,
+                rangeStart: env.NETBOOT_LAB_DHCP_RANGE_START,
+                rangeEnd: env.NETBOOT_LAB_DHCP_RANGE_END,
+                router: env.NETBOOT_LAB_LAN_ROUTER,
                 leaseSeconds: 3600,
-                "boot.nextServer": "10.213.1.1",
+                "boot.nextServer": env.NETBOOT_LAB_SERVER_LAN_ADDR,
                 "boot.rootPath": "/srv/ltsp/thin-a",
             };
             await stack.pulumi([
@@ -231,12 +234,16 @@ describe("the boot model on the lab server, through the real CLI, and clients bo
             const service = { dnsmasq: "dnsmasq", isc: "isc-dhcp-server", kea: "kea-dhcp4-server" }[kind];
             expect((await labSsh(`systemctl is-active ${service}`)).trim()).toBe("active");
             const reserved = await dhcpProbe(RESERVED_MAC, 0);
-            expect(reserved.ip).toBe("10.213.1.50");
-            expect(reserved.siaddr).toBe("10.213.1.1");
+            expect(reserved.ip).toBe(lanAddress(env, 50));
+            expect(reserved.siaddr).toBe(env.NETBOOT_LAB_SERVER_LAN_ADDR);
             expect(reserved.bootfile || reserved.boot_file).toBe("ltsp/undionly.kpxe");
             expect(reserved.rootpath).toBe("/srv/ltsp/thin-a");
             const uefi = await dhcpProbe("52:54:00:b0:00:99", 7);
-            expect(uefi.ip).toMatch(/^10\.213\.1\.1\d\d$/);
+            // On the lab LAN, in the scope's range (.100 to .199).
+            const host = Number(uefi.ip.split(".").pop());
+            expect(uefi.ip).toBe(lanAddress(env, host));
+            expect(host).toBeGreaterThanOrEqual(100);
+            expect(host).toBeLessThanOrEqual(199);
             expect(uefi.bootfile || uefi.boot_file).toBe("ltsp/snponly.efi");
         });
     }
@@ -250,7 +257,7 @@ describe("the boot model on the lab server, through the real CLI, and clients bo
 
     it("a one-node change previews as that node and its servers, with the changed lines of each generated file", async () => {
         await stack.setConfig("nodes[2].kernelParameters", "quiet splash");
-        await stack.setConfig("nodes[2].ip", "10.213.1.51");
+        await stack.setConfig("nodes[2].ip", lanAddress(env, 51));
         const preview = await stack.preview();
         console.log(`one-node change preview:\n${preview.stdout}`);
         const updates = [...preview.stdout.matchAll(/~ pulumi-nodejs:dynamic\/netboot:(\w+): \(update\)/g)].map((m) => m[1]).sort();
@@ -259,8 +266,10 @@ describe("the boot model on the lab server, through the real CLI, and clients bo
         // The new ltsp.conf line in the server's rendered file, the new reservation in Kea's.
         expect(preview.stdout).toMatch(/\+\s*KERNEL_PARAMETERS="quiet splash"/);
         // Kea writes a reservation on one line: the whole line is removed and added again.
-        expect(preview.stdout).toMatch(/^\s*-\s*\{ "hw-address": "52:54:00:b0:00:03", "ip-address": "10\.213\.1\.50"/m);
-        expect(preview.stdout).toMatch(/^\s*\+\s*\{ "hw-address": "52:54:00:b0:00:03", "ip-address": "10\.213\.1\.51"/m);
+        const keaReservation = (sign: string, host: number) =>
+            new RegExp(`^\\s*${sign}\\s*\\{ "hw-address": "52:54:00:b0:00:03", "ip-address": "${lanAddress(env, host).replaceAll(".", "\\.")}"`, "m");
+        expect(preview.stdout).toMatch(keaReservation("-", 50));
+        expect(preview.stdout).toMatch(keaReservation("\\+", 51));
     });
 
     it("a preview that adds a node with a bad MAC while changing another fails, naming the field", async () => {
@@ -280,7 +289,7 @@ describe("the boot model on the lab server, through the real CLI, and clients bo
         expect(preview.output).toContain('mac: "52:54:00:b0:00:zz" is not a MAC address');
         await stack.pulumi(["config", "rm", "--path", "netboot:nodes[3]"]);
         await stack.pulumi(["config", "rm", "--path", "netboot:nodes[2].kernelParameters"]);
-        await stack.setConfig("nodes[2].ip", "10.213.1.50");
+        await stack.setConfig("nodes[2].ip", lanAddress(env, 50));
     });
 
     it("stack config: an unknown key, a typo in a node and a bad port each fail as one line naming the key", async () => {
