@@ -42,6 +42,10 @@ export function run(
             const stderr = Buffer.concat(err).toString("utf8");
             resolvePromise({ code: code ?? -1, stdout, stderr, output: `${stdout}\n${stderr}` });
         });
+        // A command that exits without reading its stdin (ssh to a lab host that is rebooting) closes the
+        // pipe: its exit code reports that, and an unhandled EPIPE must not fail the whole file
+        // (faults.lab.test.ts's reboot row, CI of afbf49b).
+        child.stdin.on("error", () => undefined);
         child.stdin.end(opts.input ?? "");
     });
 }
