@@ -7,7 +7,7 @@ import { type AppServerSpec, appServerSchema, validateAppServer } from "../lib/a
 import { sha256Hex } from "../lib/core/sha256";
 import type { ManagedFileRecord } from "../lib/engine/steps";
 import type { ServiceState } from "../lib/host/observe";
-import { checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
+import { anotherMachine, checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { LazyDynamicResource } from "../lib/provider/lazy";
 import { progress } from "../lib/provider/progress";
 import { connectHost } from "../lib/ssh/pool";
@@ -107,7 +107,7 @@ export const appServerProvider: pulumi.dynamic.ResourceProvider = {
             Object.entries(news.rendered ?? {}).some(([path, content]) => olds.managedFiles?.[path]?.sha256 !== sha256Hex(content)) ||
             SERVICES.some((s) => olds.services?.[s]?.active !== "active") ||
             (news.users ?? []).some((u) => !(olds.presentUsers ?? []).includes(u.name));
-        const replaces = olds.connection?.host !== news.connection?.host ? ["connection.host"] : [];
+        const replaces = anotherMachine(olds, news);
         return { changes: changed.length > 0 || drifted, replaces };
     },
 

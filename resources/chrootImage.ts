@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { createImage, deleteImage, type ImageRecord, readImage, updateImage } from "../lib/images/imageApply";
 import { buildHash, type ImageSpec, type imageSchema, validateImage } from "../lib/images/imageSpec";
-import { checkInputs, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
+import { anotherMachine, checkInputs, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { LazyDynamicResource } from "../lib/provider/lazy";
 import { connectHost } from "../lib/ssh/pool";
 
@@ -35,11 +35,8 @@ export const chrootImageProvider: pulumi.dynamic.ResourceProvider = {
         const rebuild = olds.buildHash !== news.buildHash;
         const rollback = olds.rollback !== news.rollback;
         const other = olds.aptProxy !== news.aptProxy || JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
-        // Another name is another image; another host another server.
-        const replaces = [
-            ...(olds.name !== news.name ? ["name"] : []),
-            ...(olds.connection?.host !== news.connection?.host ? ["connection.host"] : []),
-        ];
+        // Another name is another image; another machine (host key) another server.
+        const replaces = [...(olds.name !== news.name ? ["name"] : []), ...anotherMachine(olds, news)];
         return { changes: rebuild || rollback || other, replaces };
     },
 

@@ -13,7 +13,7 @@ import {
 } from "../lib/clonezilla/repositorySpec";
 import { sha256Hex } from "../lib/core/sha256";
 import type { MenuEntry } from "../lib/ltsp/bootMenu";
-import { checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
+import { anotherMachine, checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { LazyDynamicResource } from "../lib/provider/lazy";
 import { connectHost } from "../lib/ssh/pool";
 
@@ -61,7 +61,7 @@ export const clonezillaRepositoryProvider: pulumi.dynamic.ResourceProvider = {
         const changed = inputsDiffer(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, INPUT_KEYS);
         // Drift seen by refresh: the drop-in edited or removed, the key pair gone.
         const drift = olds.sshdConfig !== sha256Hex(news.sshdConfigText ?? "") || olds.keyFingerprint === "missing";
-        return { changes: changed.length > 0 || drift, replaces: olds.connection?.host !== news.connection?.host ? ["connection.host"] : [] };
+        return { changes: changed.length > 0 || drift, replaces: anotherMachine(olds, news) };
     },
 
     async create(inputs) {

@@ -7,7 +7,7 @@ import { type ScopeSpec, scopeSchema, validateScope } from "../lib/dhcp/scopeSpe
 import { desiredWindowsScope, windowsReplaceKeys } from "../lib/dhcp/windows";
 import type { ManagedFileRecord } from "../lib/engine/steps";
 import type { ServiceState } from "../lib/host/observe";
-import { checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
+import { anotherMachine, checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { LazyDynamicResource } from "../lib/provider/lazy";
 import { claimDhcp } from "../lib/site/dhcpClaims";
 import { connectHost } from "../lib/ssh/pool";
@@ -76,7 +76,7 @@ export const dhcpScopeProvider: pulumi.dynamic.ResourceProvider = {
         // Never two DHCP servers on one LAN: the old one goes before the new one starts.
         const replaces = [
             ...(olds.kind !== news.kind ? ["kind"] : []),
-            ...(olds.connection?.host !== news.connection?.host ? ["connection.host"] : []),
+            ...anotherMachine(olds, news),
             // A Windows scope is its scope ID and mask: another subnet is another scope.
             ...(olds.kind === "windows" && news.kind === "windows" ? windowsReplaceKeys(olds, news) : []),
         ];

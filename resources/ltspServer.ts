@@ -6,7 +6,7 @@ import type { ServiceState } from "../lib/host/observe";
 import { convergeServer, readServer, removeServer, type ServerRecord, type ServerState } from "../lib/ltsp/serverApply";
 import { renderServerFiles, serverServices } from "../lib/ltsp/serverPlan";
 import { type LtspServerSpec, ltspServerSchema, validateLtspServer } from "../lib/ltsp/serverSpec";
-import { checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
+import { anotherMachine, checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { LazyDynamicResource } from "../lib/provider/lazy";
 import { progress } from "../lib/provider/progress";
 import { claimDhcp } from "../lib/site/dhcpClaims";
@@ -64,8 +64,7 @@ export const ltspServerProvider: pulumi.dynamic.ResourceProvider = {
             Object.entries(news.rendered ?? {}).some(([path, content]) => olds.managedFiles?.[path]?.sha256 !== sha256Hex(content)) ||
             serverServices(news).some((s) => olds.services?.[s]?.active !== "active" || olds.services?.[s]?.enabled !== "enabled") ||
             Object.values(olds.bootFiles ?? {}).some((sum) => sum === null);
-        // Another host is another server: build the new one, then remove the old.
-        const replaces = olds.connection?.host !== news.connection?.host ? ["connection.host"] : [];
+        const replaces = anotherMachine(olds, news);
         return { changes: changed.length > 0 || drifted, replaces };
     },
 

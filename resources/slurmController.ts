@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { ManagedFileRecord } from "../lib/engine/steps";
-import { checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
+import { anotherMachine, checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { LazyDynamicResource } from "../lib/provider/lazy";
 import {
     type ClusterSpec,
@@ -85,7 +85,7 @@ export const slurmControllerProvider: pulumi.dynamic.ResourceProvider = {
         const changed = inputsDiffer(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, INPUT_KEYS);
         return {
             changes: changed.length > 0 || olds.filesInPlace === false,
-            replaces: olds.connection?.host !== news.connection?.host ? ["connection.host"] : [],
+            replaces: anotherMachine(olds, news),
         };
     },
 

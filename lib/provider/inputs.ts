@@ -79,3 +79,16 @@ export function requireValid<T>(what: string, validated: Validated<T>): T {
 export function inputsDiffer(olds: Record<string, unknown>, news: Record<string, unknown>, keys: readonly string[]): string[] {
     return keys.filter((k) => !isDeepStrictEqual(olds[k] ?? null, news[k] ?? null));
 }
+
+/**
+ * A diff's `replaces` for how a resource reaches its host. The pinned host key says which machine
+ * it is: the same machine reached by another address, name, port or user is the same host (an
+ * update, which converges there), and only another key is another machine, where the new resource
+ * is built before the old one's delete runs, on the old machine.
+ */
+export function anotherMachine(
+    olds: { connection?: { hostKeyFingerprint?: string } },
+    news: { connection?: { hostKeyFingerprint?: string } },
+): string[] {
+    return olds.connection?.hostKeyFingerprint !== news.connection?.hostKeyFingerprint ? ["connection.hostKeyFingerprint"] : [];
+}
