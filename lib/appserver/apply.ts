@@ -63,6 +63,7 @@ export async function convergeAppServer(
         managed: previous.managedFiles,
         progress: (line) => progress(`${resource}: ${line}`, started),
         reconnect,
+        owner: resource,
     });
     const after = steps.length ? await observeHost(host, request) : before;
     const usersAfter = steps.length ? await observeUsers(host, names) : usersBefore;
@@ -110,7 +111,7 @@ export async function removeAppServer(
     for (const [path, file] of Object.entries(record.managedFiles)) {
         // A key file in the home of a user we remove with its home goes with it.
         progress(`${resource}: ${file.backup ? "restore" : "remove"} ${path}`, started);
-        await restoreOriginal(host, path, file);
+        await restoreOriginal(host, path, file, resource);
     }
     await host.mutate("systemd forgets the removed units", remoteScript("daemon-reload"), []);
     if (record.managedFiles[SSHD_DROPIN])

@@ -71,6 +71,7 @@ export async function applyLinuxScope(
             managed: previous,
             progress: (line) => progress(`${resource}: ${line}`, started),
             reconnect,
+            owner: resource,
         });
         const after = steps.length ? await observeHost(host, { services: [backend.service] }) : before;
         return { managedFiles: result.managedFiles, service: after.services[backend.service] };
@@ -78,9 +79,9 @@ export async function applyLinuxScope(
 }
 
 /** Delete: files back as they were; the daemon restarted on them, or stopped if they do not serve. */
-export function removeLinuxScope(host: Host, service: string, managed: Record<string, ManagedFileRecord>): Promise<void> {
+export function removeLinuxScope(host: Host, service: string, managed: Record<string, ManagedFileRecord>, owner?: string): Promise<void> {
     return inConfigTurn(host, async () => {
-        for (const [path, record] of Object.entries(managed)) await restoreOriginal(host, path, record);
+        for (const [path, record] of Object.entries(managed)) await restoreOriginal(host, path, record, owner);
         await host.mutate(`restart or stop ${service}`, remoteScript("restart-or-stop"), [service]);
     });
 }

@@ -72,5 +72,5 @@ export async function removeScope(host: Host, spec: ScopeSpec, resource: string,
         await converge(host, windowsRemovalSteps(spec.windows!.scopeId), { journal: journalFor(resource), managed: {} });
         return;
     }
-    await removeLinuxScope(host, linuxBackend(spec, resource).service, managed);
+    await removeLinuxScope(host, linuxBackend(spec, resource).service, managed, resource);
 }

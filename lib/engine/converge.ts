@@ -1,3 +1,4 @@
+import { OWNED_DIR, originalOf, ownedFile, ownerRecordOf, stackOf } from "../core/ownership";
 import { sha256Hex } from "../core/sha256";
 import { remoteScript } from "../remote/scripts";
 import { beforeStep, candidateUnderFault } from "./faults";
@@ -5,7 +6,11 @@ import { type Host, SshConnectError } from "./host";
 import { enableService, installPackages, restartService } from "./services";
 import { type DesiredFile, describeStep, type ManagedFileRecord, type Step } from "./steps";
 
-/** Where a file that was there before a resource managed it is kept, for delete to put back. */
+/**
+ * Where an apply that names no owner keeps a file that was there before it, for delete to put
+ * back (and where states made before owners were recorded point). With an owner, the original is
+ * kept beside the file's owner record (ownership.ts: originalOf), so no two stacks share one.
+ */
 export const BACKUP_DIR = "/var/lib/netboot/backup";
 /** Each apply's saved files (content, mode, owner) until it succeeds: see journal-restore.sh. */
 export const JOURNAL_DIR = "/var/lib/netboot/journal";
@@ -39,6 +44,11 @@ export interface ConvergeOptions {
     progress?: (message: string) => void;
     /** A new connection when the one in use dropped: used to put the files back at once. */
     reconnect?: () => Promise<Host>;
+    /**
+     * The resource's owner name ("project/stack: Kind name"): what it writes is refused when
+     * another stack owns it, and recorded as its own on the host once the apply succeeded.
+     */
+    owner?: string;
 }
 
 export interface ConvergeResult {
@@ -87,10 +97,45 @@ export async function writeFile(
     return out.split("\n").includes("backup");
 }
 
-/** Delete's half of the bargain: the saved original goes back, or the file we created goes. */
-export async function restoreOriginal(host: Host, path: string, record: ManagedFileRecord): Promise<void> {
+/**
+ * Delete's half of the bargain: the saved original goes back, or the file we created goes; with
+ * `owner`, only while the host still records it as the owner's (a file handed over to another
+ * resource of the stack is theirs). Returns false when the file was kept for its new owner.
+ */
+export async function restoreOriginal(host: Host, path: string, record: ManagedFileRecord, owner?: string): Promise<boolean> {
     const what = record.backup ? `restore ${path} from ${record.backup}` : `remove ${path}`;
-    await host.mutate(what, remoteScript("restore-original"), record.backup ? [path, record.backup] : [path]);
+    const ownership = owner ? [ownerRecordOf(ownedFile(path)), owner] : [];
+    const out = await host.mutate(what, remoteScript("restore-original"), [path, record.backup ?? "", ...ownership]);
+    return !out.startsWith("kept\t");
+}
+
+/**
+ * Every file `steps` would write, release or have rewritten that a stack other than `owner`'s owns
+ * on the host refuses the whole apply, naming the owner, before anything changes.
+ */
+async function refuseOthersThings(host: Host, steps: readonly Step[], owner: string): Promise<void> {
+    const things = [...new Set(ownedPaths(steps).map(ownedFile))];
+    if (!things.length) return;
+    const out = await host.run("check who owns the files", remoteScript("owners-check"), [OWNED_DIR, owner, ...things]);
+    const taken = out
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => line.split("\t"));
+    if (taken.length) {
+        throw new ConvergeError(
+            `${host.label}: ${taken.map(([thing, by]) => `${thing.slice("file".length)} belongs to ${by}`).join("; ")}; ` +
+                `${stackOf(owner)} may not change what another stack manages, so nothing was changed`,
+            [],
+            [],
+        );
+    }
+}
+
+/** The host paths an apply of `steps` changes as its own (files confined to a build are the build's). */
+function ownedPaths(steps: readonly Step[]): string[] {
+    return steps.flatMap((s) =>
+        s.kind === "write" ? (s.confineTo ? [] : [s.file.path]) : s.kind === "release" ? [s.path] : s.kind === "applet" ? (s.touches ?? []) : [],
+    );
 }
 
 /**
@@ -135,6 +180,7 @@ export async function recoverInterrupted(host: Host, journal: string, services: 
  * back by checksum. Returns the new record of managed files.
  */
 export async function converge(host: Host, steps: readonly Step[], opts: ConvergeOptions): Promise<ConvergeResult> {
+    if (opts.owner) await refuseOthersThings(host, steps, opts.owner);
     const managed = { ...opts.managed };
     const installed: string[] = [];
     const reloadOnRestore = new Set<string>();
@@ -176,7 +222,8 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
                     journaled = true;
                     const known = managed[step.file.path];
                     // The first time we manage a path, what is there is the administrator's: keep it for delete.
-                    const backup = known || step.keepOriginal === false ? "" : backupPathFor(step.file.path);
+                    const backup =
+                        known || step.keepOriginal === false ? "" : opts.owner ? originalOf(step.file.path) : backupPathFor(step.file.path);
                     const kept = await writeFile(host, step.file, { owner: step.owner, journal: opts.journal, backup, confineTo: step.confineTo });
                     managed[step.file.path] = { sha256: step.file.sha256, backup: known ? known.backup : kept ? backup : null };
                     break;
@@ -190,7 +237,7 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
                         step.path,
                         ...(record?.backup ? [record.backup] : []),
                     ]);
-                    if (record) await restoreOriginal(host, step.path, record);
+                    if (record) await restoreOriginal(host, step.path, record, opts.owner);
                     delete managed[step.path];
                     break;
                 }
@@ -222,6 +269,17 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
             }
         } catch (err) {
             throw await failed(host, err as Error, journaled, [...reloadOnRestore], opts);
+        }
+    }
+    if (opts.owner && steps.length) {
+        const released = new Set(steps.flatMap((s) => (s.kind === "release" ? [s.path] : [])));
+        const records = ownedPaths(steps).map((path) => `${released.has(path) ? "-" : "+"}${ownedFile(path)}`);
+        if (records.length) {
+            await host
+                .mutate("record the owner of what the apply wrote", remoteScript("owners-record"), [OWNED_DIR, opts.owner, ...records])
+                .catch(async (err: Error) => {
+                    throw await failed(host, err, journaled, [...reloadOnRestore], opts);
+                });
         }
     }
     if (journaled) await host.mutate("the apply succeeded: drop its saved files", remoteScript("journal-commit"), [opts.journal]);

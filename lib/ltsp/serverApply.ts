@@ -1,4 +1,5 @@
 import { parseSubnet } from "../core/fields";
+import { OWNED_DIR } from "../core/ownership";
 import { converge, inConfigTurn, journalFor, recoverInterrupted, restoreOriginal } from "../engine/converge";
 import type { Host } from "../engine/host";
 import type { ManagedFileRecord } from "../engine/steps";
@@ -76,6 +77,7 @@ async function applyServerInTurn(
         managed: previous.managedFiles,
         progress: (line) => progress(`${resource}: ${line}`, started),
         reconnect,
+        owner: resource,
     });
     const record: ServerRecord = {
         managedFiles: result.managedFiles,
@@ -177,12 +179,12 @@ async function removeServerInTurn(host: Host, record: ServerRecord, removePackag
     const started = Date.now();
     for (const [path, file] of Object.entries(record.managedFiles)) {
         progress(`${resource}: ${file.backup ? "restore" : "remove"} ${path}`, started);
-        await restoreOriginal(host, path, file);
+        await restoreOriginal(host, path, file, resource);
     }
     if (record.nulLinks?.length) await removeNulLinks(host, record.nulLinks);
     if (record.generatedFiles.length) {
         progress(`${resource}: remove ${record.generatedFiles.join(" ")}`, started);
-        await host.mutate("remove generated TFTP files", remoteScript("remove-files"), record.generatedFiles);
+        await host.mutate("remove generated TFTP files", remoteScript("remove-owned-files"), [OWNED_DIR, resource, ...record.generatedFiles]);
     }
     if (removePackages && record.installedPackages.length) {
         progress(`${resource}: purge ${record.installedPackages.join(" ")}`, started);

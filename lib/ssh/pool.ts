@@ -1,3 +1,4 @@
+import { stackOf } from "../core/ownership";
 import { sha256Hex } from "../core/sha256";
 import type { Host } from "../engine/host";
 import { RemoteHost, type SshTarget } from "./remoteHost";
@@ -22,19 +23,27 @@ function poolKey(t: SshTarget): string {
     return [t.user, t.host, t.port, t.hostKeyFingerprint, t.sudo, secretPart].join("|");
 }
 
-export async function connectHost(target: SshTarget): Promise<Host> {
+/**
+ * The pooled connection to `target`. `owner` (a resource's "project/stack: Kind name") names the
+ * stack in the host lock its first change takes (RemoteHost.holdApplyLock).
+ */
+export async function connectHost(target: SshTarget, owner?: string): Promise<Host> {
     if (testHosts) return testHosts(target);
     const key = poolKey(target);
     const existing = connections.get(key);
     if (existing) {
         const host = await existing.catch(() => undefined);
-        if (host && !host.isClosed) return host;
+        if (host && !host.isClosed) {
+            host.stack ??= owner === undefined ? undefined : stackOf(owner);
+            return host;
+        }
         connections.delete(key);
     }
     const dialing = RemoteHost.connect(target);
     connections.set(key, dialing);
     dialing.catch(() => connections.delete(key));
     const host = await dialing;
+    host.stack ??= owner === undefined ? undefined : stackOf(owner);
     if (target.sudo) {
         await host.run("check passwordless sudo (sudo -n true)", "true").catch((err: Error) => {
             connections.delete(key);

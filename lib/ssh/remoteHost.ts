@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { Client } from "ssh2";
 import { sha256Fingerprint } from "../core/hostKey";
 import { type ExecOptions, type ExecResult, type Host, RemoteCommandError, SshConnectError } from "../engine/host";
@@ -21,6 +22,13 @@ export interface SshTarget {
 /** Every mutating command appends one line here on the host: the audit trail tests count. */
 export const MUTATION_LOG = "/var/log/netboot/mutations.log";
 
+/** The host's apply lock (host-lock.sh): one stack changes a host at a time. */
+export const HOST_LOCK = "/var/lib/netboot/apply.lock";
+/** How long a run waits for another run's lock before it gives up, naming the holder. */
+const LOCK_WAIT_MS = 20_000;
+/** This process: a lock held under this name is one our own dropped connection left. */
+const THIS_RUN = `process ${process.pid} on ${hostname()}`;
+
 const CONNECT_TIMEOUT_MS = 15_000;
 /** sshd allows 10 sessions per connection by default; stay under it when resources run in parallel. */
 const MAX_CHANNELS = 8;
@@ -41,6 +49,9 @@ export class RemoteHost implements Host {
     private readonly locks = new Map<string, Promise<unknown>>();
     private waiting: Array<() => void> = [];
     private closed = false;
+    /** The stack whose run this connection serves ("project/stack"), named in the host lock. */
+    stack?: string;
+    private applyLock?: Promise<void>;
 
     private constructor(
         private readonly client: Client,
@@ -147,6 +158,7 @@ export class RemoteHost implements Host {
 
     /** A command that changes the host: logged on the host in MUTATION_LOG, then run. */
     async mutate(what: string, script: string, args: readonly string[] = [], opts: ExecOptions = {}): Promise<string> {
+        await this.holdApplyLock();
         this.mutations++;
         return this.run(what, remoteScript("audit"), [what, script, ...args], opts);
     }
@@ -165,6 +177,73 @@ export class RemoteHost implements Host {
         } finally {
             this.releaseChannel();
         }
+    }
+
+    /**
+     * Before the first change this connection makes, the host's apply lock, held until the
+     * connection ends (the run is over, or it dropped). Another stack's run on the host is waited
+     * for a little, then refused by name: two stacks never interleave their changes on one host.
+     */
+    holdApplyLock(): Promise<void> {
+        this.applyLock ??= this.takeApplyLock();
+        return this.applyLock;
+    }
+
+    private async takeApplyLock(): Promise<void> {
+        const holder = `${this.stack ?? "a run that names no stack"} (pulumi, ${THIS_RUN})`;
+        const command = `${this.target.sudo ? "sudo -n " : ""}sh -c ${shq(remoteScript("host-lock"))} netboot ${shqAll([HOST_LOCK, holder])}`;
+        const started = Date.now();
+        for (;;) {
+            const answer = await this.openLockChannel(command);
+            if (answer.locked) return;
+            const [name, pid, since] = answer.holder.split("\t");
+            if (name?.endsWith(`(pulumi, ${THIS_RUN})`) && pid) {
+                // Our own earlier connection, dropped while sshd still holds its channel: end it.
+                await this.exec('kill -- "$1"', [pid]);
+            } else if (Date.now() - started > LOCK_WAIT_MS) {
+                throw new Error(
+                    `${this.label} is being changed by ${name ?? "another run"}${since ? ` since ${since}` : ""}: one stack changes a host at a time, ` +
+                        `so ${this.stack ?? "this run"} changed nothing there. Run it again when that run is over.`,
+                );
+            }
+            await new Promise((resolve) => setTimeout(resolve, 2_000));
+        }
+    }
+
+    /** The lock's channel: resolves once it holds the lock (and stays open) or with the holder's line. */
+    private openLockChannel(command: string): Promise<{ locked: true } | { locked: false; holder: string }> {
+        return new Promise((resolve, reject) => {
+            if (this.closed) {
+                reject(new SshConnectError(`connection to ${this.label} is closed`));
+                return;
+            }
+            this.client.exec(command, (err, stream) => {
+                if (err) {
+                    reject(new SshConnectError(`${this.label}: cannot open a channel for the host lock: ${err.message}`));
+                    return;
+                }
+                let out = "";
+                let errOut = "";
+                let settled = false;
+                stream.on("data", (d: Buffer) => {
+                    out += d.toString("utf8");
+                    if (!settled && out.split("\n").includes("locked")) {
+                        settled = true;
+                        resolve({ locked: true });
+                    }
+                });
+                stream.stderr.on("data", (d: Buffer) => {
+                    errOut += d.toString("utf8");
+                });
+                stream.on("close", () => {
+                    if (settled) return;
+                    settled = true;
+                    const busy = out.split("\n").find((line) => line.startsWith("busy\t"));
+                    if (busy) resolve({ locked: false, holder: busy.slice("busy\t".length) });
+                    else reject(new Error(`${this.label}: cannot take the host lock ${HOST_LOCK}: ${(errOut || out).trim() || "the command ended"}`));
+                });
+            });
+        });
     }
 
     async readFile(path: string): Promise<Buffer | undefined> {

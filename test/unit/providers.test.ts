@@ -49,7 +49,8 @@ describe("LtspServer provider (fake host running the real scripts)", () => {
         expect(host.text(LTSP_CONF)).toBe((await checked(ltspServerProvider, inputs())).rendered[LTSP_CONF]);
         expect(host.calls()).toEqual(expect.arrayContaining(["ltsp ipxe", "ltsp initrd", "systemctl restart dnsmasq"]));
         expect(created.installedPackages).toEqual(["ltsp", "ipxe", "dnsmasq", "squashfs-tools", "openssh-server"]);
-        expect(created.managedFiles[DNSMASQ_CONF].backup).toBe(`/var/lib/netboot/backup${DNSMASQ_CONF}`);
+        // The administrator's original is kept beside the owner record of the file (ownership.ts).
+        expect(created.managedFiles[DNSMASQ_CONF].backup).toBe(`/var/lib/netboot/owned/file${DNSMASQ_CONF}/.original`);
         expect(created.generatedFiles).toEqual(expect.arrayContaining([IPXE, "/srv/tftp/ltsp/ltsp.img"]));
 
         const mutations = host.mutations.length;

@@ -1,3 +1,0 @@
-#!/bin/sh
-# remove-files.sh PATH...: removes files (never directories).
-rm -f -- "$@"
