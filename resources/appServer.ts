@@ -66,8 +66,8 @@ function parse(inputs: Record<string, unknown>): CheckedInputs {
     };
 }
 
-function hostFor(spec: Pick<AppServerSpec, "connection">) {
-    return connectHost({ ...spec.connection });
+function hostFor(spec: Pick<AppServerSpec, "connection"> & { managedBy?: string }) {
+    return connectHost({ ...spec.connection }, spec.managedBy);
 }
 
 async function converge(inputs: CheckedInputs, previous: Outputs | undefined): Promise<Outputs> {

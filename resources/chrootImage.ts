@@ -1,9 +1,11 @@
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
+import { ownerName } from "../lib/core/ownership";
 import { createImage, deleteImage, type ImageRecord, readImage, updateImage } from "../lib/images/imageApply";
 import { buildHash, type ImageSpec, type imageSchema, validateImage } from "../lib/images/imageSpec";
 import { anotherMachine, checkInputs, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { LazyDynamicResource } from "../lib/provider/lazy";
+import { progress } from "../lib/provider/progress";
 import { connectHost } from "../lib/ssh/pool";
 
 /**
@@ -17,18 +19,25 @@ export type ChrootImageArgs = ResourceArgs<z.input<typeof imageSchema>>;
 interface CheckedInputs extends ImageSpec {
     /** Hash of what the image is built from: a different hash means a rebuild. */
     buildHash: string;
+    /** "project/stack: ChrootImage name" (absent in states made before owners were recorded). */
+    managedBy?: string;
 }
 
 interface Outputs extends CheckedInputs, ImageRecord {}
 
 function parse(inputs: Record<string, unknown>): CheckedInputs {
-    const { buildHash: hash, ...rest } = withoutProvider(inputs);
-    return { ...requireValid(`ChrootImage ${String(rest.name)}`, validateImage(rest)), buildHash: hash as string };
+    const { buildHash: hash, managedBy, ...rest } = withoutProvider(inputs);
+    return {
+        ...requireValid(`ChrootImage ${String(rest.name)}`, validateImage(rest)),
+        buildHash: hash as string,
+        managedBy: managedBy as string | undefined,
+    };
 }
 
 export const chrootImageProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds, news) {
-        return checkInputs(news, withoutProvider(news), validateImage, (spec) => ({ ...spec, buildHash: buildHash(spec) }));
+        const { managedBy, ...rest } = withoutProvider(news);
+        return checkInputs(news, rest, validateImage, (spec) => ({ ...spec, managedBy, buildHash: buildHash(spec) }));
     },
 
     async diff(_id, olds: Outputs, news: CheckedInputs) {
@@ -42,13 +51,13 @@ export const chrootImageProvider: pulumi.dynamic.ResourceProvider = {
 
     async create(inputs) {
         const spec = parse(inputs);
-        const host = await connectHost(spec.connection);
+        const host = await connectHost(spec.connection, spec.managedBy);
         return { id: `${spec.connection.host}:${spec.name}`, outs: { ...spec, ...(await createImage(host, spec)) } };
     },
 
     async update(_id, olds: Outputs, news) {
         const spec = parse(news);
-        const host = await connectHost(spec.connection);
+        const host = await connectHost(spec.connection, spec.managedBy);
         return { outs: { ...spec, ...(await updateImage(host, olds, spec)) } };
     },
 
@@ -58,8 +67,9 @@ export const chrootImageProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async delete(_id, props: Outputs) {
-        const host = await connectHost(props.connection);
-        await deleteImage(host, props);
+        const host = await connectHost(props.connection, props.managedBy);
+        const keptFor = await deleteImage(host, props);
+        if (keptFor) progress(`ChrootImage ${props.name}: kept on ${host.label}, it is ${keptFor}'s now`);
     },
 };
 
@@ -81,6 +91,7 @@ export class ChrootImage extends LazyDynamicResource {
             kernelVersion: undefined,
             buildSeconds: undefined,
             buildHash: undefined,
+            managedBy: ownerName(pulumi.getProject(), pulumi.getStack(), "ChrootImage", name),
         };
         super(__filename, "chrootImageProvider", "ChrootImage", name, props, opts);
     }

@@ -1,4 +1,4 @@
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { ensureRepository, type RepositoryRecord, removeRepository, repositoryFacts } from "../lib/clonezilla/repositoryApply";
 import {
@@ -11,6 +11,7 @@ import {
     sshdDropIn,
     validateRepository,
 } from "../lib/clonezilla/repositorySpec";
+import { ownerName } from "../lib/core/ownership";
 import { sha256Hex } from "../lib/core/sha256";
 import type { MenuEntry } from "../lib/ltsp/bootMenu";
 import { anotherMachine, checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
@@ -28,6 +29,8 @@ export type ClonezillaRepositoryArgs = ResourceArgs<z.input<typeof repositorySch
 
 interface CheckedInputs extends RepositorySpec {
     aptProxy?: string;
+    /** "project/stack: ClonezillaRepository name" (absent in states made before owners were recorded). */
+    managedBy?: string;
     /** The sshd drop-in, for `preview --diff`. */
     sshdConfigText: string;
 }
@@ -40,21 +43,26 @@ interface Outputs extends CheckedInputs, RepositoryRecord {
 const INPUT_KEYS = [...Object.keys(repositoryFields.shape), "aptProxy"];
 
 function parse(inputs: Record<string, unknown>): CheckedInputs {
-    const { aptProxy, sshdConfigText, ...rest } = withoutProvider(inputs);
+    const { aptProxy, sshdConfigText, managedBy, ...rest } = withoutProvider(inputs);
     const spec = requireValid(`ClonezillaRepository ${String(rest.repository ?? "")}`, validateRepository(rest));
-    return { ...spec, aptProxy: aptProxy as string | undefined, sshdConfigText: sshdConfigText as string };
+    return {
+        ...spec,
+        aptProxy: aptProxy as string | undefined,
+        sshdConfigText: sshdConfigText as string,
+        managedBy: managedBy as string | undefined,
+    };
 }
 
 async function converge(spec: CheckedInputs): Promise<Outputs> {
-    const host = await connectHost(spec.connection);
+    const host = await connectHost(spec.connection, spec.managedBy);
     const record = await ensureRepository(host, spec, spec.aptProxy);
     return { ...spec, ...record, menuEntries: menuEntries(spec), imageParts: clonezillaImageParts(spec, record.keyFingerprint) };
 }
 
 export const clonezillaRepositoryProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds, news) {
-        const { aptProxy, ...rest } = withoutProvider(news);
-        return checkInputs(news, rest, validateRepository, (spec) => ({ ...spec, aptProxy, sshdConfigText: sshdDropIn(spec) }));
+        const { aptProxy, managedBy, ...rest } = withoutProvider(news);
+        return checkInputs(news, rest, validateRepository, (spec) => ({ ...spec, aptProxy, managedBy, sshdConfigText: sshdDropIn(spec) }));
     },
 
     async diff(_id, olds: Outputs, news: CheckedInputs) {
@@ -79,7 +87,7 @@ export const clonezillaRepositoryProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async delete(_id, props: Outputs) {
-        const host = await connectHost(props.connection);
+        const host = await connectHost(props.connection, props.managedBy);
         await removeRepository(host);
     },
 };
@@ -100,6 +108,7 @@ export class ClonezillaRepository extends LazyDynamicResource {
             sshdConfig: undefined,
             menuEntries: undefined,
             imageParts: undefined,
+            managedBy: ownerName(pulumi.getProject(), pulumi.getStack(), "ClonezillaRepository", name),
         };
         super(__filename, "clonezillaRepositoryProvider", "ClonezillaRepository", name, props, opts);
     }

@@ -55,8 +55,8 @@ function parse(inputs: Record<string, unknown>): CheckedInputs {
 }
 
 async function converge(spec: CheckedInputs, previous: Record<string, ManagedFileRecord>): Promise<Outputs> {
-    const host = await connectHost(spec.connection);
-    const state = await applyScope(host, spec, spec.managedBy, spec.aptProxy, previous, () => connectHost(spec.connection));
+    const host = await connectHost(spec.connection, spec.managedBy);
+    const state = await applyScope(host, spec, spec.managedBy, spec.aptProxy, previous, () => connectHost(spec.connection, spec.managedBy));
     return { ...spec, ...state };
 }
 
@@ -98,7 +98,7 @@ export const dhcpScopeProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async delete(_id, props: Outputs) {
-        const host = await connectHost(props.connection);
+        const host = await connectHost(props.connection, props.managedBy);
         await removeScope(host, props, props.managedBy, props.managedFiles ?? {});
     },
 };

@@ -38,8 +38,8 @@ function parse(inputs: Record<string, unknown>): CheckedInputs {
     };
 }
 
-async function hostFor(spec: LtspServerSpec) {
-    return connectHost({ ...spec.connection });
+async function hostFor(spec: LtspServerSpec & { managedBy: string }) {
+    return connectHost({ ...spec.connection }, spec.managedBy);
 }
 
 async function converge(inputs: CheckedInputs, previous: ServerRecord, previousImages: readonly string[]): Promise<Outputs> {

@@ -1,5 +1,6 @@
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
+import { ownerName } from "../lib/core/ownership";
 import type { ManagedFileRecord } from "../lib/engine/steps";
 import { anotherMachine, checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { LazyDynamicResource } from "../lib/provider/lazy";
@@ -31,6 +32,8 @@ export type SlurmControllerArgs = ResourceArgs<z.input<typeof clusterSchema>> & 
 /** Inputs after check: the key itself is kept out of everything the provider returns (see `strip`). */
 interface CheckedInputs extends Omit<ClusterSpec, "mungeKey"> {
     mungeKey?: string;
+    /** "project/stack: SlurmController name" (absent in states made before owners were recorded). */
+    managedBy?: string;
     aptProxy?: string;
     mungeKeySha256: string;
     /** slurm.conf as rendered for preview --diff (SlurmctldHost's name is the server's, read at apply). */
@@ -49,10 +52,10 @@ interface Outputs extends Omit<CheckedInputs, "mungeKey"> {
 
 const INPUT_KEYS = [...Object.keys(clusterFields.shape).filter((k) => k !== "mungeKey"), "aptProxy", "mungeKeySha256"];
 
-function parse(inputs: Record<string, unknown>): ClusterSpec & { aptProxy?: string } {
-    const { aptProxy, mungeKeySha256: _sum, slurmConfText: _text, ...rest } = withoutProvider(inputs);
+function parse(inputs: Record<string, unknown>): ClusterSpec & { aptProxy?: string; managedBy?: string } {
+    const { aptProxy, managedBy, mungeKeySha256: _sum, slurmConfText: _text, ...rest } = withoutProvider(inputs);
     const spec = requireValid(`SlurmController ${String(rest.clusterName ?? "")}`, validateCluster(rest));
-    return { ...spec, aptProxy: aptProxy as string | undefined };
+    return { ...spec, aptProxy: aptProxy as string | undefined, managedBy: managedBy as string | undefined };
 }
 
 /** Everything the provider hands back to the engine, without the key. */
@@ -72,10 +75,11 @@ function outputs(spec: ClusterSpec & { aptProxy?: string }, record: Omit<Outputs
 
 export const slurmControllerProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds, news) {
-        const { aptProxy, ...rest } = withoutProvider(news);
+        const { aptProxy, managedBy, ...rest } = withoutProvider(news);
         return checkInputs(news, rest, validateCluster, (spec) => ({
             ...spec,
             aptProxy,
+            managedBy,
             mungeKeySha256: mungeKeyFingerprint(spec.mungeKey),
             slurmConfText: controllerFiles(spec, "(the server's host name)")[1].file.content,
         }));
@@ -91,15 +95,15 @@ export const slurmControllerProvider: pulumi.dynamic.ResourceProvider = {
 
     async create(inputs) {
         const spec = parse(inputs);
-        const host = await connectHost(spec.connection);
-        const record = await ensureController(host, spec, spec.aptProxy, {});
+        const host = await connectHost(spec.connection, spec.managedBy);
+        const record = await ensureController(host, spec, spec.aptProxy, {}, spec.managedBy);
         return { id: `${spec.connection.host}:slurm:${spec.clusterName}`, outs: outputs(spec, record) };
     },
 
     async update(_id, olds: Outputs, news) {
         const spec = parse(news);
-        const host = await connectHost(spec.connection);
-        const record = await ensureController(host, spec, spec.aptProxy, olds.managedFiles ?? {});
+        const host = await connectHost(spec.connection, spec.managedBy);
+        const record = await ensureController(host, spec, spec.aptProxy, olds.managedFiles ?? {}, spec.managedBy);
         return { outs: outputs(spec, record) };
     },
 
@@ -113,8 +117,8 @@ export const slurmControllerProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async delete(_id, props: Outputs) {
-        const host = await connectHost(props.connection);
-        await removeController(host, props.managedFiles ?? {});
+        const host = await connectHost(props.connection, props.managedBy);
+        await removeController(host, props.managedFiles ?? {}, props.managedBy);
     },
 };
 
@@ -137,6 +141,7 @@ export class SlurmController extends LazyDynamicResource {
             mungeKeySha256: undefined,
             managedFiles: undefined,
             filesInPlace: undefined,
+            managedBy: ownerName(pulumi.getProject(), pulumi.getStack(), "SlurmController", name),
         };
         super(__filename, "slurmControllerProvider", "SlurmController", name, props, opts);
     }

@@ -110,25 +110,33 @@ export async function restoreOriginal(host: Host, path: string, record: ManagedF
 }
 
 /**
- * Every file `steps` would write, release or have rewritten that a stack other than `owner`'s owns
- * on the host refuses the whole apply, naming the owner, before anything changes.
+ * Refuses, before anything changes, when a stack other than `owner`'s owns any of `things` on the
+ * host (ownership.ts keys: file/<path>, image/<name>), naming each owner.
  */
-async function refuseOthersThings(host: Host, steps: readonly Step[], owner: string): Promise<void> {
-    const things = [...new Set(ownedPaths(steps).map(ownedFile))];
+export async function refuseOthersThings(host: Host, things: readonly string[], owner: string): Promise<void> {
     if (!things.length) return;
-    const out = await host.run("check who owns the files", remoteScript("owners-check"), [OWNED_DIR, owner, ...things]);
+    const out = await host.run("check who owns what this apply changes", remoteScript("owners-check"), [OWNED_DIR, owner, ...new Set(things)]);
     const taken = out
         .split("\n")
         .filter(Boolean)
         .map((line) => line.split("\t"));
     if (taken.length) {
         throw new ConvergeError(
-            `${host.label}: ${taken.map(([thing, by]) => `${thing.slice("file".length)} belongs to ${by}`).join("; ")}; ` +
+            `${host.label}: ${taken.map(([thing, by]) => `${describeThing(thing)} belongs to ${by}`).join("; ")}; ` +
                 `${stackOf(owner)} may not change what another stack manages, so nothing was changed`,
             [],
             [],
         );
     }
+}
+
+function describeThing(thing: string): string {
+    return thing.startsWith("file/") ? thing.slice("file".length) : thing.replace("/", " ");
+}
+
+/** After a successful apply: `+thing` becomes `owner`'s on the host, `-thing` stops being. */
+export async function recordOwners(host: Host, owner: string, records: readonly string[]): Promise<void> {
+    if (records.length) await host.mutate("record the owner of what the apply made", remoteScript("owners-record"), [OWNED_DIR, owner, ...records]);
 }
 
 /** The host paths an apply of `steps` changes as its own (files confined to a build are the build's). */
@@ -180,7 +188,7 @@ export async function recoverInterrupted(host: Host, journal: string, services: 
  * back by checksum. Returns the new record of managed files.
  */
 export async function converge(host: Host, steps: readonly Step[], opts: ConvergeOptions): Promise<ConvergeResult> {
-    if (opts.owner) await refuseOthersThings(host, steps, opts.owner);
+    if (opts.owner) await refuseOthersThings(host, ownedPaths(steps).map(ownedFile), opts.owner);
     const managed = { ...opts.managed };
     const installed: string[] = [];
     const reloadOnRestore = new Set<string>();
@@ -274,13 +282,9 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
     if (opts.owner && steps.length) {
         const released = new Set(steps.flatMap((s) => (s.kind === "release" ? [s.path] : [])));
         const records = ownedPaths(steps).map((path) => `${released.has(path) ? "-" : "+"}${ownedFile(path)}`);
-        if (records.length) {
-            await host
-                .mutate("record the owner of what the apply wrote", remoteScript("owners-record"), [OWNED_DIR, opts.owner, ...records])
-                .catch(async (err: Error) => {
-                    throw await failed(host, err, journaled, [...reloadOnRestore], opts);
-                });
-        }
+        await recordOwners(host, opts.owner, records).catch(async (err: Error) => {
+            throw await failed(host, err, journaled, [...reloadOnRestore], opts);
+        });
     }
     if (journaled) await host.mutate("the apply succeeded: drop its saved files", remoteScript("journal-commit"), [opts.journal]);
     await readBack(host, steps);

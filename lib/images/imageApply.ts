@@ -1,3 +1,5 @@
+import { ownedImage, ownerRecordOf } from "../core/ownership";
+import { recordOwners, refuseOthersThings } from "../engine/converge";
 import type { Host } from "../engine/host";
 import {
     buildImage,
@@ -11,6 +13,9 @@ import {
     swapWithPrevious,
 } from "./imageBuild";
 import type { ImageSpec } from "./imageSpec";
+
+/** A ChrootImage's spec as applied: its build hash, and its owner name (absent in states made before owners were recorded). */
+type AppliedImage = ImageSpec & { buildHash: string; managedBy?: string };
 
 /** What a ChrootImage records besides its inputs. */
 export interface ImageRecord extends ImageFacts {
@@ -33,11 +38,12 @@ function servedAsWanted(spec: ImageSpec & { buildHash: string }, facts: ImageFac
     return spec.buildHash;
 }
 
-async function build(host: Host, spec: ImageSpec & { buildHash: string }, created: string[]): Promise<ImageRecord> {
+async function build(host: Host, spec: AppliedImage, created: string[]): Promise<ImageRecord> {
     const started = Date.now();
     let facts = await buildImage(host, spec);
     const buildSeconds = Math.round((Date.now() - started) / 100) / 10;
     if (spec.rollback) facts = await swapWithPrevious(host, spec.name);
+    if (spec.managedBy) await recordOwners(host, spec.managedBy, [`+${ownedImage(spec.name)}`]);
     return { ...facts, buildHash: servedAsWanted(spec, facts), buildSeconds, created };
 }
 
@@ -45,7 +51,10 @@ async function build(host: Host, spec: ImageSpec & { buildHash: string }, create
  * Create: refuses (naming them) paths of the same name that netboot did not make, unless
  * `adopt` is set; then builds, and records what it made.
  */
-export async function createImage(host: Host, spec: ImageSpec & { buildHash: string }): Promise<ImageRecord> {
+export async function createImage(host: Host, spec: AppliedImage): Promise<ImageRecord> {
+    // Another stack's image of this name is refused before anything is built (a netboot-made image
+    // is no longer everyone's); within the stack the image passes to the resource that builds it.
+    if (spec.managedBy) await refuseOthersThings(host, [ownedImage(spec.name)], spec.managedBy);
     const { foreign, present } = await probeImagePaths(host, spec);
     if (foreign.length && !spec.adopt) {
         throw new Error(
@@ -66,9 +75,12 @@ export async function createImage(host: Host, spec: ImageSpec & { buildHash: str
     );
 }
 
-export async function updateImage(host: Host, olds: ImageSpec & ImageRecord, spec: ImageSpec & { buildHash: string }): Promise<ImageRecord> {
+export async function updateImage(host: Host, olds: ImageSpec & ImageRecord, spec: AppliedImage): Promise<ImageRecord> {
     const created = olds.created ?? imageOwnPaths(olds);
-    if (olds.buildHash !== spec.buildHash) return build(host, spec, [...new Set([...created, ...imageOwnPaths(spec)])]);
+    if (olds.buildHash !== spec.buildHash) {
+        if (spec.managedBy) await refuseOthersThings(host, [ownedImage(spec.name)], spec.managedBy);
+        return build(host, spec, [...new Set([...created, ...imageOwnPaths(spec)])]);
+    }
     // Same build: only which of the two builds is served, or the connection, changed.
     const facts = olds.rollback !== spec.rollback ? await swapWithPrevious(host, spec.name) : await imageFacts(host, spec.name);
     return { ...facts, buildHash: servedAsWanted(spec, facts), buildSeconds: 0, created };
@@ -80,8 +92,14 @@ export async function readImage(host: Host, props: ImageSpec & ImageRecord): Pro
     return { ...facts, buildHash: servedAsWanted(props, facts) };
 }
 
-/** Delete: refused while ltsp.conf boots the image; then exactly what this resource made. */
-export async function deleteImage(host: Host, props: ImageSpec & ImageRecord): Promise<void> {
+/**
+ * Delete: refused while ltsp.conf boots the image; then exactly what this resource made. An image
+ * the host records as another resource's stays: returns that owner.
+ */
+export async function deleteImage(host: Host, props: ImageSpec & ImageRecord & { managedBy?: string }): Promise<string | undefined> {
+    // Handed over to another resource of the stack (a renamed ChrootImage built it since): theirs now.
+    const recorded = (await host.readFile(ownerRecordOf(ownedImage(props.name))))?.toString("utf8").trim();
+    if (props.managedBy && recorded && recorded !== props.managedBy) return recorded;
     const users = await sectionsUsingImage(host, props.name);
     if (users.length) {
         throw new Error(
@@ -91,4 +109,6 @@ export async function deleteImage(host: Host, props: ImageSpec & ImageRecord): P
     }
     // States written before ownership was recorded: the paths that version removed.
     await removeImage(host, props.name, props.created ?? imageOwnPaths(props));
+    if (props.managedBy) await recordOwners(host, props.managedBy, [`-${ownedImage(props.name)}`]);
+    return undefined;
 }

@@ -86,12 +86,13 @@ export async function ensureController(
     spec: ClusterSpec,
     aptProxy: string | undefined,
     managed: Record<string, ManagedFileRecord>,
+    owner?: string,
 ): Promise<ControllerRecord> {
     const started = Date.now();
     const phase = (what: string) => progress(`SlurmController ${spec.clusterName}: ${what}`, started);
     const { controllerHostname } = await clusterFacts(host);
     const steps = planController(spec, controllerHostname, await observe(host, spec), aptProxy);
-    const result = await converge(host, steps, { journal: journalFor(`SlurmController ${spec.clusterName}`), managed, progress: phase });
+    const result = await converge(host, steps, { journal: journalFor(`SlurmController ${spec.clusterName}`), managed, progress: phase, owner });
     return { ...(await clusterFacts(host)), managedFiles: result.managedFiles };
 }
 
@@ -105,8 +106,8 @@ export async function readController(
 }
 
 /** Delete: slurmctld and the rsync daemon stop, every file goes back as it was; the output directory (data) stays. */
-export async function removeController(host: Host, managed: Record<string, ManagedFileRecord>): Promise<void> {
+export async function removeController(host: Host, managed: Record<string, ManagedFileRecord>, owner?: string): Promise<void> {
     await host.mutate("stop slurmctld and the rsync daemon", remoteScript("slurm-remove"));
-    for (const [path, record] of Object.entries(managed)) await restoreOriginal(host, path, record);
+    for (const [path, record] of Object.entries(managed)) await restoreOriginal(host, path, record, owner);
     if (managed["/etc/munge/munge.key"]) await host.mutate("restart munge on its previous key", remoteScript("restart-if-active"), ["munge"]);
 }

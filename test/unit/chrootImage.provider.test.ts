@@ -112,4 +112,27 @@ describe("ChrootImage provider (fake host running the real scripts)", () => {
         ).toContain("may not contain . or .. segments");
         expect(await reasons({ name: "images", source: { serverRoot: true } })).toContain('"images" is LTSP\'s own directory');
     });
+
+    // Issue 17, 2: an image records its owner; a netboot-made image is not every stack's.
+    it("an image another stack built is refused by name; a renamed resource of the same stack takes it over and the old delete leaves it", async () => {
+        const school = "netboot/school: ChrootImage thin";
+        const outs = (await provider.create(await checked({ source: { path: "/srv/vm/a" }, managedBy: school }))).outs;
+        expect(host.text("/var/lib/netboot/owned/image/thin/.owner")).toBe(`${school}\n`);
+        const before = host.text("/var/log/netboot/mutations.log");
+
+        const render = await checked({ source: { path: "/srv/vm/b" }, managedBy: "netboot/render: ChrootImage thin" });
+        await expect(provider.create(render)).rejects.toThrow(
+            `${host.label}: image thin belongs to ${school}; netboot/render may not change what another stack manages, so nothing was changed`,
+        );
+        expect(host.text("/var/log/netboot/mutations.log")).toBe(before);
+
+        const renamed = (await provider.create(await checked({ source: { path: "/srv/vm/a" }, managedBy: "netboot/school: ChrootImage thin-image" })))
+            .outs;
+        expect(host.text("/var/lib/netboot/owned/image/thin/.owner")).toBe("netboot/school: ChrootImage thin-image\n");
+        await provider.delete!("id", outs);
+        expect(host.exists("/srv/ltsp/images/thin.img")).toBe(true);
+        await provider.delete!("id", renamed);
+        expect(host.exists("/srv/ltsp/images/thin.img")).toBe(false);
+        expect(host.exists("/var/lib/netboot/owned/image/thin/.owner")).toBe(false);
+    });
 });
