@@ -60,7 +60,7 @@ export async function createImage(host: Host, spec: AppliedImage): Promise<Image
         throw new Error(
             `ChrootImage ${spec.name}: ${foreign.map((p) => `${host.label}:${p}`).join(", ")} already exists and netboot did not make it ` +
                 `(an administrator's image?); nothing was changed. Choose another name, or set adopt: true to take it over ` +
-                `(delete then leaves what was there).`,
+                `(delete then leaves what was there; a chroot that a debootstrap source builds anew is kept as ${imagePaths(spec.name).chroot}.adopted).`,
         );
     }
     const p = imagePaths(spec.name);

@@ -174,3 +174,27 @@ describe("ChrootImage build plan (engine steps)", () => {
         expect(describeSteps(steps)).toEqual(["install", "image-squash", "image-record-build"]);
     });
 });
+
+describe("image-publish-chroot.sh (the real script in a busybox chroot)", () => {
+    // Issue 17, 2: adopt: true keeps what it adopted. The publish step removed an adopted chroot while the
+    // create message promised that delete leaves what was there.
+    it("an adopted chroot (no build mark) is kept beside the new one; our previous build is replaced", async () => {
+        const host = ChrootHost.create();
+        try {
+            host.put("/srv/ltsp/thin/etc/os-release", "the administrator's chroot\n");
+            host.put("/srv/ltsp/.thin.netboot-build/etc/os-release", "built\n");
+            const out = await host.run("publish", remoteScript("image-publish-chroot"), ["/srv/ltsp/.thin.netboot-build", "/srv/ltsp/thin", "h1"]);
+            expect(out).toBe("kept\t/srv/ltsp/thin.adopted\n");
+            expect(host.text("/srv/ltsp/thin.adopted/etc/os-release")).toBe("the administrator's chroot\n");
+            expect(host.text("/srv/ltsp/thin/etc/os-release")).toBe("built\n");
+            host.put("/srv/ltsp/.thin.netboot-build/etc/os-release", "built again\n");
+            expect(await host.run("publish", remoteScript("image-publish-chroot"), ["/srv/ltsp/.thin.netboot-build", "/srv/ltsp/thin", "h2"])).toBe(
+                "",
+            );
+            expect(host.text("/srv/ltsp/thin/etc/os-release")).toBe("built again\n");
+            expect(host.text("/srv/ltsp/thin/.netboot-build")).toBe("h2\n");
+        } finally {
+            host.remove();
+        }
+    });
+});
