@@ -115,19 +115,32 @@ export async function restoreOriginal(host: Host, path: string, record: ManagedF
  */
 export async function refuseOthersThings(host: Host, things: readonly string[], owner: string): Promise<void> {
     if (!things.length) return;
+    await lockHost(host);
     const out = await host.run("check who owns what this apply changes", remoteScript("owners-check"), [OWNED_DIR, owner, ...new Set(things)]);
     const taken = out
         .split("\n")
         .filter(Boolean)
         .map((line) => line.split("\t"));
     if (taken.length) {
+        const byOwner = new Map<string, string[]>();
+        for (const [thing, by] of taken) byOwner.set(by, [...(byOwner.get(by) ?? []), describeThing(thing)]);
+        const named = [...byOwner].map(([by, things]) => {
+            const shown = things.length > 3 ? `${things.slice(0, 3).join(", ")} and ${things.length - 3} more` : things.join(", ");
+            return `${shown} ${things.length === 1 ? "belongs" : "belong"} to ${by}`;
+        });
         throw new ConvergeError(
-            `${host.label}: ${taken.map(([thing, by]) => `${describeThing(thing)} belongs to ${by}`).join("; ")}; ` +
-                `${stackOf(owner)} may not change what another stack manages, so nothing was changed`,
+            `${host.label}: ${named.join("; ")}; ${stackOf(owner)} may not change what another stack manages, so nothing was changed`,
             [],
             [],
         );
     }
+}
+
+/** The host's apply lock (Host.holdApplyLock), its refusal as a failed apply that changed nothing. */
+async function lockHost(host: Host): Promise<void> {
+    await host.holdApplyLock?.().catch((err: Error) => {
+        throw new ConvergeError(err.message, [], []);
+    });
 }
 
 function describeThing(thing: string): string {
@@ -188,7 +201,11 @@ export async function recoverInterrupted(host: Host, journal: string, services: 
  * back by checksum. Returns the new record of managed files.
  */
 export async function converge(host: Host, steps: readonly Step[], opts: ConvergeOptions): Promise<ConvergeResult> {
-    if (opts.owner) await refuseOthersThings(host, ownedPaths(steps).map(ownedFile), opts.owner);
+    if (steps.length) {
+        // One stack at a time on a host; then, under the lock, nobody else's files.
+        await lockHost(host);
+        if (opts.owner) await refuseOthersThings(host, ownedPaths(steps).map(ownedFile), opts.owner);
+    }
     const managed = { ...opts.managed };
     const installed: string[] = [];
     const reloadOnRestore = new Set<string>();

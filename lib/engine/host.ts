@@ -29,6 +29,11 @@ export interface Host {
     readFile(path: string): Promise<Buffer | undefined>;
     /** Runs `fn` when no other `exclusive(name)` call on this host is running (apt, `ltsp image`). */
     exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;
+    /**
+     * The host's apply lock for this run's stack, held until the connection ends; refuses, naming
+     * the holder, while another stack's run holds it. Hosts without it (fakes, Windows) have no lock.
+     */
+    holdApplyLock?(): Promise<void>;
     /** The fault suite only (faults.ts): destroys the connection's socket, as a cable cut would. */
     cutConnection?(): void;
 }

@@ -130,6 +130,24 @@ describe("the boot model on the lab server, through the real CLI, and clients bo
         expect(await mutationCount()).toBe(before);
     });
 
+    // Issue 17, 1: the same machine (the same pinned host key) reached by its DNS name is the same host. A replacement
+    // there (create the new, then delete the old) emptied /srv/ltsp/images and put the administrator's ltsp.conf back.
+    it("the server reached by its DNS name instead of its address: updates, no replacement; images and files stay", async () => {
+        const served =
+            "/etc/ltsp/ltsp.conf /etc/dnsmasq.d/ltsp-dnsmasq.conf /srv/tftp/ltsp/ltsp.ipxe /srv/ltsp/images/thin-a.img /srv/ltsp/images/thin-b.img";
+        const before = await labSsh(`sha256sum ${served} /srv/tftp/ltsp/thin-*/vmlinuz`);
+        await stack.setConfig("server.host", env.NETBOOT_LAB_SERVER_NAME);
+        const preview = await stack.preview();
+        expect(preview.stdout).not.toMatch(/\(replace\)|to replace|create-replacement|delete-replaced/);
+        const updates = [...preview.stdout.matchAll(/~ pulumi-nodejs:dynamic\/netboot:(\w+): \(update\)/g)].map((m) => m[1]).sort();
+        expect(updates).toEqual(expect.arrayContaining(["ChrootImage", "LtspServer"]));
+        expect(preview.stdout).toMatch(new RegExp(`host\\s*: "${env.NETBOOT_LAB_HOST.replaceAll(".", "\\.")}" => "${env.NETBOOT_LAB_SERVER_NAME}"`));
+        const run = await stack.up();
+        expect(run.output).not.toMatch(/deleting from|replaced/);
+        expect(await labSsh(`sha256sum ${served} /srv/tftp/ltsp/thin-*/vmlinuz`)).toBe(before);
+        expect(await stack.lastChanges()).not.toHaveProperty("replace");
+    });
+
     it(
         "a BIOS client and a UEFI client, booted side by side, each reach login on their own image, host name and ltsp.conf value",
         async () => {
