@@ -269,9 +269,32 @@ describe("an application server's accounts, through the real scripts on a fake h
         const kept = await removeAppServer(host, { ...EMPTY, ...state, createdUsers: ["pupil01", "teacher", "backupop"] }, s, OWNER);
         expect(hasAccount(host, "pupil01")).toBe(false);
         expect(host.exists("home/pupil01")).toBe(false);
-        expect(kept).toEqual(["kept teacher: not marked as created by school/lab: AppServer app1", "kept backupop: a system account (uid 998)"]);
         expect(hasAccount(host, "teacher")).toBe(true);
         expect(hasAccount(host, "backupop")).toBe(true);
+        expect(kept).toEqual(["kept teacher: not marked as created by school/lab: AppServer app1", "kept backupop: a system account (uid 998)"]);
+    });
+
+    it("a state from before the marks: an update marks the accounts it lists as created; a mark whose uid is not the account's protects it", async () => {
+        host = accountHost();
+        host.put(
+            "etc/passwd",
+            `${host.text("etc/passwd")}pupil01:x:1501:1501::/home/pupil01:/bin/bash\npupil02:x:1502:1502::/home/pupil02:/bin/bash\n`,
+        );
+        host.put("etc/shadow", `${host.text("etc/shadow")}pupil01:${H1}:19000::::::\npupil02:${H2}:19000::::::\n`, 0o640);
+        host.put("home/pupil01/.profile", "");
+        host.put("home/pupil02/.profile", "");
+        const s = spec({ passwords: { pupil01: H1, pupil02: H2 } });
+        const legacy = { ...EMPTY, createdUsers: ["pupil01", "pupil02"], passwordUsers: ["pupil01", "pupil02"] };
+        const state = await convergeAppServer(host, s, OWNER, legacy);
+        expect(host.text("var/lib/netboot/owned/account/pupil01/.owner")).toBe(`${OWNER}\nuid 1501\n`);
+        expect(state.createdUsers).toEqual(["pupil01", "pupil02"]);
+        expect(state.adoptedUsers).toEqual([]);
+        // pupil02 was removed by hand and another account of that name made with another uid: not ours any more.
+        host.put("etc/passwd", (host.text("etc/passwd") ?? "").replace("pupil02:x:1502:1502:", "pupil02:x:1600:1600:"));
+        const kept = await removeAppServer(host, { ...EMPTY, ...state }, s, OWNER);
+        expect(hasAccount(host, "pupil01")).toBe(false);
+        expect(hasAccount(host, "pupil02")).toBe(true);
+        expect(kept).toEqual([`kept pupil02: not marked as created by ${OWNER}`]);
     });
 
     it("refuses a system account seen on the host before any host change", async () => {
