@@ -134,7 +134,7 @@ export async function readAppServer(host: Host, record: AppServerRecord, spec: P
 export async function removeAppServer(
     host: Host,
     record: AppServerRecord,
-    spec: Pick<AppServerSpec, "removeHomesOnDelete" | "removePackagesOnDelete">,
+    spec: Pick<AppServerSpec, "removeHomesOnDelete" | "removePackagesOnDelete"> & Partial<Pick<AppServerSpec, "homeBase">>,
     resource: string,
 ): Promise<string[]> {
     const started = Date.now();
@@ -156,6 +156,8 @@ export async function removeAppServer(
         const out = await host.mutate(`remove users ${record.createdUsers.join(" ")}`, remoteScript("appserver-remove-users"), [
             resource,
             spec.removeHomesOnDelete ? "1" : "0",
+            // A state from before homeBase: its homes were under /home.
+            spec.homeBase ?? "/home",
             ...record.createdUsers,
         ]);
         kept = out.split("\n").filter((line) => line.startsWith("kept "));

@@ -285,7 +285,7 @@ export function planAccounts(
             kind: "run",
             what: `remove users ${removed.join(" ")}${spec.removeHomesOnDelete ? " and their homes" : ""}`,
             script: "appserver-remove-users",
-            args: [owner, spec.removeHomesOnDelete ? "1" : "0", ...removed],
+            args: [owner, spec.removeHomesOnDelete ? "1" : "0", spec.homeBase, ...removed],
             why: "removed from the config",
         });
     }

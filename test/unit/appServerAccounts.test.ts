@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, symlinkSync } from "node:fs";
+import { chmodSync, copyFileSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type AppServerRecord, convergeAppServer, removeAppServer } from "../../lib/appserver/apply";
@@ -157,13 +157,13 @@ describe("planning the accounts (pure: observation in, steps out)", () => {
         const prev = { createdUsers: ["pupil01", "pupil02", "pupil03", "pupil04"], adoptedUsers: ["teacher"], passwordUsers: [] };
         const plan = planAccounts(s, users, [], prev, OWNER);
         const [remove] = runSteps(plan.steps, "appserver-remove-users");
-        expect(remove.args).toEqual([OWNER, "0", "pupil02"]);
+        expect(remove.args).toEqual([OWNER, "0", "/home", "pupil02"]);
         expect(plan.kept).toEqual([
             `pupil03 (not marked as created by ${OWNER} on the host)`,
             `pupil04 (not marked as created by ${OWNER} on the host)`,
         ]);
         const withHomes = planAccounts({ ...s, removeHomesOnDelete: true }, users, [], prev, OWNER);
-        expect(runSteps(withHomes.steps, "appserver-remove-users")[0].args).toEqual([OWNER, "1", "pupil02"]);
+        expect(runSteps(withHomes.steps, "appserver-remove-users")[0].args).toEqual([OWNER, "1", "/home", "pupil02"]);
         expect(runSteps(plan.steps, "appserver-users")).toEqual([]);
     });
 
@@ -261,17 +261,42 @@ describe("an application server's accounts, through the real scripts on a fake h
         expect(host.calls().filter((c) => c.startsWith("userdel"))).toEqual(["userdel pupil02", "userdel pupil01"]);
     });
 
-    it("delete removes homes only when asked, and never an account not marked as its own, even when the state names it", async () => {
+    it("delete removes homes when asked, only inside the home base, and never an account not marked as its own, even when the state names it", async () => {
         host = accountHost();
-        const s = spec({ users: [{ name: "pupil01" }], passwords: { pupil01: H1 }, removeHomesOnDelete: true });
+        const s = spec({
+            users: [{ name: "pupil01" }, { name: "pupil02" }, { name: "pupil03" }],
+            passwords: { pupil01: H1 },
+            removeHomesOnDelete: true,
+        });
         const state = await convergeAppServer(host, s, OWNER, EMPTY);
+        // By hand: pupil01's home became a link to a directory outside the home base, pupil02's is set to another.
+        host.put("srv/precious/data", "not a pupil's\n");
+        host.put("srv/other/data", "not a pupil's either\n");
+        rmSync(host.path("home/pupil01"), { recursive: true });
+        symlinkSync("/srv/precious", host.path("home/pupil01"));
+        host.put("etc/passwd", (host.text("etc/passwd") ?? "").replace(":/home/pupil02:", ":/srv/other:"));
         // A state that (wrongly) lists the teacher and a system account as created.
-        const kept = await removeAppServer(host, { ...EMPTY, ...state, createdUsers: ["pupil01", "teacher", "backupop"] }, s, OWNER);
+        const kept = await removeAppServer(
+            host,
+            { ...EMPTY, ...state, createdUsers: ["pupil01", "pupil02", "pupil03", "teacher", "backupop"] },
+            s,
+            OWNER,
+        );
         expect(hasAccount(host, "pupil01")).toBe(false);
-        expect(host.exists("home/pupil01")).toBe(false);
+        expect(hasAccount(host, "pupil02")).toBe(false);
+        expect(host.text("srv/precious/data")).toBe("not a pupil's\n");
+        expect(host.text("srv/other/data")).toBe("not a pupil's either\n");
+        expect(hasAccount(host, "pupil03")).toBe(false);
+        expect(host.exists("home/pupil03")).toBe(false);
         expect(hasAccount(host, "teacher")).toBe(true);
+        expect(host.text("home/teacher/notes")).toBe("the teacher's own\n");
         expect(hasAccount(host, "backupop")).toBe(true);
-        expect(kept).toEqual(["kept teacher: not marked as created by school/lab: AppServer app1", "kept backupop: a system account (uid 998)"]);
+        expect(kept).toEqual([
+            "kept the home of pupil01: /home/pupil01 is not inside the home base /home",
+            "kept the home of pupil02: /srv/other is not inside the home base /home",
+            `kept teacher: not marked as created by ${OWNER}`,
+            "kept backupop: a system account (uid 998)",
+        ]);
     });
 
     it("a state from before the marks: an update marks the accounts it lists as created; a mark whose uid is not the account's protects it", async () => {
