@@ -15,6 +15,7 @@ import { sha512Crypt } from "../../lib/appserver/shaCrypt";
 import { type AppServerSpec, validateAppServer } from "../../lib/appserver/spec";
 import { sha256Hex } from "../../lib/core/sha256";
 import type { Step } from "../../lib/engine/steps";
+import { remoteScript } from "../../lib/remote/scripts";
 import { TEST_KEY, TEST_PIN } from "./helpers";
 import { ChrootHost } from "./support/chrootHost";
 
@@ -320,6 +321,19 @@ describe("an application server's accounts, through the real scripts on a fake h
         expect(hasAccount(host, "pupil01")).toBe(false);
         expect(hasAccount(host, "pupil02")).toBe(true);
         expect(kept).toEqual([`kept pupil02: not marked as created by ${OWNER}`]);
+    });
+
+    it("appserver-users.sh: a useradd that fails leaves no mark behind (the mark is written first, then taken back)", async () => {
+        host = accountHost();
+        const result = await host.exec(remoteScript("appserver-users"), [OWNER], { stdin: "pupil09\t1500\t/home/pupil09\t/bin/bash\t-\t1\n" });
+        expect(result.code).not.toBe(0);
+        expect(result.stderr).toContain("UID 1500 is not unique");
+        expect(hasAccount(host, "pupil09")).toBe(false);
+        expect(host.exists("var/lib/netboot/owned/account/pupil09")).toBe(false);
+        const ok = await host.exec(remoteScript("appserver-users"), [OWNER], { stdin: "pupil09\t2009\t/home/pupil09\t/bin/bash\t-\t1\n" });
+        expect(ok.stdout).toBe("created pupil09\n");
+        expect(host.text("var/lib/netboot/owned/account/pupil09/.owner")).toBe(`${OWNER}\nuid 2009\n`);
+        expect(host.modeOwner("home/pupil09")).toBe("0750 2009:2009");
     });
 
     it("refuses a system account seen on the host before any host change", async () => {
