@@ -64,7 +64,8 @@ export async function convergeAppServer(
     const started = Date.now();
     const names = spec.users.map((u) => u.name);
     // Accounts first: a refused one (a system account, another's, a shared home) stops the apply before anything changes.
-    const before0 = await observeAccounts(host, [...names, ...previous.createdUsers]);
+    const watched = [...names, ...previous.createdUsers, ...previous.adoptedUsers];
+    const before0 = await observeAccounts(host, watched);
     const accounts = planAccounts(spec, before0.users, before0.accounts, previous, resource);
     if (accounts.refusals.length) throw refusalError(resource, accounts.refusals);
     const journal = journalFor(resource);
@@ -88,7 +89,7 @@ export async function convergeAppServer(
         reconnect,
     });
     const after = steps.length ? await observeHost(host, request) : before;
-    const usersAfter = steps.length ? (await observeAccounts(host, [...names, ...previous.createdUsers])).users : usersBefore;
+    const usersAfter = steps.length ? (await observeAccounts(host, watched)).users : usersBefore;
     const marked = (n: string) => {
         const o = usersAfter[n];
         return o?.exists === true && o.mark?.owner === resource && o.mark.uid === o.uid;

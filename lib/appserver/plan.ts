@@ -279,6 +279,11 @@ export function planAccounts(
         else if (o.mark?.owner !== owner || o.mark.uid !== o.uid) kept.push(`${name} (not marked as created by ${owner} on the host)`);
         else removed.push(name);
     }
+    // An adopted account that left the config is never removed; with a password this resource set, it is locked.
+    const unlisted = previous.adoptedUsers.filter((name) => {
+        const o = users[name];
+        return !names.has(name) && previous.passwordUsers.includes(name) && o?.exists === true && o.locked !== true;
+    });
     if (refusals.length) return { refusals, steps: [], owned, adopted, kept };
     if (removed.length) {
         steps.push({
@@ -287,6 +292,15 @@ export function planAccounts(
             script: "appserver-remove-users",
             args: [owner, spec.removeHomesOnDelete ? "1" : "0", spec.homeBase, ...removed],
             why: "removed from the config",
+        });
+    }
+    if (unlisted.length) {
+        steps.push({
+            kind: "run",
+            what: `lock users ${unlisted.join(" ")}`,
+            script: "appserver-lock-users",
+            args: unlisted,
+            why: "adopted, removed from the config with the password set here",
         });
     }
     if (drift.length) {

@@ -166,6 +166,10 @@ describe("planning the accounts (pure: observation in, steps out)", () => {
         const withHomes = planAccounts({ ...s, removeHomesOnDelete: true }, users, [], prev, OWNER);
         expect(runSteps(withHomes.steps, "appserver-remove-users")[0].args).toEqual([OWNER, "1", "/home", "pupil02"]);
         expect(runSteps(plan.steps, "appserver-users")).toEqual([]);
+        // The adopted teacher is never removed; only when this resource had set its password is it locked.
+        expect(runSteps(plan.steps, "appserver-lock-users")).toEqual([]);
+        const lock = runSteps(planAccounts(s, users, [], { ...prev, passwordUsers: ["teacher"] }, OWNER).steps, "appserver-lock-users");
+        expect(lock.map((st) => st.args)).toEqual([["teacher"]]);
     });
 
     it("a password removed from the config locks the account (once: a locked one is left)", () => {
@@ -252,8 +256,17 @@ describe("an application server's accounts, through the real scripts on a fake h
         const s3 = await convergeAppServer(host, second, OWNER, { ...EMPTY, ...s2 });
         expect(s3.steps).toBe(0);
 
+        // The adopted teacher leaves the config: never removed, but locked (its password was the config's).
+        const third = spec({ users: [{ name: "pupil01" }] });
+        const s4 = await convergeAppServer(host, third, OWNER, { ...EMPTY, ...s3 });
+        expect(hasAccount(host, "teacher")).toBe(true);
+        expect(shadowField(host, "teacher")).toBe(`!${H1}`);
+        expect(s4.adoptedUsers).toEqual([]);
+        expect(s4.passwordUsers).toEqual(["pupil01"]);
+        expect((await convergeAppServer(host, third, OWNER, { ...EMPTY, ...s4 })).steps).toBe(0);
+
         // Delete: pupil01 goes (home kept), the adopted teacher and the system account stay.
-        await removeAppServer(host, { ...EMPTY, ...s3 }, second, OWNER);
+        await removeAppServer(host, { ...EMPTY, ...s4 }, third, OWNER);
         expect(hasAccount(host, "pupil01")).toBe(false);
         expect(host.text("home/pupil01/work.odt")).toBe("pupil01's work\n");
         expect(hasAccount(host, "teacher")).toBe(true);
