@@ -80,6 +80,9 @@ async function converge(inputs: CheckedInputs, previous: Outputs | undefined): P
             managedFiles: previous?.managedFiles ?? {},
             installedPackages: previous?.installedPackages ?? [],
             createdUsers: previous?.createdUsers ?? [],
+            adoptedUsers: previous?.adoptedUsers ?? [],
+            // A state from before passwordUsers: the users it had passwords for.
+            passwordUsers: previous?.passwordUsers ?? Object.keys(previous?.passwords ?? {}),
         },
         () => hostFor(inputs),
     );
@@ -137,6 +140,8 @@ export class AppServer extends LazyDynamicResource {
     declare readonly services: pulumi.Output<Record<string, ServiceState>>;
     declare readonly presentUsers: pulumi.Output<string[]>;
     declare readonly createdUsers: pulumi.Output<string[]>;
+    declare readonly adoptedUsers: pulumi.Output<string[]>;
+    declare readonly passwordUsers: pulumi.Output<string[]>;
     declare readonly managedFiles: pulumi.Output<Record<string, ManagedFileRecord>>;
     declare readonly installedPackages: pulumi.Output<string[]>;
 
@@ -155,6 +160,8 @@ export class AppServer extends LazyDynamicResource {
                 services: undefined,
                 presentUsers: undefined,
                 createdUsers: undefined,
+                adoptedUsers: undefined,
+                passwordUsers: undefined,
                 managedFiles: undefined,
                 installedPackages: undefined,
                 steps: undefined,

@@ -5,11 +5,17 @@ import { observeHost, type ServiceState } from "../host/observe";
 import { progress } from "../provider/progress";
 import { remoteScript } from "../remote/scripts";
 import {
+    type AccountRecord,
     appServerPackages,
+    type HostAccount,
     LDMINFOD_SOCKET,
+    type ObservedUser,
     observationFor,
+    parseHostAccounts,
     parseObservedUsers,
+    planAccounts,
     planAppServer,
+    refusalError,
     renderAppServerFiles,
     SERVICES,
     SSH_SERVICE,
@@ -17,13 +23,11 @@ import {
 } from "./plan";
 import type { AppServerSpec } from "./spec";
 
-/** What an AppServer remembers between runs, besides its inputs. */
-export interface AppServerRecord {
+/** What an AppServer remembers between runs, besides its inputs (AccountRecord: created, adopted users, passwords set). */
+export interface AppServerRecord extends AccountRecord {
     managedFiles: Record<string, ManagedFileRecord>;
     /** Packages this resource installed: purged on delete only when asked. */
     installedPackages: string[];
-    /** Users this resource created (not ones that were there before): delete removes them. */
-    createdUsers: string[];
 }
 
 /** What an AppServer reports besides its inputs. */
@@ -35,9 +39,18 @@ export interface AppServerState extends AppServerRecord {
     steps: number;
 }
 
+/** The named users as they are, and every account of the host (read-only). */
+export async function observeAccounts(
+    host: Host,
+    names: readonly string[],
+): Promise<{ users: Record<string, ObservedUser>; accounts: HostAccount[] }> {
+    const out = await host.run("observe users", remoteScript("appserver-observe-users"), [...new Set(names)]);
+    return { users: parseObservedUsers(out), accounts: parseHostAccounts(out) };
+}
+
 export async function observeUsers(host: Host, names: readonly string[]) {
     if (!names.length) return {};
-    return parseObservedUsers(await host.run("observe users", remoteScript("appserver-observe-users"), names));
+    return (await observeAccounts(host, names)).users;
 }
 
 /** Create and update: observe (read-only), plan, converge; a failed step puts every file back. */
@@ -49,15 +62,26 @@ export async function convergeAppServer(
     reconnect?: () => Promise<Host>,
 ): Promise<AppServerState> {
     const started = Date.now();
+    const names = spec.users.map((u) => u.name);
+    // Accounts first: a refused one (a system account, another's, a shared home) stops the apply before anything changes.
+    const watched = [...names, ...previous.createdUsers, ...previous.adoptedUsers];
+    const before0 = await observeAccounts(host, watched);
+    const accounts = planAccounts(spec, before0.users, before0.accounts, previous, resource);
+    if (accounts.refusals.length) throw refusalError(resource, accounts.refusals);
     const journal = journalFor(resource);
     const recovered = await recoverInterrupted(host, journal, [SSH_SERVICE]);
     if (recovered.length) progress(`${resource}: restored ${recovered.join(", ")} (an earlier apply was cut off)`, started);
+    for (const kept of accounts.kept) progress(`${resource}: kept user ${kept}, though it left the config`, started);
     const files = renderAppServerFiles(spec, resource);
     const packages = appServerPackages(spec);
     const request = observationFor(files, previous.managedFiles, packages);
-    const names = spec.users.map((u) => u.name);
-    const [before, usersBefore] = [await observeHost(host, request), await observeUsers(host, names)];
-    const steps = planAppServer(spec, files, packages, previous.managedFiles, before, usersBefore);
+    const before = await observeHost(host, request);
+    const usersBefore = before0.users;
+    const steps = planAppServer(spec, files, packages, previous.managedFiles, before, usersBefore, {
+        hostAccounts: before0.accounts,
+        previous,
+        owner: resource,
+    });
     const result = await converge(host, steps, {
         journal,
         managed: previous.managedFiles,
@@ -66,12 +90,21 @@ export async function convergeAppServer(
         owner: resource,
     });
     const after = steps.length ? await observeHost(host, request) : before;
-    const usersAfter = steps.length ? await observeUsers(host, names) : usersBefore;
-    const created = names.filter((n) => !usersBefore[n]?.exists && usersAfter[n]?.exists);
+    const usersAfter = steps.length ? (await observeAccounts(host, watched)).users : usersBefore;
+    const marked = (n: string) => {
+        const o = usersAfter[n];
+        return o?.exists === true && o.mark?.owner === resource && o.mark.uid === o.uid;
+    };
+    // Created: the listed accounts marked as ours, and those that left the config but are still here and ours (a removal that failed).
+    const created = [...new Set([...accounts.owned.filter(marked), ...previous.createdUsers.filter((n) => !names.includes(n) && marked(n))])];
+    const withPassword = names.filter((n) => spec.passwords[n] !== undefined);
     return {
         managedFiles: result.managedFiles,
         installedPackages: [...new Set([...previous.installedPackages, ...result.installedPackages])],
-        createdUsers: [...new Set([...previous.createdUsers, ...created])],
+        createdUsers: created,
+        adoptedUsers: accounts.adopted.filter((n) => usersAfter[n]?.exists),
+        // A user still listed stays here after its password left the config: it is kept locked.
+        passwordUsers: names.filter((n) => withPassword.includes(n) || previous.passwordUsers.includes(n)),
         services: Object.fromEntries(SERVICES.map((s) => [s, after.services[s]])),
         presentUsers: names.filter((n) => usersAfter[n]?.exists),
         steps: steps.length,
@@ -103,9 +136,9 @@ export async function readAppServer(host: Host, record: AppServerRecord, spec: P
 export async function removeAppServer(
     host: Host,
     record: AppServerRecord,
-    spec: Pick<AppServerSpec, "removeHomesOnDelete" | "removePackagesOnDelete">,
+    spec: Pick<AppServerSpec, "removeHomesOnDelete" | "removePackagesOnDelete"> & Partial<Pick<AppServerSpec, "homeBase">>,
     resource: string,
-): Promise<void> {
+): Promise<string[]> {
     const started = Date.now();
     await host.mutate(`stop ${LDMINFOD_SOCKET}`, remoteScript("ldminfod-remove"), [LDMINFOD_SOCKET]);
     for (const [path, file] of Object.entries(record.managedFiles)) {
@@ -116,12 +149,21 @@ export async function removeAppServer(
     await host.mutate("systemd forgets the removed units", remoteScript("daemon-reload"), []);
     if (record.managedFiles[SSHD_DROPIN])
         await host.mutate(`restart ${SSH_SERVICE} without our drop-in`, remoteScript("restart-if-active"), [SSH_SERVICE]);
+    // Only the accounts this resource created, and of those only the ones marked so on the host
+    // (appserver-remove-users.sh checks the mark and the uid): an adopted account, one that was
+    // there before, or a system account stays.
+    let kept: string[] = [];
     if (record.createdUsers.length) {
         progress(`${resource}: remove users ${record.createdUsers.join(" ")}${spec.removeHomesOnDelete ? " and their homes" : ""}`, started);
-        await host.mutate(`remove users ${record.createdUsers.join(" ")}`, remoteScript("appserver-remove-users"), [
+        const out = await host.mutate(`remove users ${record.createdUsers.join(" ")}`, remoteScript("appserver-remove-users"), [
+            resource,
             spec.removeHomesOnDelete ? "1" : "0",
+            // A state from before homeBase: its homes were under /home.
+            spec.homeBase ?? "/home",
             ...record.createdUsers,
         ]);
+        kept = out.split("\n").filter((line) => line.startsWith("kept "));
+        for (const line of kept) progress(`${resource}: ${line}`, started);
     }
     if (spec.removePackagesOnDelete && record.installedPackages.length) {
         progress(`${resource}: purge ${record.installedPackages.join(" ")}`, started);
@@ -129,4 +171,5 @@ export async function removeAppServer(
             timeoutMs: 30 * 60_000,
         });
     }
+    return kept;
 }

@@ -19,6 +19,34 @@ export const SESSION_SERVICES = ["ssh-x11"] as const;
 /** A path inside a home directory or /bin's shells: plain characters only. */
 const absolutePath = z.string().regex(/^\/[A-Za-z0-9._+/-]*$/, "is not an absolute path of plain characters");
 
+/** An absolute path without "." or ".." parts, empty parts or a trailing slash (what a home and the home base must be). */
+const plainDirectory = absolutePath.refine(
+    (p) =>
+        p === "/" ||
+        p
+            .slice(1)
+            .split("/")
+            .every((part) => part !== "" && part !== "." && part !== ".."),
+    'has an empty, "." or ".." part or a trailing slash',
+);
+
+/**
+ * The accounts every Debian host has (base-passwd, systemd, sshd): never a pupil, whatever uid
+ * they have. Any other existing account with a uid below 1000 is refused when the host is
+ * observed (planAccounts), before any step runs.
+ */
+export const SYSTEM_ACCOUNTS = (
+    "root daemon bin sys sync games man lp mail news uucp proxy www-data backup list irc gnats nobody _apt messagebus sshd " +
+    "systemd-network systemd-resolve systemd-timesync systemd-coredump polkitd avahi lightdm colord pulse rtkit dnsmasq tftp statd _rpc"
+).split(" ");
+
+/** Directories a home base may not be, nor be inside: the system's own. */
+const SYSTEM_DIRECTORIES = "/bin /boot /dev /etc /lib /lib32 /lib64 /libx32 /proc /root /run /sbin /sys /usr".split(" ");
+
+function inside(path: string, dir: string): boolean {
+    return path === dir || path.startsWith(dir === "/" ? "/" : `${dir}/`);
+}
+
 /** One authorized_keys line: key type, base64 key, optional comment; no options. */
 const publicKey = z
     .string()
@@ -38,8 +66,8 @@ const userSchema = z
             .max(59999, "must be 1000-59999 (a regular user)")
             .optional(),
         shell: absolutePath.default("/bin/bash"),
-        /** Default /home/NAME. */
-        home: absolutePath.optional(),
+        /** Default HOMEBASE/NAME; always inside the home base, and no other user's. */
+        home: plainDirectory.optional(),
         /** Keys that may log in as this user (e.g. a kiosk client's), besides the password. */
         authorizedKeys: z.array(publicKey).default([]),
     })
@@ -54,6 +82,10 @@ export const appServerSchema = z
             .regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, "is not a proxy URL like http://10.0.0.1:3142")
             .optional(),
         sessionService: z.enum(SESSION_SERVICES).default("ssh-x11"),
+        /** Where the pupils' homes are: every user's home is inside it (a home elsewhere is refused). */
+        homeBase: plainDirectory
+            .refine((p) => p !== "/" && p !== "/var" && p !== "/tmp" && !SYSTEM_DIRECTORIES.some((d) => inside(p, d)), "is a system directory")
+            .default("/home"),
         users: z.array(userSchema).default([]),
         /**
          * user name -> password: plain in the program (a secret), SHA-512 crypt hashes once checked
@@ -71,14 +103,41 @@ export const appServerSchema = z
         /** More packages for the sessions (the applications pupils run, e.g. x11-apps, libreoffice). */
         extraPackages: z.array(debianPackage).default([]),
         removePackagesOnDelete: z.boolean().default(false),
-        /** Delete removes the users it created; their homes too only when this is set (pupils' work is in them). */
+        /**
+         * Delete removes the users it created (never one that was there before, never a system
+         * account), and so does an update for a user removed from the config; their homes too only
+         * when this is set (pupils' work is in them).
+         */
         removeHomesOnDelete: z.boolean().default(false),
     })
     .strict()
     .superRefine((spec, ctx) => {
         const seen = new Map<string, number>();
         const uids = new Map<number, number>();
+        const homes: { home: string; i: number }[] = [];
         spec.users.forEach((user, i) => {
+            if (SYSTEM_ACCOUNTS.includes(user.name))
+                ctx.addIssue({ code: "custom", path: ["users", i, "name"], input: user.name, message: "is a system account" });
+            const home = homeOf(user, spec.homeBase);
+            if (!inside(home, spec.homeBase) || home === spec.homeBase) {
+                ctx.addIssue({ code: "custom", path: ["users", i, "home"], input: home, message: `is outside the home base ${spec.homeBase}` });
+            } else {
+                const shared = homes.find((h) => inside(home, h.home) || inside(h.home, home));
+                if (shared) {
+                    const how =
+                        shared.home === home
+                            ? "is also the home of"
+                            : shared.home.length < home.length
+                              ? "is inside the home of"
+                              : "contains the home of";
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["users", i, "home"],
+                        input: home,
+                        message: `${how} users[${shared.i}] (${spec.users[shared.i].name}): two users never share a home`,
+                    });
+                } else homes.push({ home, i });
+            }
             const other = seen.get(user.name);
             if (other !== undefined)
                 ctx.addIssue({ code: "custom", path: ["users", i, "name"], input: user.name, message: `is also the name of users[${other}]` });
@@ -115,6 +174,7 @@ export function validateAppServer(inputs: unknown): Validated<AppServerSpec> {
     return { ok: false, failures: formatIssues(issues as typeof result.error.issues, ["connection.privateKey"]) };
 }
 
-export function homeOf(user: Pick<AppServerUser, "name" | "home">): string {
-    return user.home ?? `/home/${user.name}`;
+/** A user's home: the one given, else HOMEBASE/NAME. */
+export function homeOf(user: Pick<AppServerUser, "name" | "home">, homeBase = "/home"): string {
+    return user.home ?? `${homeBase}/${user.name}`;
 }

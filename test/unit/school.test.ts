@@ -7,6 +7,7 @@ import {
     appServerPackages,
     LDMINFOD_SOCKET,
     type ObservedUser,
+    parseHostAccounts,
     parseObservedUsers,
     planAppServer,
     renderAppServerFiles,
@@ -165,15 +166,16 @@ describe("planning an AppServer", () => {
         expect(steps.map((st) => st.kind)).toEqual(["install", "write", "run", "write", "write", "write", "write", "run", "restart"]);
         const users = steps.find((st) => st.kind === "run" && st.script === "appserver-users");
         expect(users?.kind === "run" && users.what).toBe("users pupil01 (missing), pupil02 (missing)");
-        // The hashes travel on stdin, one line per user; never in the step's description or arguments.
+        // The hashes travel on stdin, one line per user (the last field: created here, so marked as ours); never in the step's description or arguments.
         expect(users?.kind === "run" && users.stdin).toBe(
-            `pupil01\t2001\t/home/pupil01\t/bin/bash\t${s.passwords.pupil01}\npupil02\t-\t/home/pupil02\t/bin/bash\t${s.passwords.pupil02}\n`,
+            `pupil01\t2001\t/home/pupil01\t/bin/bash\t${s.passwords.pupil01}\t1\npupil02\t-\t/home/pupil02\t/bin/bash\t${s.passwords.pupil02}\t1\n`,
         );
         expect(JSON.stringify(steps.map((st) => (st.kind === "run" ? { ...st, stdin: "" } : st)))).not.toContain("$6$");
         const dropin = steps.find((st) => st.kind === "write" && st.file.path === SSHD_DROPIN);
         expect(dropin).toMatchObject({ check: SSHD_CHECK, reload: [SSH_SERVICE] });
         const keys = steps.find((st) => st.kind === "write" && st.file.path === "/home/pupil01/.ssh/authorized_keys");
-        expect(keys).toMatchObject({ owner: "pupil01:pupil01", file: { mode: "0600" } });
+        // Confined to the home: a link the pupil made there cannot lead the write out of it.
+        expect(keys).toMatchObject({ owner: "pupil01:pupil01", file: { mode: "0600" }, confineTo: "/home/pupil01" });
         expect(steps.find((st) => st.kind === "write" && st.file.path === LDMINFOD_SCRIPT)).toMatchObject({ file: { mode: "0755" } });
         // The keys are written after the users exist (their owner must).
         expect(steps.indexOf(users!)).toBeLessThan(steps.indexOf(keys!));
@@ -194,11 +196,34 @@ describe("planning an AppServer", () => {
         expect(steps.map((st) => (st.kind === "run" ? st.what : st.kind))).toEqual(["users pupil02 (password differs)", `start ${LDMINFOD_SOCKET}`]);
     });
 
-    it("parses the users observation (absent users, passwd fields)", () => {
-        expect(parseObservedUsers("user\tpupil01\t2001\t/home/pupil01\t/bin/bash\tabc\t1\nuser\tpupil02\t-\n")).toEqual({
-            pupil01: { exists: true, uid: 2001, home: "/home/pupil01", shell: "/bin/bash", passwordSha256: "abc", hasHome: true },
+    it("parses the users observation (absent users, passwd fields, the lock, this project's mark; the host's accounts)", () => {
+        const out =
+            "user\tpupil01\t2001\t/home/pupil01\t/bin/bash\tabc\t1\t1\tschool/lab: AppServer app1\t2001\n" +
+            "user\tpupil02\t-\nuser\tteacher\t1500\t/home/teacher\t/bin/bash\tdef\t1\t0\t-\t-\naccount\troot\t0\t/root\n";
+        expect(parseObservedUsers(out)).toEqual({
+            pupil01: {
+                exists: true,
+                uid: 2001,
+                home: "/home/pupil01",
+                shell: "/bin/bash",
+                passwordSha256: "abc",
+                hasHome: true,
+                locked: true,
+                mark: { owner: "school/lab: AppServer app1", uid: 2001 },
+            },
             pupil02: { exists: false },
+            teacher: {
+                exists: true,
+                uid: 1500,
+                home: "/home/teacher",
+                shell: "/bin/bash",
+                passwordSha256: "def",
+                hasHome: true,
+                locked: false,
+                mark: null,
+            },
         });
+        expect(parseHostAccounts(out)).toEqual([{ name: "root", uid: 0, home: "/root" }]);
     });
 
     it("its drop-in is one sshd accepts (sshd -t, when sshd is installed here)", () => {
