@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LDMINFOD_SCRIPT, ldminfodUnits } from "../balance/units";
+import { stackOf } from "../core/ownership";
 import { sha256Hex } from "../core/sha256";
 import type { DesiredFile, ManagedFileRecord, Step } from "../engine/steps";
 import type { HostObservation } from "../host/observe";
@@ -214,8 +215,11 @@ export function planAccounts(
     const locks: string[] = [];
     const drift: string[] = [];
     const names = new Set(spec.users.map((u) => u.name));
+    // An account another resource of this stack created passes to this one (a renamed AppServer: its
+    // create comes before the old one's delete, which then finds the mark is no longer its own).
+    const sameStack = (o: ObservedUser) => o.exists && !!o.mark && stackOf(o.mark.owner) === stackOf(owner) && o.mark.uid === o.uid;
     const isOurs = (name: string, o: ObservedUser | undefined) =>
-        o?.exists === true && ((o.mark?.owner === owner && o.mark.uid === o.uid) || (!o.mark && previous.createdUsers.includes(name)));
+        o?.exists === true && (sameStack(o) || (!o.mark && previous.createdUsers.includes(name)));
 
     spec.users.forEach((user, i) => {
         const field = `users.${i}`;
@@ -242,7 +246,7 @@ export function planAccounts(
             refusals.push(`${field}.name: "${user.name}" is a system account (uid ${o.uid}), not a user this server may manage`);
             return;
         }
-        if (o.mark && o.mark.owner !== owner && o.mark.uid === o.uid) {
+        if (o.mark && stackOf(o.mark.owner) !== stackOf(owner) && o.mark.uid === o.uid) {
             refusals.push(`${field}.name: "${user.name}" is an account of ${o.mark.owner}, not of ${owner}`);
             return;
         }

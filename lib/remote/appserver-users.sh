@@ -8,7 +8,7 @@
 # its second (delete removes only marked accounts). The mark is written before useradd (a crash
 # between them leaves a mark and no account, never an account without its mark) and removed
 # again when useradd fails; OURS=1 on an existing account writes a missing mark (an account
-# created before marks existed). An existing account gets the shell and home given (its files
+# created before marks existed) or takes over another resource's of the stack (a renamed AppServer). An existing account gets the shell and home given (its files
 # stay where they are) and a home if it has none. A home it creates is 0750.
 # The hash goes to chpasswd -e on its stdin: it is never an argument (ps, the audit log).
 # Prints "created NAME" for each user it created.
@@ -40,7 +40,7 @@ while IFS=$tab read -r name uid home shell password ours; do
             exit 1
         fi
         usermod --shell "$shell" --home "$home" "$name"
-        if [ "$ours" = 1 ] && [ ! -f "$owned/$name/.owner" ]; then mark "$name" "$(id -u "$name")"; fi
+        if [ "$ours" = 1 ] && [ "$(sed -n 1p "$owned/$name/.owner" 2>/dev/null)" != "$owner" ]; then mark "$name" "$(id -u "$name")"; fi
     fi
     if [ ! -d "$home" ]; then
         mkdir -p "$home"

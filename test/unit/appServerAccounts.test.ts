@@ -118,7 +118,7 @@ describe("planning the accounts (pure: observation in, steps out)", () => {
     it("refuses another resource's account, an existing account's home outside the base, a home or uid another account has", () => {
         const s = spec({ users: [{ name: "a" }, { name: "b" }, { name: "c", uid: 3000 }, { name: "d", home: "/home/teacher" }] });
         const users: Record<string, ObservedUser> = {
-            a: present(1001, { home: "/home/a", mark: { owner: "school/lab: AppServer app2", uid: 1001 } }),
+            a: present(1001, { home: "/home/a", mark: { owner: "school/other: AppServer app2", uid: 1001 } }),
             b: present(1002, { home: "/srv/b" }),
             c: { exists: false },
             d: { exists: false },
@@ -128,7 +128,7 @@ describe("planning the accounts (pure: observation in, steps out)", () => {
             { name: "teacher", uid: 3000, home: "/home/teacher" },
         ];
         expect(planAccounts(s, users, accounts, NO_ACCOUNTS, OWNER).refusals).toEqual([
-            'users.0.name: "a" is an account of school/lab: AppServer app2, not of school/lab: AppServer app1',
+            'users.0.name: "a" is an account of school/other: AppServer app2, not of school/lab: AppServer app1',
             'users.1.name: "b" exists with its home at "/srv/b", outside the home base /home',
             'users.2.uid: 3000 is the uid of the existing account "teacher"',
             'users.3.home: "/home/teacher" is the home of the existing account "teacher" (/home/teacher): two users never share a home',
@@ -273,6 +273,23 @@ describe("an application server's accounts, through the real scripts on a fake h
         expect(host.text("home/teacher/notes")).toBe("the teacher's own\n");
         expect(hasAccount(host, "backupop")).toBe(true);
         expect(host.calls().filter((c) => c.startsWith("userdel"))).toEqual(["userdel pupil02", "userdel pupil01"]);
+    });
+
+    // Issue 17, 1: renaming appServers[].name made a new AppServer (create before delete), and the old one's
+    // delete removed every pupil it had created. Within a stack the accounts pass to the renamed resource.
+    it("a renamed AppServer of the same stack takes the pupils over; the old one's delete removes none of them", async () => {
+        host = accountHost();
+        const users = spec({ users: [{ name: "pupil01" }, { name: "pupil02" }], passwords: { pupil01: H1, pupil02: H2 } });
+        const old = await convergeAppServer(host, users, OWNER, EMPTY);
+        const renamedOwner = "school/lab: AppServer app-one";
+        const renamed = await convergeAppServer(host, users, renamedOwner, EMPTY);
+        expect(renamed.createdUsers).toEqual(["pupil01", "pupil02"]);
+        expect(host.text("var/lib/netboot/owned/account/pupil01/.owner")).toBe(`${renamedOwner}\nuid 1501\n`);
+        await removeAppServer(host, { ...EMPTY, ...old }, users, OWNER);
+        expect(hasAccount(host, "pupil01") && hasAccount(host, "pupil02")).toBe(true);
+        expect(host.calls().filter((c) => c.startsWith("userdel") || c.startsWith("loginctl"))).toEqual([]);
+        await removeAppServer(host, { ...EMPTY, ...renamed }, users, renamedOwner);
+        expect(hasAccount(host, "pupil01") || hasAccount(host, "pupil02")).toBe(false);
     });
 
     it("delete removes homes when asked, only inside the home base, and never an account not marked as its own, even when the state names it", async () => {
