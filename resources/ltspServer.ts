@@ -9,6 +9,7 @@ import { type LtspServerSpec, ltspServerSchema, validateLtspServer } from "../li
 import { anotherMachine, checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { LazyDynamicResource } from "../lib/provider/lazy";
 import { progress } from "../lib/provider/progress";
+import { replacementNotice } from "../lib/provider/replacement";
 import { claimDhcp } from "../lib/site/dhcpClaims";
 import { connectHost } from "../lib/ssh/pool";
 
@@ -65,6 +66,10 @@ export const ltspServerProvider: pulumi.dynamic.ResourceProvider = {
             serverServices(news).some((s) => olds.services?.[s]?.active !== "active" || olds.services?.[s]?.enabled !== "enabled") ||
             Object.values(olds.bootFiles ?? {}).some((sum) => sum === null);
         const replaces = anotherMachine(olds, news);
+        if (replaces.length) {
+            const destroyed = { files: Object.keys(olds.managedFiles ?? {}), paths: olds.generatedFiles ?? [] };
+            progress(replacementNotice(olds.managedBy, olds.connection?.host, news.connection?.host, destroyed));
+        }
         return { changes: changed.length > 0 || drifted, replaces };
     },
 

@@ -4,6 +4,8 @@ import { ownerName } from "../lib/core/ownership";
 import type { ManagedFileRecord } from "../lib/engine/steps";
 import { anotherMachine, checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { LazyDynamicResource } from "../lib/provider/lazy";
+import { progress } from "../lib/provider/progress";
+import { replacementNotice } from "../lib/provider/replacement";
 import {
     type ClusterSpec,
     clusterFields,
@@ -87,10 +89,14 @@ export const slurmControllerProvider: pulumi.dynamic.ResourceProvider = {
 
     async diff(_id, olds: Outputs, news: CheckedInputs) {
         const changed = inputsDiffer(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, INPUT_KEYS);
-        return {
-            changes: changed.length > 0 || olds.filesInPlace === false,
-            replaces: anotherMachine(olds, news),
-        };
+        const replaces = anotherMachine(olds, news);
+        if (replaces.length) {
+            const destroyed = { files: Object.keys(olds.managedFiles ?? {}), services: ["slurmctld", "the rsync daemon"] };
+            progress(
+                replacementNotice(olds.managedBy ?? `SlurmController ${olds.clusterName}`, olds.connection?.host, news.connection?.host, destroyed),
+            );
+        }
+        return { changes: changed.length > 0 || olds.filesInPlace === false, replaces };
     },
 
     async create(inputs) {

@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it, vi } from "vitest";
 import { appServerProvider } from "../../resources/appServer";
 import { chrootImageProvider } from "../../resources/chrootImage";
 import { clonezillaRepositoryProvider } from "../../resources/clonezillaRepository";
@@ -41,5 +42,32 @@ describe.each(Object.entries(providers))("%s", (_kind, provider) => {
     it("another machine (another pinned host key): replaced", async () => {
         const diff = await provider.diff!("id", olds, { ...olds, connection: { ...byAddress, host: "10.213.0.3", hostKeyFingerprint: OTHER_PIN } });
         expect(diff.replaces).toContain("connection.hostKeyFingerprint");
+    });
+});
+
+describe("a real replacement (another machine) says at preview what the old one's delete destroys, by name", () => {
+    it("AppServer: its pupils' accounts and sessions, its files; ChrootImage: the paths it made", async () => {
+        const info = vi.spyOn(pulumi.log, "info").mockResolvedValue(undefined);
+        try {
+            const moved = { ...byAddress, host: "10.213.0.3", hostKeyFingerprint: OTHER_PIN };
+            const app = {
+                managedBy: "netboot/school: AppServer app1",
+                connection: byAddress,
+                createdUsers: ["pupil01", "pupil02"],
+                removeHomesOnDelete: false,
+                managedFiles: { "/etc/ssh/sshd_config.d/netboot.conf": { sha256: "x", backup: null } },
+            };
+            await appServerProvider.diff!("id", app, { ...app, connection: moved });
+            const image = { name: "thin", connection: byAddress, created: ["/srv/ltsp/thin", "/srv/ltsp/images/thin.img"] };
+            await chrootImageProvider.diff!("id", image, { ...image, connection: moved });
+            expect(info.mock.calls.map((c) => c[0])).toEqual([
+                "netboot/school: AppServer app1: replaced, another machine (another pinned host key): built on 10.213.0.3, then the old one's delete on " +
+                    "10.213.0.2 removes the accounts pupil01, pupil02 and ends their sessions (homes kept); puts back or removes /etc/ssh/sshd_config.d/netboot.conf",
+                "ChrootImage thin: replaced, another machine (another pinned host key): built on 10.213.0.3, then the old one's delete on 10.213.0.2 " +
+                    "removes /srv/ltsp/thin, /srv/ltsp/images/thin.img",
+            ]);
+        } finally {
+            info.mockRestore();
+        }
     });
 });
