@@ -1,4 +1,4 @@
-import { LTSP_COMMAND_KEY } from "../core/fields";
+import { LTSP_COMMAND_KEY, LTSP_SECRET_KEY } from "../core/fields";
 import { nodeSchema, normalizeMac } from "../core/node";
 import { DIRECTIVES, type LtspConfSection, ltspConfSectionSchema } from "../ltsp/ltspConf";
 
@@ -118,9 +118,23 @@ export function adoptLtspConf(text: string, images: readonly string[], file = "/
     const parsed = parseLtspConf(text);
     const notExpressed: NotExpressed[] = parsed.unparsed.map((u) => ({
         where: `${file} line ${u.line}`,
-        text: u.text,
+        text: LTSP_SECRET_KEY.test(u.text.split("=")[0]) ? `${u.text.split("=")[0]}=[secret]` : u.text,
         why: "not a KEY=value assignment with a plain, \"double\" or 'single' quoted value (LTSP would run it as shell)",
     }));
+    // Passwords never reach the stack file (nor this list's text): the administrator decides.
+    for (const [name, params] of parsed.sections) {
+        for (const { key, line } of params.filter((p) => LTSP_SECRET_KEY.test(p.key))) {
+            notExpressed.push({
+                where: `${file} line ${line} [${name}]`,
+                text: `${key}=[secret]`,
+                why: "holds passwords: not written to the stack file in plain text (and ltsp.img hands ltsp.conf to every client that boots)",
+            });
+        }
+        parsed.sections.set(
+            name,
+            params.filter((p) => !LTSP_SECRET_KEY.test(p.key)),
+        );
+    }
     const ltspConf: AdoptedLtspConf["ltspConf"] = {};
     for (const name of ["server", "common", "clients"] as const) {
         const params = parsed.sections.get(name);

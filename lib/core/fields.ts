@@ -111,6 +111,12 @@ export const ltspConfKey = z
  */
 export const LTSP_COMMAND_KEY = /^((PRE|POST)_[A-Z0-9]+_[A-Z0-9_]+|CRONTAB_[A-Z0-9_]+)$/;
 
+/**
+ * ltsp.conf parameters that hold passwords (ltsp.conf(5): PASSWORDS_x, "user/base64 password" pairs
+ * for autologin). `scripts/adopt` never writes their values into a stack file.
+ */
+export const LTSP_SECRET_KEY = /^PASSWORDS_[A-Za-z0-9_]+$/;
+
 export const ltspCommandKey = z
     .string()
     .regex(

@@ -86,6 +86,21 @@ describe("adopting ltsp.conf", () => {
     });
 });
 
+describe("adopting passwords (issue 17, 2: scripts/adopt never writes a secret in plain text)", () => {
+    it("PASSWORDS_x (ltsp.conf(5): user/base64 password pairs) is listed as [secret], never carried into the config or the list", () => {
+        const conf =
+            '[clients]\nPASSWORDS_LAB="pupil01/cGFzc3dvcmQ= pupil02/c2VjcmV0"\nRELOGIN=1\n[52:54:00:00:01:01]\nHOSTNAME=pc01\nPASSWORDS_PC="guest/Z3Vlc3Q="\n';
+        const adopted = adoptLtspConf(conf, ["thin"]);
+        expect(adopted.ltspConf.clients).toEqual({ relogin: true });
+        expect(adopted.nodes).toEqual([{ hostname: "pc01", mac: "52:54:00:00:01:01", image: "thin" }]);
+        expect(adopted.notExpressed.map((n) => `${n.where}: ${n.text}`)).toEqual([
+            "/etc/ltsp/ltsp.conf line 2 [clients]: PASSWORDS_LAB=[secret]",
+            "/etc/ltsp/ltsp.conf line 6 [52:54:00:00:01:01]: PASSWORDS_PC=[secret]",
+        ]);
+        for (const secret of ["cGFzc3dvcmQ=", "c2VjcmV0", "Z3Vlc3Q="]) expect(JSON.stringify(adopted)).not.toContain(secret);
+    });
+});
+
 describe("adopting the dnsmasq config `ltsp dnsmasq` writes (fixtures from the real tool)", () => {
     it("proxy mode on every routed subnet: the LAN is the range not on the SSH link; the rest is listed", () => {
         const adopted = adoptDnsmasq(fixture("ltsp-dnsmasq.proxy.conf"), LAB_ADDRESSES, { sshAddress: "10.213.6.2" });
