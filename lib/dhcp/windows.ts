@@ -30,6 +30,8 @@ export interface WindowsState {
     classes: Array<{ Name: string; Type: string; Data: string }>;
     policies: WindowsPolicy[];
     optionDefinitions: number[];
+    /** Active leases in the scope (Get-DhcpServerv4Lease -ScopeId): what removing the scope would drop. */
+    leaseCount: number;
 }
 
 export interface WindowsScope {
@@ -133,6 +135,7 @@ export function parseWindowsState(json: string): WindowsState {
             ...(Object.fromEntries(POLICY_CRITERIA.map((c) => [c, list(p[c]).map(String)])) as Record<PolicyCriterion, string[]>),
         })),
         optionDefinitions: list(raw.optionDefinitions).map(Number),
+        leaseCount: scope ? Number(required(raw, "leaseCount", "output")) : 0,
     };
 }
 
@@ -290,7 +293,7 @@ export function planWindowsActions(desired: WindowsDesired, current: WindowsStat
             cmdlet: `Remove-DhcpServerv4Scope -ScopeId ${id} -Force`,
             onlyIf: `(Get-DhcpServerv4Scope -ScopeId ${id} -ErrorAction SilentlyContinue).SubnetMask.IPAddressToString -notin @($null, ${psQuote(want.SubnetMask)})`,
         });
-        state = { ...state, scope: null, options: [], policies: [], reservations: [] };
+        state = { ...state, scope: null, options: [], policies: [], reservations: [], leaseCount: 0 };
     }
 
     if (!state.scope) {

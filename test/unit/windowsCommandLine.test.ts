@@ -99,6 +99,7 @@ describe("Windows DHCP Server: every command line fits cmd.exe (8191 characters)
             "Get-DhcpServerv4Reservation",
             "Get-DhcpServerv4Class",
             "Get-DhcpServerv4OptionDefinition",
+            "Get-DhcpServerv4Lease",
             "ConvertTo-Json",
         ]) {
             expect(readScript("10.20.0.0")).toContain(cmdlet);

@@ -3,7 +3,7 @@
 # strings, numbers and booleans; arrays stay arrays (the TypeScript side also accepts the single element
 # that ConvertTo-Json writes for a one-element array, and null for an empty one).
 $ErrorActionPreference = 'Stop'
-$out = [ordered]@{ scope = $null; options = @(); reservations = @(); classes = @(); policies = @(); optionDefinitions = @() }
+$out = [ordered]@{ scope = $null; options = @(); reservations = @(); classes = @(); policies = @(); optionDefinitions = @(); leaseCount = 0 }
 $scope = Get-DhcpServerv4Scope -ScopeId $id -ErrorAction SilentlyContinue
 if ($scope) {
     $out.scope = [ordered]@{
@@ -44,6 +44,8 @@ if ($scope) {
     $out.reservations = @(Get-DhcpServerv4Reservation -ScopeId $id | ForEach-Object {
         [ordered]@{ IPAddress = $_.IPAddress.IPAddressToString; ClientId = $_.ClientId; Name = $_.Name }
     })
+    # Active leases (without -AllLeases): what removing the scope with -Force would drop.
+    $out.leaseCount = @(Get-DhcpServerv4Lease -ScopeId $id).Count
 }
 # Data is the property the documentation lists (DhcpServerv4Class); AsciiData is the one Microsoft's own
 # DhcpServerDsc compares with the value it passed to -Data. Both go out; the reader prefers AsciiData.

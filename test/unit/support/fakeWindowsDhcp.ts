@@ -9,7 +9,7 @@ import { decodeCommandLine, POLICY_CRITERIA, type WindowsPolicy, type WindowsSta
  * fails the script, as `$ErrorActionPreference = 'Stop'` would make a real error do.
  */
 export class FakeWindowsDhcp {
-    state: WindowsState = { scope: null, options: [], reservations: [], classes: [], policies: [], optionDefinitions: [] };
+    state: WindowsState = { scope: null, options: [], reservations: [], classes: [], policies: [], optionDefinitions: [], leaseCount: 0 };
     /** Every cmdlet carried out, in order. */
     readonly cmdlets: string[] = [];
 
@@ -56,6 +56,7 @@ export class FakeWindowsDhcp {
                 s.options = [];
                 s.policies = [];
                 s.reservations = [];
+                s.leaseCount = 0;
                 return;
             case "Add-DhcpServerv4OptionDefinition":
                 s.optionDefinitions.push(Number(p.OptionId[0]));
