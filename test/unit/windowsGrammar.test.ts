@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { decodeCommandLine, desiredWindowsScope, readScript, removalScript, windowsApplySteps, windowsRemovalSteps } from "../../lib/dhcp/windows";
 import { powershellSyntaxErrors, powershellTree } from "./powershellGrammar";
-import { bigWindowsScope, WINDOWS_FIXTURES, windowsScope, windowsState } from "./windowsFixtures";
+import { bigWindowsScope, ownsAll, WINDOWS_FIXTURES, windowsScope, windowsState } from "./windowsFixtures";
 
 /**
  * No PowerShell runs here, but a real PowerShell grammar does (tree-sitter-powershell): every script
@@ -54,7 +54,7 @@ describe("Windows DHCP Server: generated PowerShell parses (tree-sitter-powershe
     it(`the scripts for every transcript (${transcripts.length}), whole and cut into small command lines`, async () => {
         for (const name of transcripts) {
             for (const budget of [undefined, 1500]) {
-                for (const script of decodedSteps(windowsApplySteps(desired, windowsState(name), budget))) {
+                for (const script of decodedSteps(windowsApplySteps(desired, windowsState(name), budget, ownsAll(windowsState(name))))) {
                     expect(await powershellSyntaxErrors(script), `${name} (budget ${budget ?? "default"})`).toEqual([]);
                 }
             }
