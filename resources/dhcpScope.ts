@@ -103,7 +103,7 @@ export const dhcpScopeProvider: pulumi.dynamic.ResourceProvider = {
 
     async delete(_id, props: Outputs) {
         const host = await connectHost(props.connection, props.managedBy);
-        await removeScope(host, props, props.managedBy, props.managedFiles ?? {});
+        await removeScope(host, props, props.managedBy, props.managedFiles ?? {}, props.windowsOwned);
     },
 };
 

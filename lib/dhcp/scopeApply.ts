@@ -99,9 +99,17 @@ export async function readScope(
     return { managedFiles, service: observed.services[service] };
 }
 
-export async function removeScope(host: Host, spec: ScopeSpec, resource: string, managed: Record<string, ManagedFileRecord>): Promise<void> {
+/** Delete: what the resource made (Linux: its files; Windows: what `owned` records, see windowsRemovalPlan). */
+export async function removeScope(
+    host: Host,
+    spec: ScopeSpec,
+    resource: string,
+    managed: Record<string, ManagedFileRecord>,
+    owned?: WindowsOwned,
+): Promise<void> {
     if (spec.kind === "windows") {
-        await converge(host, windowsRemovalSteps(spec.windows!.scopeId), { journal: journalFor(resource), managed: {} });
+        const steps = windowsRemovalSteps(spec.windows!.scopeId, spec.connection.host, await windowsState(host, spec), owned);
+        if (steps.length) await converge(host, steps, { journal: journalFor(resource), managed: {} });
         return;
     }
     await removeLinuxScope(host, linuxBackend(spec, resource).service, managed, resource);

@@ -7,7 +7,6 @@ import {
     leaseDuration,
     planWindowsScope,
     readScript,
-    removalScript,
     windowsApplySteps,
     windowsRemovalSteps,
     windowsReplaceKeys,
@@ -161,14 +160,11 @@ describe("Windows DHCP Server: plan and PowerShell", () => {
         expect(Buffer.from(b64, "base64").toString("utf16le")).toBe("Write-Output 'x'");
         expect(line).toMatch(/^powershell\.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand /);
         expect(decodeCommandLine(line)).toBe("Write-Output 'x'");
-        expect(removalScript("10.20.0.0")).toContain("Remove-DhcpServerv4Scope -ScopeId '10.20.0.0' -Force");
-        const [removal] = windowsRemovalSteps("10.20.0.0");
-        expect(removal).toEqual({
-            kind: "remote-script",
-            what: "remove DHCP scope 10.20.0.0",
-            commandLine: encodedCommand(removalScript("10.20.0.0")),
-            mutating: true,
-        });
+        const [removal] = windowsRemovalSteps("10.20.0.0", "10.20.0.2", state("in-sync"), ownsAll(state("in-sync")));
+        expect(removal).toMatchObject({ kind: "remote-script", what: "remove DHCP scope 10.20.0.0: 4 DhcpServer cmdlets", mutating: true });
+        expect(decodeCommandLine(removal.commandLine)).toContain(
+            "if (Get-DhcpServerv4Scope -ScopeId '10.20.0.0' -ErrorAction SilentlyContinue) { Remove-DhcpServerv4Scope -ScopeId '10.20.0.0' -Force }",
+        );
     });
 
     it("quotes values so nothing in them is interpreted", () => {

@@ -196,6 +196,57 @@ describe("Windows DHCP: never take over a scope it did not create", () => {
         expect(updated.windowsOwned.scopeOptions).toEqual([]);
     });
 
+    it("delete of an adopted scope removes only what it created: the scope stays with the site's entries and classes", async () => {
+        server.state = computeSite();
+        const created = await create(inputs({ adopt: true }));
+        const from = server.cmdlets.length;
+        await dhcpScopeProvider.delete!("id", created);
+        expect(sentSince(from)).toEqual([
+            "Remove-DhcpServerv4Policy -Name 'netboot-ipxe' -ScopeId '10.213.1.0'",
+            "Remove-DhcpServerv4Policy -Name 'netboot-uefi' -ScopeId '10.213.1.0'",
+            "Remove-DhcpServerv4Policy -Name 'netboot-bios' -ScopeId '10.213.1.0'",
+            "Remove-DhcpServerv4Reservation -ScopeId '10.213.1.0' -ClientId '52-54-00-00-01-01'",
+            "Remove-DhcpServerv4OptionValue -ScopeId '10.213.1.0' -OptionId 17",
+            "Remove-DhcpServerv4Class -Name 'netboot PXE BIOS' -Type Vendor",
+            "Remove-DhcpServerv4Class -Name 'netboot PXE UEFI x64' -Type Vendor",
+            "Remove-DhcpServerv4Class -Name 'netboot iPXE' -Type User",
+        ]);
+        const site = computeSite();
+        expect(server.state.scope).not.toBeNull();
+        expect(server.state.reservations).toEqual(site.reservations);
+        expect(server.state.policies).toEqual(site.policies);
+        expect(server.state.classes).toEqual(site.classes);
+        // What the config named (the scope's name and lease, option 15) keeps the value this resource set: see the report.
+        expect(server.state.options.filter((o) => o.OptionId !== 15)).toEqual(site.options.filter((o) => o.OptionId !== 15));
+    });
+
+    it("delete of a scope it created: refused while it holds a reservation it did not create; then the scope goes, and only the classes it added", async () => {
+        // Another DhcpScope on this server made "netboot iPXE"; the site made "Acme phones".
+        server.state.classes = [
+            { Name: "netboot iPXE", Type: "User", Data: "iPXE" },
+            { Name: "Acme phones", Type: "Vendor", Data: "AcmePhone" },
+        ];
+        const created = await create(inputs());
+        expect(created.windowsOwned).toMatchObject({ scope: "created", classes: ["netboot PXE BIOS", "netboot PXE UEFI x64"] });
+        server.state.reservations.push({ IPAddress: "10.213.1.77", ClientId: "00-11-22-33-44-55", Name: "printer-2f" });
+
+        const from = server.cmdlets.length;
+        expect(await errorOf(dhcpScopeProvider.delete!("id", created))).toBe(
+            "DHCP scope 10.213.1.0 on 10.213.0.2 holds what this resource did not create (reservation 10.213.1.77 'printer-2f'); " +
+                "nothing was removed: move or remove those, then delete again",
+        );
+        expect(sentSince(from)).toEqual([]);
+
+        server.state.reservations = server.state.reservations.filter((r) => r.Name !== "printer-2f");
+        await dhcpScopeProvider.delete!("id", created);
+        expect(sentSince(from)).toEqual([
+            "Remove-DhcpServerv4Scope -ScopeId '10.213.1.0' -Force",
+            "Remove-DhcpServerv4Class -Name 'netboot PXE BIOS' -Type Vendor",
+            "Remove-DhcpServerv4Class -Name 'netboot PXE UEFI x64' -Type Vendor",
+        ]);
+        expect(server.state.classes.map((c) => c.Name)).toEqual(["netboot iPXE", "Acme phones"]);
+    });
+
     it("a mask change never removes a scope it did not create, nor one holding foreign reservations or leases unless allowReplace", async () => {
         const narrower = (windows: Props = {}) => inputs(windows, { subnet: "10.213.1.0/25", rangeStart: "10.213.1.100", rangeEnd: "10.213.1.120" });
         const mask = "DHCP scope 10.213.1.0 on 10.213.0.2 has mask 255.255.255.0 (Windows fixes a scope's mask when it is added)";

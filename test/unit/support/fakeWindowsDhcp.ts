@@ -84,7 +84,8 @@ export class FakeWindowsDhcp {
                 s.classes.find((c) => c.Name === p.Name[0])!.Data = p.Data[0];
                 return;
             case "Remove-DhcpServerv4Class":
-                s.classes = s.classes.filter((c) => c.Name !== p.Name[0]);
+                // (selects by -Name and -Type)
+                s.classes = s.classes.filter((c) => !(c.Name === p.Name[0] && c.Type.toLowerCase() === p.Type[0].toLowerCase()));
                 return;
             case "Add-DhcpServerv4Policy": {
                 const policy = {
