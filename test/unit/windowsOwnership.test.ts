@@ -196,6 +196,22 @@ describe("Windows DHCP: never take over a scope it did not create", () => {
         expect(updated.windowsOwned.scopeOptions).toEqual([]);
     });
 
+    it("refresh shows a plan that would be refused as one comment line, and the up refuses it before any change", async () => {
+        const created = await create(inputs());
+        // By hand: pc01's reservation gone, its address reserved for the site's printer.
+        server.state.reservations = [{ IPAddress: "10.213.1.20", ClientId: "00-11-22-33-44-55", Name: "printer-2f" }];
+        const message =
+            "nodes: pc01 10.213.1.20 is reserved in DHCP scope 10.213.1.0 on 10.213.0.2 for client 00-11-22-33-44-55 'printer-2f', " +
+            "which this resource did not create; nothing was changed";
+        const refreshed = (await dhcpScopeProvider.read!("id", created)).props as Props;
+        expect(refreshed.pendingCommands).toEqual([`# refused: ${message}`]);
+        expect(refreshed.pendingRemovals).toEqual([]);
+        const from = server.cmdlets.length;
+        expect(await errorOf(up(refreshed, inputs()))).toBe(message);
+        expect(sentSince(from)).toEqual([]);
+        expect(server.state.reservations).toEqual([{ IPAddress: "10.213.1.20", ClientId: "00-11-22-33-44-55", Name: "printer-2f" }]);
+    });
+
     it("delete of an adopted scope removes only what it created: the scope stays with the site's entries and classes", async () => {
         server.state = computeSite();
         const created = await create(inputs({ adopt: true }));
