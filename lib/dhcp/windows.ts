@@ -32,6 +32,11 @@ export interface WindowsState {
     optionDefinitions: number[];
     /** Active leases in the scope (Get-DhcpServerv4Lease -ScopeId): what removing the scope would drop. */
     leaseCount: number;
+    /**
+     * Policies of the server (ScopeId empty) and of the other scopes, with the values of their vendor and
+     * user class criteria (comparator, then class names, a trailing * matching the class data as a prefix).
+     */
+    classUsers: Array<{ ScopeId: string; Name: string; Classes: string[] }>;
 }
 
 export interface WindowsScope {
@@ -136,6 +141,11 @@ export function parseWindowsState(json: string): WindowsState {
         })),
         optionDefinitions: list(raw.optionDefinitions).map(Number),
         leaseCount: scope ? Number(required(raw, "leaseCount", "output")) : 0,
+        classUsers: list(raw.classUsers).map((u: any) => ({
+            ScopeId: String(u.ScopeId ?? ""),
+            Name: String(u.Name),
+            Classes: list(u.Classes).map(String),
+        })),
     };
 }
 
@@ -674,8 +684,8 @@ export function windowsActionSteps(
  * are its clients'), unless it holds reservations or policies someone else made, which would go
  * with it: then nothing is removed and the error names them. An adopted scope stays with
  * everything it did not get from this resource; only our policies (with their options),
- * reservations and scope options go. Then the server-wide classes this resource added.
- * Without a record (state written before it was kept) nothing is known to be ours: nothing goes.
+ * reservations and scope options go. Then the server-wide classes this resource added, but
+ * for those a policy of another scope (or of the server) still names. Without a record (state written before it was kept) nothing is known to be ours: nothing goes.
  */
 export function windowsRemovalPlan(scopeId: string, server: string, state: WindowsState, owned: WindowsOwned | undefined): WindowsAction[] {
     if (!owned) return [];
@@ -711,7 +721,9 @@ export function windowsRemovalPlan(scopeId: string, server: string, state: Windo
             });
         }
     }
-    for (const cls of CLASSES.filter((c) => owned.classes.includes(c.Name))) {
+    // A class is server-wide: another scope's policy (another DhcpScope's, say, which found it here) may use it.
+    const inUse = (name: string) => state.classUsers.some((u) => u.Classes.some((value) => value.replace(/\*$/, "") === name));
+    for (const cls of CLASSES.filter((c) => owned.classes.includes(c.Name) && !inUse(c.Name))) {
         const have = state.classes.find((c) => c.Name === cls.Name);
         if (!have) continue;
         const name = psQuote(cls.Name);

@@ -72,6 +72,7 @@ function computeSite(): WindowsState {
         policies: [{ Name: "printers", ProcessingOrder: 1, Enabled: true, Condition: "Or", MacAddress: ["EQ", "00-11-22*"], ...none }],
         optionDefinitions: [3, 6, 15, 17, 66, 67],
         leaseCount: 37,
+        classUsers: [],
     };
 }
 
@@ -261,6 +262,20 @@ describe("Windows DHCP: never take over a scope it did not create", () => {
             "Remove-DhcpServerv4Class -Name 'netboot PXE UEFI x64' -Type Vendor",
         ]);
         expect(server.state.classes.map((c) => c.Name)).toEqual(["netboot iPXE", "Acme phones"]);
+    });
+
+    it("delete leaves a class it added while another scope's policy names it", async () => {
+        const created = await create(inputs());
+        // Another DhcpScope's scope on this server found the classes here and uses the BIOS one.
+        server.state.classUsers = [{ ScopeId: "10.213.2.0", Name: "netboot-bios", Classes: ["EQ", "netboot PXE BIOS*"] }];
+        const from = server.cmdlets.length;
+        await dhcpScopeProvider.delete!("id", created);
+        expect(sentSince(from)).toEqual([
+            "Remove-DhcpServerv4Scope -ScopeId '10.213.1.0' -Force",
+            "Remove-DhcpServerv4Class -Name 'netboot PXE UEFI x64' -Type Vendor",
+            "Remove-DhcpServerv4Class -Name 'netboot iPXE' -Type User",
+        ]);
+        expect(server.state.classes.map((c) => c.Name)).toEqual(["netboot PXE BIOS"]);
     });
 
     it("a mask change never removes a scope it did not create, nor one holding foreign reservations or leases unless allowReplace", async () => {

@@ -3,7 +3,7 @@
 # strings, numbers and booleans; arrays stay arrays (the TypeScript side also accepts the single element
 # that ConvertTo-Json writes for a one-element array, and null for an empty one).
 $ErrorActionPreference = 'Stop'
-$out = [ordered]@{ scope = $null; options = @(); reservations = @(); classes = @(); policies = @(); optionDefinitions = @(); leaseCount = 0 }
+$out = [ordered]@{ scope = $null; options = @(); reservations = @(); classes = @(); policies = @(); optionDefinitions = @(); leaseCount = 0; classUsers = @() }
 $scope = Get-DhcpServerv4Scope -ScopeId $id -ErrorAction SilentlyContinue
 if ($scope) {
     $out.scope = [ordered]@{
@@ -53,4 +53,11 @@ $out.classes = @(Get-DhcpServerv4Class | ForEach-Object {
     [ordered]@{ Name = $_.Name; Type = "$($_.Type)"; Data = $_.Data; AsciiData = $_.AsciiData }
 })
 $out.optionDefinitions = @(Get-DhcpServerv4OptionDefinition | ForEach-Object { [int]$_.OptionId })
+# The server's policies and those of the other scopes, with the classes their criteria name: a class is
+# server-wide, and one this resource added stays while another scope's policy uses it.
+$out.classUsers = @(@(Get-DhcpServerv4Policy) + @(Get-DhcpServerv4Scope | Where-Object { $_.ScopeId.IPAddressToString -ne $id } | ForEach-Object {
+    Get-DhcpServerv4Policy -ScopeId $_.ScopeId
+}) | ForEach-Object {
+    [ordered]@{ ScopeId = "$($_.ScopeId)"; Name = $_.Name; Classes = @(@($_.VendorClass) + @($_.UserClass)) }
+})
 $out | ConvertTo-Json -Depth 6 -Compress

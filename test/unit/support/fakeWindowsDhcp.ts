@@ -9,7 +9,16 @@ import { decodeCommandLine, POLICY_CRITERIA, type WindowsPolicy, type WindowsSta
  * fails the script, as `$ErrorActionPreference = 'Stop'` would make a real error do.
  */
 export class FakeWindowsDhcp {
-    state: WindowsState = { scope: null, options: [], reservations: [], classes: [], policies: [], optionDefinitions: [], leaseCount: 0 };
+    state: WindowsState = {
+        scope: null,
+        options: [],
+        reservations: [],
+        classes: [],
+        policies: [],
+        optionDefinitions: [],
+        leaseCount: 0,
+        classUsers: [],
+    };
     /** Every cmdlet carried out, in order. */
     readonly cmdlets: string[] = [];
 
