@@ -48,7 +48,7 @@ export async function applyScope(
     owned?: WindowsOwned,
 ): Promise<ScopeState> {
     if (spec.kind === "windows") {
-        const desired = desiredWindowsScope(spec);
+        const desired = desiredWindowsScope(spec, resource);
         // The plan refuses (throws) here, before any step runs, what would take over or remove what
         // this resource did not create.
         const plan = planWindows(desired, await windowsState(host, spec), owned);
@@ -85,7 +85,7 @@ export async function readScope(
     if (spec.kind === "windows") {
         const state = await windowsState(host, spec);
         try {
-            const pendingCommands = planWindowsScope(desiredWindowsScope(spec), state, owned);
+            const pendingCommands = planWindowsScope(desiredWindowsScope(spec, resource), state, owned);
             return { pendingCommands, pendingRemovals: removalCmdlets(pendingCommands) };
         } catch (err) {
             return { pendingCommands: [`# refused: ${(err as Error).message}`], pendingRemovals: [] };

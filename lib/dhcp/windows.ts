@@ -49,6 +49,8 @@ export interface WindowsScope {
     State: string;
     /** Policies are evaluated in the scope only while this is true (Set-DhcpServerv4Scope -ActivatePolicies). */
     ActivatePolicies: boolean;
+    /** The scope's description: on a scope this resource added, its mark (WindowsDesired.mark). */
+    Description?: string;
 }
 
 /** The criteria a policy can have (Add-DhcpServerv4Policy): each is a comparator (EQ, NE) followed by values. */
@@ -117,6 +119,7 @@ export function parseWindowsState(json: string): WindowsState {
               LeaseSeconds: Number(required(raw.scope, "LeaseSeconds", "scope")),
               State: String(required(raw.scope, "State", "scope")),
               ActivatePolicies: required(raw.scope, "ActivatePolicies", "scope") === true,
+              Description: String(raw.scope.Description ?? ""),
           }
         : null;
     return {
@@ -188,9 +191,14 @@ export interface WindowsDesired {
     reservations: Array<{ IPAddress: string; ClientId: string; Name: string }>;
     nextServer: string;
     wantOption60: boolean;
+    /**
+     * The description Add-DhcpServerv4Scope gives the scope ("netboot: " and the resource's managedBy):
+     * how a create whose outputs were lost (Pulumi keeps none of a create that fails) knows the scope as its own.
+     */
+    mark?: string;
 }
 
-export function desiredWindowsScope(spec: ScopeSpec): WindowsDesired {
+export function desiredWindowsScope(spec: ScopeSpec, managedBy?: string): WindowsDesired {
     const subnet = parseSubnet(spec.subnet)!;
     const options = new Map<number, string[]>();
     if (spec.router) options.set(3, [spec.router]);
@@ -239,6 +247,7 @@ export function desiredWindowsScope(spec: ScopeSpec): WindowsDesired {
         reservations: reservations(spec).map((r) => ({ IPAddress: r.ip, ClientId: macToClientId(r.mac), Name: r.hostname })),
         nextServer: spec.boot.nextServer,
         wantOption60,
+        mark: managedBy === undefined ? undefined : `netboot: ${managedBy}`,
     };
 }
 
@@ -343,7 +352,9 @@ export function planWindows(desired: WindowsDesired, current: WindowsState, owne
     const actions: WindowsAction[] = [];
     const want = desired.scope;
     let state = current;
-    const created = owned?.scope === "created";
+    // A scope carrying this resource's mark and no record: added by a create that failed later on.
+    const marked = !owned && desired.mark !== undefined && state.scope?.Description === desired.mark;
+    const created = owned?.scope === "created" || marked;
 
     // A scope someone else made (another tool, an administrator, the compute site's own) is theirs
     // until the config says otherwise: taking it over would rewrite its options and reservations.
@@ -361,7 +372,14 @@ export function planWindows(desired: WindowsDesired, current: WindowsState, owne
         classes: [...(owned?.classes ?? [])],
         optionDefinitions: [...(owned?.optionDefinitions ?? [])],
     });
-    let record: WindowsOwned = !state.scope ? fresh("created") : owned ? structuredClone(owned) : fresh("adopted");
+    let record: WindowsOwned = !state.scope ? fresh("created") : owned ? structuredClone(owned) : fresh(marked ? "created" : "adopted");
+    if (marked) {
+        // What that create made of what it wanted: the scope is this resource's, and so are the entries it wanted.
+        const wantedClients = new Set(desired.reservations.map((r) => r.ClientId.toLowerCase()));
+        record.reservations = state.reservations.map((r) => r.ClientId.toLowerCase()).filter((c) => wantedClients.has(c));
+        record.policies = state.policies.map((p) => p.Name).filter((name) => desired.policies.some((p) => p.Name === name));
+        record.scopeOptions = state.options.filter((o) => o.PolicyName === null && desired.options.has(o.OptionId)).map((o) => o.OptionId);
+    }
 
     if (state.scope && state.scope.SubnetMask !== want.SubnetMask) {
         // The mask is fixed when a scope is added: the scope would go (with its leases, options,
@@ -392,7 +410,8 @@ export function planWindows(desired: WindowsDesired, current: WindowsState, owne
         actions.push({
             cmdlet:
                 `Add-DhcpServerv4Scope -Name ${psQuote(want.Name)} -StartRange ${psQuote(want.StartRange)} -EndRange ${psQuote(want.EndRange)} ` +
-                `-SubnetMask ${psQuote(want.SubnetMask)} -LeaseDuration ${psQuote(leaseDuration(want.LeaseSeconds))} -State Active -ActivatePolicies $true`,
+                `-SubnetMask ${psQuote(want.SubnetMask)} -LeaseDuration ${psQuote(leaseDuration(want.LeaseSeconds))} -State Active -ActivatePolicies $true` +
+                (desired.mark === undefined ? "" : ` -Description ${psQuote(desired.mark)}`),
             onlyIf: `-not (Get-DhcpServerv4Scope -ScopeId ${id} -ErrorAction SilentlyContinue)`,
         });
     } else {

@@ -278,6 +278,23 @@ describe("Windows DHCP: never take over a scope it did not create", () => {
         expect(server.state.classes.map((c) => c.Name)).toEqual(["netboot PXE BIOS"]);
     });
 
+    it("a create run again after one whose outputs were lost knows the scope by its -Description mark and goes on", async () => {
+        const first = await create(inputs());
+        expect(server.state.scope?.Description).toBe("netboot: test: DhcpScope lab");
+        // As if that create had failed before its last cmdlet (Pulumi keeps no outputs of a failed create).
+        server.state.reservations = [];
+        const from = server.cmdlets.length;
+        const again = await create(inputs());
+        expect(sentSince(from)).toEqual([
+            "Add-DhcpServerv4Reservation -ScopeId '10.213.1.0' -IPAddress '10.213.1.20' -ClientId '52-54-00-00-01-01' -Name 'pc01'",
+        ]);
+        // Classes are server-wide: which of them that create added is not known, so none is the resource's to remove.
+        expect(again.windowsOwned).toEqual({ ...first.windowsOwned, classes: [] });
+        // Another resource's mark is not this one's.
+        server.state.scope!.Description = "netboot: other/stack: DhcpScope lab";
+        expect(await errorOf(create(inputs()))).toMatch(/^windows\.adopt: false: DHCP scope 10\.213\.1\.0 on 10\.213\.0\.2 \('lab'\) exists/);
+    });
+
     it("a mask change never removes a scope it did not create, nor one holding foreign reservations or leases unless allowReplace", async () => {
         const narrower = (windows: Props = {}) => inputs(windows, { subnet: "10.213.1.0/25", rangeStart: "10.213.1.100", rangeEnd: "10.213.1.120" });
         const mask = "DHCP scope 10.213.1.0 on 10.213.0.2 has mask 255.255.255.0 (Windows fixes a scope's mask when it is added)";
@@ -311,7 +328,7 @@ describe("Windows DHCP: never take over a scope it did not create", () => {
         expect(sentSince(from).slice(0, 2)).toEqual([
             "Remove-DhcpServerv4Scope -ScopeId '10.213.1.0' -Force",
             "Add-DhcpServerv4Scope -Name 'lab' -StartRange '10.213.1.100' -EndRange '10.213.1.120' -SubnetMask '255.255.255.128' " +
-                "-LeaseDuration '0.12:00:00' -State Active -ActivatePolicies $true",
+                "-LeaseDuration '0.12:00:00' -State Active -ActivatePolicies $true -Description 'netboot: test: DhcpScope lab'",
         ]);
         expect(server.state.scope?.SubnetMask).toBe("255.255.255.128");
         expect(replaced.windowsOwned.scope).toBe("created");

@@ -15,6 +15,7 @@ if ($scope) {
         LeaseSeconds = [int]$scope.LeaseDuration.TotalSeconds
         State = "$($scope.State)"
         ActivatePolicies = [bool]$scope.ActivatePolicies
+        Description = $scope.Description
     }
     $out.options = @(Get-DhcpServerv4OptionValue -ScopeId $id | ForEach-Object {
         [ordered]@{ OptionId = [int]$_.OptionId; Value = @($_.Value); PolicyName = $null }

@@ -51,6 +51,7 @@ export class FakeWindowsDhcp {
                     LeaseSeconds: seconds(p.LeaseDuration[0]),
                     State: p.State[0],
                     ActivatePolicies: p.ActivatePolicies?.[0] === "$true",
+                    Description: p.Description?.[0] ?? "",
                 };
                 return;
             case "Set-DhcpServerv4Scope":
