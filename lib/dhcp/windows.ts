@@ -321,6 +321,33 @@ export interface WindowsOwned {
     classes: string[];
     /** Option definitions this resource added (server-wide; delete leaves them, other scopes' values may use them). */
     optionDefinitions: number[];
+    /**
+     * What the config overwrote that this resource did not set, as it was: the settings of an adopted
+     * scope, and scope option values (option ID → value). Put back on delete, and an option's value
+     * when the config no longer names it.
+     */
+    originals?: { scope?: Partial<ScopeSettings>; options?: Record<string, string[]> };
+}
+
+/** What Set-DhcpServerv4Scope sets of a scope (not its mask, fixed when it is added). */
+type ScopeSettings = Pick<WindowsScope, "Name" | "StartRange" | "EndRange" | "LeaseSeconds" | "State" | "ActivatePolicies">;
+const SCOPE_SETTINGS = ["Name", "StartRange", "EndRange", "LeaseSeconds", "State", "ActivatePolicies"] as const;
+
+/** Set-DhcpServerv4Scope's parameters that take a scope from `have` to the settings `want` gives. */
+function scopeChanges(have: ScopeSettings, want: Partial<ScopeSettings>): string[] {
+    const changes: string[] = [];
+    if (want.Name !== undefined && have.Name !== want.Name) changes.push(`-Name ${psQuote(want.Name)}`);
+    // -StartRange and -EndRange only go together (Set-DhcpServerv4Scope's WithRange parameter set).
+    if (want.StartRange !== undefined && want.EndRange !== undefined && (have.StartRange !== want.StartRange || have.EndRange !== want.EndRange)) {
+        changes.push(`-StartRange ${psQuote(want.StartRange)} -EndRange ${psQuote(want.EndRange)}`);
+    }
+    if (want.LeaseSeconds !== undefined && have.LeaseSeconds !== want.LeaseSeconds)
+        changes.push(`-LeaseDuration ${psQuote(leaseDuration(want.LeaseSeconds))}`);
+    if (want.State !== undefined && have.State !== want.State) changes.push(`-State ${want.State}`);
+    if (want.ActivatePolicies !== undefined && have.ActivatePolicies !== want.ActivatePolicies) {
+        changes.push(`-ActivatePolicies ${want.ActivatePolicies ? "$true" : "$false"}`);
+    }
+    return changes;
 }
 
 /** The cmdlets to send, and the record of what the resource owns once they have run. */
@@ -416,16 +443,22 @@ export function planWindows(desired: WindowsDesired, current: WindowsState, owne
         });
     } else {
         const have = state.scope;
-        const changes: string[] = [];
-        if (have.Name !== want.Name) changes.push(`-Name ${psQuote(want.Name)}`);
-        // -StartRange and -EndRange only go together (Set-DhcpServerv4Scope's WithRange parameter set).
-        if (have.StartRange !== want.StartRange || have.EndRange !== want.EndRange) {
-            changes.push(`-StartRange ${psQuote(want.StartRange)} -EndRange ${psQuote(want.EndRange)}`);
-        }
-        if (have.LeaseSeconds !== want.LeaseSeconds) changes.push(`-LeaseDuration ${psQuote(leaseDuration(want.LeaseSeconds))}`);
-        if (have.State !== "Active") changes.push("-State Active");
-        if (!have.ActivatePolicies) changes.push("-ActivatePolicies $true");
+        const changes = scopeChanges(have, want);
         if (changes.length) actions.push({ cmdlet: `Set-DhcpServerv4Scope -ScopeId ${id} ${changes.join(" ")}` });
+        if (record.scope === "adopted") {
+            // The adopted scope's own settings, as they were before the config first changed them.
+            record.originals ??= {};
+            record.originals.scope ??= {};
+            const scope = record.originals.scope;
+            for (const key of SCOPE_SETTINGS) {
+                if (have[key] !== want[key] && scope[key] === undefined) Object.assign(scope, { [key]: have[key] });
+            }
+            // The range goes back whole (WithRange: both or neither).
+            if (scope.StartRange !== undefined || scope.EndRange !== undefined) {
+                scope.StartRange ??= have.StartRange;
+                scope.EndRange ??= have.EndRange;
+            }
+        }
     }
 
     // Option 60 has no definition on a fresh server, and Set-DhcpServerv4OptionValue fails without one.
@@ -443,6 +476,12 @@ export function planWindows(desired: WindowsDesired, current: WindowsState, owne
     for (const [optionId, value] of desired.options) {
         if (!same(scopeOptions.get(optionId), value)) {
             actions.push({ cmdlet: `Set-DhcpServerv4OptionValue -ScopeId ${id} -OptionId ${optionId} -Value ${value.map(psQuote).join(",")}` });
+            // A value this resource did not set is someone's: kept as it was, to be put back.
+            if (scopeOptions.has(optionId) && !record.scopeOptions.includes(optionId)) {
+                record.originals ??= {};
+                record.originals.options ??= {};
+                record.originals.options[optionId] ??= scopeOptions.get(optionId)!;
+            }
         }
         if (!scopeOptions.has(optionId)) record.scopeOptions.push(optionId);
     }
@@ -453,6 +492,15 @@ export function planWindows(desired: WindowsDesired, current: WindowsState, owne
         });
     }
     record.scopeOptions = record.scopeOptions.filter((o) => desired.options.has(o));
+    // An option the config no longer names gets back the value it had before the config named it.
+    for (const [key, value] of Object.entries(record.originals?.options ?? {})) {
+        const optionId = Number(key);
+        if (desired.options.has(optionId)) continue;
+        if (scopeOptions.has(optionId) && !same(scopeOptions.get(optionId), value)) {
+            actions.push({ cmdlet: `Set-DhcpServerv4OptionValue -ScopeId ${id} -OptionId ${optionId} -Value ${value.map(psQuote).join(",")}` });
+        }
+        delete record.originals!.options![key];
+    }
 
     for (const cls of CLASSES) {
         const name = psQuote(cls.Name);
@@ -494,8 +542,16 @@ export function planWindows(desired: WindowsDesired, current: WindowsState, owne
         reservations: sortedUnique(record.reservations),
         classes: sortedUnique(record.classes),
         optionDefinitions: sortedUnique(record.optionDefinitions),
+        ...withOriginals(record.originals),
     };
     return { actions, owned: record };
+}
+
+/** The originals, if any are left (the record keeps its shape when there are none). */
+function withOriginals(originals: WindowsOwned["originals"]): Pick<WindowsOwned, "originals"> {
+    const scope = originals?.scope && Object.keys(originals.scope).length ? originals.scope : undefined;
+    const options = originals?.options && Object.keys(originals.options).length ? originals.options : undefined;
+    return scope || options ? { originals: { ...(scope ? { scope } : {}), ...(options ? { options } : {}) } } : {};
 }
 
 /** planWindows' cmdlets. */
@@ -703,7 +759,8 @@ export function windowsActionSteps(
  * are its clients'), unless it holds reservations or policies someone else made, which would go
  * with it: then nothing is removed and the error names them. An adopted scope stays with
  * everything it did not get from this resource; only our policies (with their options),
- * reservations and scope options go. Then the server-wide classes this resource added, but
+ * reservations and scope options go, and what the config overwrote (the scope's settings, option
+ * values) is put back as it was. Then the server-wide classes this resource added, but
  * for those a policy of another scope (or of the server) still names. Without a record (state written before it was kept) nothing is known to be ours: nothing goes.
  */
 export function windowsRemovalPlan(scopeId: string, server: string, state: WindowsState, owned: WindowsOwned | undefined): WindowsAction[] {
@@ -738,6 +795,14 @@ export function windowsRemovalPlan(scopeId: string, server: string, state: Windo
                 cmdlet: `Remove-DhcpServerv4OptionValue -ScopeId ${id} -OptionId ${optionId}`,
                 onlyIf: `Get-DhcpServerv4OptionValue -ScopeId ${id} -OptionId ${optionId} -ErrorAction SilentlyContinue`,
             });
+        }
+        // What the config overwrote goes back as it was.
+        const settings = scopeChanges(state.scope, owned.originals?.scope ?? {});
+        if (settings.length) actions.push({ cmdlet: `Set-DhcpServerv4Scope -ScopeId ${id} ${settings.join(" ")}` });
+        const current = new Map(state.options.filter((o) => o.PolicyName === null).map((o) => [o.OptionId, o.Value]));
+        for (const [key, value] of Object.entries(owned.originals?.options ?? {})) {
+            if (same(current.get(Number(key)), value)) continue;
+            actions.push({ cmdlet: `Set-DhcpServerv4OptionValue -ScopeId ${id} -OptionId ${key} -Value ${value.map(psQuote).join(",")}` });
         }
     }
     // A class is server-wide: another scope's policy (another DhcpScope's, say, which found it here) may use it.

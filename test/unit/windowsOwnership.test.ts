@@ -164,6 +164,8 @@ describe("Windows DHCP: never take over a scope it did not create", () => {
             reservations: ["52-54-00-00-01-01"],
             classes: ["netboot iPXE", "netboot PXE BIOS", "netboot PXE UEFI x64"],
             optionDefinitions: [],
+            // What the config overwrote, as it was: put back on delete.
+            originals: { scope: { Name: "compute-site", LeaseSeconds: 691200 }, options: { 15: ["compute.example"] } },
         });
         expect(outs.pendingRemovals).toEqual([]);
     });
@@ -183,11 +185,13 @@ describe("Windows DHCP: never take over a scope it did not create", () => {
         ]);
         expect(refreshed.pendingCommands).toEqual(expect.arrayContaining(refreshed.pendingRemovals));
 
-        // The next up also drops the root path (option 17, set by this resource) and pc01 from the config.
+        // The next up also drops the root path (option 17, set by this resource), the domain (15, the
+        // site's: its value goes back) and pc01 from the config.
         const from = server.cmdlets.length;
-        const updated = await up(refreshed, inputs({ adopt: true }, { boot: { nextServer: "10.213.1.1" }, nodes: [] }));
+        const updated = await up(refreshed, inputs({ adopt: true }, { boot: { nextServer: "10.213.1.1" }, nodes: [], domain: undefined }));
         expect(sentSince(from)).toEqual([
             "Remove-DhcpServerv4OptionValue -ScopeId '10.213.1.0' -OptionId 17",
+            "Set-DhcpServerv4OptionValue -ScopeId '10.213.1.0' -OptionId 15 -Value 'compute.example'",
             "Remove-DhcpServerv4OptionValue -ScopeId '10.213.1.0' -PolicyName 'netboot-bios' -OptionId 3",
             "Remove-DhcpServerv4Reservation -ScopeId '10.213.1.0' -ClientId '52-54-00-00-01-01'",
         ]);
@@ -195,6 +199,8 @@ describe("Windows DHCP: never take over a scope it did not create", () => {
         expect(server.state.options.filter((o) => o.PolicyName === null).map((o) => o.OptionId)).toEqual([3, 6, 66, 67, 15]);
         expect(updated.windowsOwned.reservations).toEqual([]);
         expect(updated.windowsOwned.scopeOptions).toEqual([]);
+        expect(server.state.options).toContainEqual({ OptionId: 15, Value: ["compute.example"], PolicyName: null });
+        expect(updated.windowsOwned.originals).toEqual({ scope: { Name: "compute-site", LeaseSeconds: 691200 } });
     });
 
     it("refresh shows a plan that would be refused as one comment line, and the up refuses it before any change", async () => {
@@ -213,7 +219,7 @@ describe("Windows DHCP: never take over a scope it did not create", () => {
         expect(server.state.reservations).toEqual([{ IPAddress: "10.213.1.20", ClientId: "00-11-22-33-44-55", Name: "printer-2f" }]);
     });
 
-    it("delete of an adopted scope removes only what it created: the scope stays with the site's entries and classes", async () => {
+    it("delete of an adopted scope removes only what it created and puts back what the config overwrote", async () => {
         server.state = computeSite();
         const created = await create(inputs({ adopt: true }));
         const from = server.cmdlets.length;
@@ -224,17 +230,21 @@ describe("Windows DHCP: never take over a scope it did not create", () => {
             "Remove-DhcpServerv4Policy -Name 'netboot-bios' -ScopeId '10.213.1.0'",
             "Remove-DhcpServerv4Reservation -ScopeId '10.213.1.0' -ClientId '52-54-00-00-01-01'",
             "Remove-DhcpServerv4OptionValue -ScopeId '10.213.1.0' -OptionId 17",
+            "Set-DhcpServerv4Scope -ScopeId '10.213.1.0' -Name 'compute-site' -LeaseDuration '8.00:00:00'",
+            "Set-DhcpServerv4OptionValue -ScopeId '10.213.1.0' -OptionId 15 -Value 'compute.example'",
             "Remove-DhcpServerv4Class -Name 'netboot PXE BIOS' -Type Vendor",
             "Remove-DhcpServerv4Class -Name 'netboot PXE UEFI x64' -Type Vendor",
             "Remove-DhcpServerv4Class -Name 'netboot iPXE' -Type User",
         ]);
+        // The server as the site had it.
+        const byId = (options: WindowsState["options"]) =>
+            [...options].sort((a, b) => `${a.PolicyName}/${a.OptionId}`.localeCompare(`${b.PolicyName}/${b.OptionId}`));
         const site = computeSite();
-        expect(server.state.scope).not.toBeNull();
+        expect(server.state.scope).toEqual(site.scope);
+        expect(byId(server.state.options)).toEqual(byId(site.options));
         expect(server.state.reservations).toEqual(site.reservations);
         expect(server.state.policies).toEqual(site.policies);
         expect(server.state.classes).toEqual(site.classes);
-        // What the config named (the scope's name and lease, option 15) keeps the value this resource set: see the issue's report.
-        expect(server.state.options.filter((o) => o.OptionId !== 15)).toEqual(site.options.filter((o) => o.OptionId !== 15));
     });
 
     it("delete of a scope it created: refused while it holds a reservation it did not create; then the scope goes, and only the classes it added", async () => {
