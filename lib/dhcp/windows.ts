@@ -526,6 +526,12 @@ export function planWindows(desired: WindowsDesired, current: WindowsState, owne
             });
             actions.push(add);
         } else if (have.Data !== cls.Data) {
+            // Another class data changes which clients every policy naming the class matches, on every scope.
+            if (!record.classes.includes(cls.Name)) {
+                throw new Error(
+                    `class ${name} on ${desired.server} has data ${psQuote(have.Data)}, not ${psQuote(cls.Data)}, and this resource did not create it; nothing was changed`,
+                );
+            }
             actions.push({ cmdlet: `Set-DhcpServerv4Class -Name ${name} -Type ${cls.Type} -Data ${psQuote(cls.Data)}` });
         }
     }

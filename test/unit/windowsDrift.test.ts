@@ -151,6 +151,9 @@ describe("Windows DHCP Server: an adopted scope (no record of what this resource
         expect(refusal("policy-foreign-criterion")).toBe(
             "policy 'netboot-ipxe' in DHCP scope 10.20.0.0 on 10.20.0.2 was not created by this resource and has criteria it cannot clear (MacAddress); nothing was changed",
         );
+        expect(refusal("class-data")).toBe(
+            "class 'netboot PXE UEFI x64' on 10.20.0.2 has data 'PXEClient:Arch:00009', not 'PXEClient:Arch:00007', and this resource did not create it; nothing was changed",
+        );
         expect(refusal("class-type")).toBe(
             "class 'netboot iPXE' on 10.20.0.2 is a Vendor class this resource did not create (it needs a User class of that name); nothing was changed",
         );
