@@ -4,7 +4,7 @@ import { sha256Hex } from "../lib/core/sha256";
 import { linuxBackend } from "../lib/dhcp/linuxBackends";
 import { applyScope, readScope, removeScope } from "../lib/dhcp/scopeApply";
 import { type ScopeSpec, scopeSchema, validateScope } from "../lib/dhcp/scopeSpec";
-import { desiredWindowsScope, windowsReplaceKeys } from "../lib/dhcp/windows";
+import { desiredWindowsScope, type WindowsOwned, windowsReplaceKeys } from "../lib/dhcp/windows";
 import type { ManagedFileRecord } from "../lib/engine/steps";
 import type { ServiceState } from "../lib/host/observe";
 import { anotherMachine, checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
@@ -32,6 +32,10 @@ interface Outputs extends CheckedInputs {
     service: ServiceState | null;
     /** Windows: cmdlets a refresh found still needed (empty when the server matches). */
     pendingCommands: string[];
+    /** Windows: those of pendingCommands that remove something (shown by the preview after a refresh). */
+    pendingRemovals: string[];
+    /** Windows: what this resource created on the server; update and delete remove nothing else. */
+    windowsOwned?: WindowsOwned;
 }
 
 const KEYS = [...Object.keys(scopeSchema.shape), "aptProxy", "managedBy", "rendered"];
@@ -54,9 +58,9 @@ function parse(inputs: Record<string, unknown>): CheckedInputs {
     };
 }
 
-async function converge(spec: CheckedInputs, previous: Record<string, ManagedFileRecord>): Promise<Outputs> {
+async function converge(spec: CheckedInputs, previous: Record<string, ManagedFileRecord>, owned?: WindowsOwned): Promise<Outputs> {
     const host = await connectHost(spec.connection, spec.managedBy);
-    const state = await applyScope(host, spec, spec.managedBy, spec.aptProxy, previous, () => connectHost(spec.connection, spec.managedBy));
+    const state = await applyScope(host, spec, spec.managedBy, spec.aptProxy, previous, () => connectHost(spec.connection, spec.managedBy), owned);
     return { ...spec, ...state };
 }
 
@@ -89,17 +93,17 @@ export const dhcpScopeProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async update(_id, olds: Outputs, news) {
-        return { outs: await converge(parse(news), olds.managedFiles ?? {}) };
+        return { outs: await converge(parse(news), olds.managedFiles ?? {}, olds.windowsOwned) };
     },
 
     async read(id, props: Outputs) {
         const host = await connectHost(props.connection);
-        return { id, props: { ...props, ...(await readScope(host, props, props.managedBy, props.managedFiles ?? {})) } };
+        return { id, props: { ...props, ...(await readScope(host, props, props.managedBy, props.managedFiles ?? {}, props.windowsOwned)) } };
     },
 
     async delete(_id, props: Outputs) {
         const host = await connectHost(props.connection, props.managedBy);
-        await removeScope(host, props, props.managedBy, props.managedFiles ?? {});
+        await removeScope(host, props, props.managedBy, props.managedFiles ?? {}, props.windowsOwned);
     },
 };
 
@@ -108,10 +112,20 @@ export class DhcpScope extends LazyDynamicResource {
     declare readonly managedFiles: pulumi.Output<Record<string, ManagedFileRecord>>;
     declare readonly service: pulumi.Output<ServiceState | null>;
     declare readonly pendingCommands: pulumi.Output<string[]>;
+    declare readonly pendingRemovals: pulumi.Output<string[]>;
+    declare readonly windowsOwned: pulumi.Output<WindowsOwned | undefined>;
 
     constructor(name: string, args: DhcpScopeArgs, opts?: pulumi.CustomResourceOptions) {
         const managedBy = `${pulumi.getProject()}/${pulumi.getStack()}: DhcpScope ${name}`;
-        const props = { ...(args as object), managedBy, managedFiles: undefined, service: undefined, pendingCommands: undefined };
+        const props = {
+            ...(args as object),
+            managedBy,
+            managedFiles: undefined,
+            service: undefined,
+            pendingCommands: undefined,
+            pendingRemovals: undefined,
+            windowsOwned: undefined,
+        };
         super(__filename, "dhcpScopeProvider", "DhcpScope", name, props, opts);
         // Conflicts with the program's other DHCP servers fail the preview here, naming both.
         pulumi

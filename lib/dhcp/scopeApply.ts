@@ -6,13 +6,27 @@ import { progress } from "../provider/progress";
 import { applyLinuxScope, removeLinuxScope } from "./linuxApply";
 import { linuxBackend } from "./linuxBackends";
 import type { ScopeSpec } from "./scopeSpec";
-import { desiredWindowsScope, parseWindowsState, planWindowsScope, windowsApplySteps, windowsReadCommandLine, windowsRemovalSteps } from "./windows";
+import {
+    desiredWindowsScope,
+    parseWindowsState,
+    planWindows,
+    planWindowsScope,
+    removalCmdlets,
+    type WindowsOwned,
+    windowsActionSteps,
+    windowsReadCommandLine,
+    windowsRemovalSteps,
+} from "./windows";
 
 export interface ScopeState {
     managedFiles: Record<string, ManagedFileRecord>;
     service: ServiceState | null;
     /** Windows: cmdlets a refresh found still needed (empty when the server matches). */
     pendingCommands: string[];
+    /** Windows: those of pendingCommands that remove something, for the preview to show. */
+    pendingRemovals: string[];
+    /** Windows: what this resource created on the server (removals are computed from it alone). */
+    windowsOwned?: WindowsOwned;
 }
 
 async function windowsState(host: Host, spec: ScopeSpec) {
@@ -20,7 +34,10 @@ async function windowsState(host: Host, spec: ScopeSpec) {
     return parseWindowsState(json);
 }
 
-/** Makes the server serve the scope; `previous` is the record of the last apply. */
+/**
+ * Makes the server serve the scope; `previous` is the record of the last apply, `owned` what the
+ * last Windows apply created (undefined on create).
+ */
 export async function applyScope(
     host: Host,
     spec: ScopeSpec,
@@ -28,11 +45,15 @@ export async function applyScope(
     aptProxy: string | undefined,
     previous: Record<string, ManagedFileRecord>,
     reconnect?: () => Promise<Host>,
+    owned?: WindowsOwned,
 ): Promise<ScopeState> {
     if (spec.kind === "windows") {
-        const desired = desiredWindowsScope(spec);
+        const desired = desiredWindowsScope(spec, resource);
+        // The plan refuses (throws) here, before any step runs, what would take over or remove what
+        // this resource did not create.
+        const plan = planWindows(desired, await windowsState(host, spec), owned);
         // The helper's plan: idempotent scripts, each within cmd.exe's command-line limit, as engine steps.
-        const steps: Step[] = windowsApplySteps(desired, await windowsState(host, spec));
+        const steps: Step[] = windowsActionSteps(`configure DHCP scope ${desired.scopeId}`, desired.scopeId, plan.actions);
         const started = Date.now();
         await converge(host, steps, {
             journal: journalFor(resource),
@@ -41,23 +62,34 @@ export async function applyScope(
             reconnect,
         });
         // Windows has no journal to restore from: read it back and say what still differs.
-        const left = planWindowsScope(desired, await windowsState(host, spec));
+        const left = planWindowsScope(desired, await windowsState(host, spec), plan.owned);
         if (left.length) throw new Error(`${host.label}: after configuring, the scope still differs:\n${left.join("\n")}`);
-        return { managedFiles: {}, service: null, pendingCommands: [] };
+        return { managedFiles: {}, service: null, pendingCommands: [], pendingRemovals: [], windowsOwned: plan.owned };
     }
     const state = await applyLinuxScope(host, linuxBackend(spec, resource), previous, resource, aptProxy, reconnect);
-    return { ...state, pendingCommands: [] };
+    return { ...state, pendingCommands: [], pendingRemovals: [] };
 }
 
-/** Refresh: the files' checksums and the service as they are (Linux), or the cmdlets still needed (Windows). */
+/**
+ * Refresh: the files' checksums and the service as they are (Linux), or the cmdlets still needed
+ * (Windows), those that remove something apart, so that the preview after a refresh shows them.
+ * A plan that would be refused shows as its message, a PowerShell comment.
+ */
 export async function readScope(
     host: Host,
     spec: ScopeSpec,
     resource: string,
     managed: Record<string, ManagedFileRecord>,
+    owned?: WindowsOwned,
 ): Promise<Partial<ScopeState>> {
     if (spec.kind === "windows") {
-        return { pendingCommands: planWindowsScope(desiredWindowsScope(spec), await windowsState(host, spec)) };
+        const state = await windowsState(host, spec);
+        try {
+            const pendingCommands = planWindowsScope(desiredWindowsScope(spec, resource), state, owned);
+            return { pendingCommands, pendingRemovals: removalCmdlets(pendingCommands) };
+        } catch (err) {
+            return { pendingCommands: [`# refused: ${(err as Error).message}`], pendingRemovals: [] };
+        }
     }
     const service = linuxBackend(spec, resource).service;
     const observed = await observeHost(host, { files: Object.keys(managed), services: [service] });
@@ -67,9 +99,17 @@ export async function readScope(
     return { managedFiles, service: observed.services[service] };
 }
 
-export async function removeScope(host: Host, spec: ScopeSpec, resource: string, managed: Record<string, ManagedFileRecord>): Promise<void> {
+/** Delete: what the resource made (Linux: its files; Windows: what `owned` records, see windowsRemovalPlan). */
+export async function removeScope(
+    host: Host,
+    spec: ScopeSpec,
+    resource: string,
+    managed: Record<string, ManagedFileRecord>,
+    owned?: WindowsOwned,
+): Promise<void> {
     if (spec.kind === "windows") {
-        await converge(host, windowsRemovalSteps(spec.windows!.scopeId), { journal: journalFor(resource), managed: {} });
+        const steps = windowsRemovalSteps(spec.windows!.scopeId, spec.connection.host, await windowsState(host, spec), owned);
+        if (steps.length) await converge(host, steps, { journal: journalFor(resource), managed: {} });
         return;
     }
     await removeLinuxScope(host, linuxBackend(spec, resource).service, managed, resource);

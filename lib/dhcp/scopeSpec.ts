@@ -31,6 +31,18 @@ const windowsSchema = z
         scopeId: ipv4,
         /** Option 60 "PXEClient" tells clients a PXE server runs on this very host: set it only then. */
         pxeServerOnDhcpHost: z.boolean().default(false),
+        /**
+         * Manage a scope that already exists on the server and that this resource did not create (else
+         * create refuses, naming it). What it did not create (reservations, options, policies, classes)
+         * is kept unless the config names it; delete leaves the scope and those entries.
+         */
+        adopt: z.boolean().default(false),
+        /**
+         * Let a change of the subnet mask remove and add again the scope this resource created, though
+         * clients hold leases in it (Windows fixes a scope's mask when it is added). Never a scope it
+         * adopted, nor one holding reservations or policies it did not create.
+         */
+        allowReplace: z.boolean().default(false),
     })
     .strict();
 

@@ -72,10 +72,12 @@ describe("Windows DHCP Server: every command line fits cmd.exe (8191 characters)
                 .filter((o) => o.OptionId !== 17),
             reservations: onServer,
         };
-        expect(windowsApplySteps(big, server)).toEqual([]);
+        // An existing scope with these reservations: adopted (this resource did not create it).
+        const adopting = { ...big, adopt: true };
+        expect(windowsApplySteps(adopting, server)).toEqual([]);
         // node0700 is node index 699: address 10 + 699 = 709 = 2 * 256 + 197, so 10.30.2.197; MAC 52:54:00:30:02:bb (699 = 0x2bb).
         const moved = { ...server, reservations: onServer.map((r) => (r.Name === "node0700" ? { ...r, IPAddress: "10.30.14.1" } : r)) };
-        const steps = windowsApplySteps(big, moved);
+        const steps = windowsApplySteps(adopting, moved);
         expect(steps).toHaveLength(1);
         expect(
             decodeCommandLine(steps[0].commandLine)
@@ -99,6 +101,7 @@ describe("Windows DHCP Server: every command line fits cmd.exe (8191 characters)
             "Get-DhcpServerv4Reservation",
             "Get-DhcpServerv4Class",
             "Get-DhcpServerv4OptionDefinition",
+            "Get-DhcpServerv4Lease",
             "ConvertTo-Json",
         ]) {
             expect(readScript("10.20.0.0")).toContain(cmdlet);

@@ -7,12 +7,11 @@ import {
     leaseDuration,
     planWindowsScope,
     readScript,
-    removalScript,
     windowsApplySteps,
     windowsRemovalSteps,
     windowsReplaceKeys,
 } from "../../lib/dhcp/windows";
-import { expectGolden, windowsScope as scope, windowsState as state } from "./windowsFixtures";
+import { expectGolden, ownsAll, windowsScope as scope, windowsState as state } from "./windowsFixtures";
 
 /*
  * Expected cmdlet lines below follow the DhcpServer module's documented syntax (learn.microsoft.com,
@@ -66,7 +65,8 @@ describe("Windows DHCP Server: plan and PowerShell", () => {
 
     it("a drifted server: stale scope-level 66/67 removed, root path fixed, missing classes and policies added, reservations reconciled (golden)", () => {
         const desired = desiredWindowsScope(scope());
-        const commands = planWindowsScope(desired, state("drifted"));
+        // Made by this resource (an older version of it): what it made and no longer wants is its own to remove.
+        const commands = planWindowsScope(desired, state("drifted"), ownsAll(state("drifted")));
         expect(commands).toEqual([
             "Set-DhcpServerv4OptionValue -ScopeId '10.20.0.0' -OptionId 17 -Value '10.20.0.5:/ltsp/i386/'",
             "Remove-DhcpServerv4OptionValue -ScopeId '10.20.0.0' -OptionId 66",
@@ -81,19 +81,19 @@ describe("Windows DHCP Server: plan and PowerShell", () => {
             "Set-DhcpServerv4OptionValue -ScopeId '10.20.0.0' -PolicyName 'netboot-uefi' -OptionId 67 -Value 'ltsp/snponly.efi'",
             "Remove-DhcpServerv4Reservation -ScopeId '10.20.0.0' -ClientId '52-54-00-20-00-09'",
         ]);
-        const steps = windowsApplySteps(desired, state("drifted"));
+        const steps = windowsApplySteps(desired, state("drifted"), undefined, ownsAll(state("drifted")));
         expect(steps).toHaveLength(1);
         expectGolden("apply-drifted.ps1", sentScripts(steps)[0]);
     });
 
     it("a server that matches (in-sync.state.json) needs no cmdlet and no step", () => {
         const desired = desiredWindowsScope(scope());
-        expect(planWindowsScope(desired, state("in-sync"))).toEqual([]);
-        expect(windowsApplySteps(desired, state("in-sync"))).toEqual([]);
+        expect(planWindowsScope(desired, state("in-sync"), ownsAll(state("in-sync")))).toEqual([]);
+        expect(windowsApplySteps(desired, state("in-sync"), undefined, ownsAll(state("in-sync")))).toEqual([]);
     });
 
     it("every Add and Remove runs only while still needed, so a script can run twice", () => {
-        const script = sentScripts(windowsApplySteps(desiredWindowsScope(scope()), state("drifted")))[0];
+        const script = sentScripts(windowsApplySteps(desiredWindowsScope(scope()), state("drifted"), undefined, ownsAll(state("drifted"))))[0];
         for (const line of script.split("\n").filter((l) => /^(if \(.*\) \{ )?(Add|Remove)-/.test(l))) {
             expect(line).toMatch(/^if \(.+\) \{ (Add|Remove)-DhcpServerv4\w+ .+ \}$/);
         }
@@ -142,31 +142,29 @@ describe("Windows DHCP Server: plan and PowerShell", () => {
         );
     });
 
-    it("a change of subnet (network or prefix) or scope ID replaces the scope; the same network written otherwise does not", () => {
+    it("a change of network or scope ID replaces the scope; the same network written otherwise, or with another prefix, does not", () => {
         const olds = { subnet: "10.20.0.0/24", windows: { scopeId: "10.20.0.0" } };
         expect(windowsReplaceKeys(olds, { subnet: "10.20.0.0/24", windows: { scopeId: "10.20.0.0" } })).toEqual([]);
         expect(windowsReplaceKeys(olds, { subnet: "10.20.0.7/24", windows: { scopeId: "10.20.0.0" } })).toEqual([]);
-        // Same scope ID, other mask: Set-DhcpServerv4Scope has no -SubnetMask.
-        expect(windowsReplaceKeys(olds, { subnet: "10.20.0.0/23", windows: { scopeId: "10.20.0.0" } })).toEqual(["subnet"]);
+        // Same scope ID, other mask: an update, whose plan removes the scope only where that is safe
+        // (a replacement would delete it first, whatever it holds).
+        expect(windowsReplaceKeys(olds, { subnet: "10.20.0.0/23", windows: { scopeId: "10.20.0.0" } })).toEqual([]);
         expect(windowsReplaceKeys(olds, { subnet: "10.21.0.0/24", windows: { scopeId: "10.21.0.0" } })).toEqual(["subnet", "windows.scopeId"]);
     });
 
     it("scripts stop on the first error and travel as -EncodedCommand (UTF-16LE base64)", () => {
         expect(readScript("10.20.0.0").startsWith("$id = '10.20.0.0'\n")).toBe(true);
         expect(readScript("10.20.0.0")).toContain("\n$ErrorActionPreference = 'Stop'\n");
-        expect(removalScript("10.20.0.0")).toContain("Remove-DhcpServerv4Scope -ScopeId '10.20.0.0' -Force");
         const line = encodedCommand("Write-Output 'x'");
         const b64 = line.split(" ").pop()!;
         expect(Buffer.from(b64, "base64").toString("utf16le")).toBe("Write-Output 'x'");
         expect(line).toMatch(/^powershell\.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand /);
         expect(decodeCommandLine(line)).toBe("Write-Output 'x'");
-        const [removal] = windowsRemovalSteps("10.20.0.0");
-        expect(removal).toEqual({
-            kind: "remote-script",
-            what: "remove DHCP scope 10.20.0.0",
-            commandLine: encodedCommand(removalScript("10.20.0.0")),
-            mutating: true,
-        });
+        const [removal] = windowsRemovalSteps("10.20.0.0", "10.20.0.2", state("in-sync"), ownsAll(state("in-sync")));
+        expect(removal).toMatchObject({ kind: "remote-script", what: "remove DHCP scope 10.20.0.0: 4 DhcpServer cmdlets", mutating: true });
+        expect(decodeCommandLine(removal.commandLine)).toContain(
+            "if (Get-DhcpServerv4Scope -ScopeId '10.20.0.0' -ErrorAction SilentlyContinue) { Remove-DhcpServerv4Scope -ScopeId '10.20.0.0' -Force }",
+        );
     });
 
     it("quotes values so nothing in them is interpreted", () => {
@@ -177,6 +175,7 @@ describe("Windows DHCP Server: plan and PowerShell", () => {
                 scope({ nodes: [{ nodeName: "n1", mac: "52:54:00:20:00:01", hostname: "node01", image: "mosix", ip: "10.20.0.11" }] }),
             ),
             { ...state("in-sync"), reservations: [{ IPAddress: "10.20.0.11", ClientId: "52-54-00-20-00-01", Name: "O'Brien's pc" }] },
+            ownsAll(state("in-sync")),
         );
         expect(renamed).toEqual(["Set-DhcpServerv4Reservation -IPAddress '10.20.0.11' -Name 'node01'"]);
         expect(readScript("10.20.0.0'; Remove-Item x; '")).toContain("$id = '10.20.0.0''; Remove-Item x; '''");

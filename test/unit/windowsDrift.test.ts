@@ -1,7 +1,7 @@
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { desiredWindowsScope, planWindowsActions, planWindowsScope } from "../../lib/dhcp/windows";
-import { WINDOWS_FIXTURES, windowsScope, windowsState } from "./windowsFixtures";
+import { ownsAll, WINDOWS_FIXTURES, windowsScope, windowsState } from "./windowsFixtures";
 
 /*
  * One transcript per kind of drift: test/fixtures/windows/drift-NAME.state.json is in-sync.state.json
@@ -88,7 +88,7 @@ describe("Windows DHCP Server: every managed field is compared (transcripts of d
     const desired = desiredWindowsScope(windowsScope());
 
     it("the in-sync transcript needs nothing", () => {
-        expect(planWindowsScope(desired, windowsState("in-sync"))).toEqual([]);
+        expect(planWindowsScope(desired, windowsState("in-sync"), ownsAll(windowsState("in-sync")))).toEqual([]);
     });
 
     it("every drift transcript in test/fixtures/windows has its expected cmdlets here, and every case its transcript", () => {
@@ -101,13 +101,16 @@ describe("Windows DHCP Server: every managed field is compared (transcripts of d
 
     for (const [name, expected] of Object.entries(DRIFT)) {
         it(`drift-${name}: ${expected.length === 1 ? expected[0] : `${expected.length} cmdlets`}`, () => {
-            expect(planWindowsScope(desired, windowsState(`drift-${name}`))).toEqual(expected);
+            // As the resource that created all of it sees the drift (ownsAll): what it made is its own to remove.
+            const state = windowsState(`drift-${name}`);
+            expect(planWindowsScope(desired, state, ownsAll(state))).toEqual(expected);
         });
     }
 
     it("removals carry the condition of their drift, so a second run does not undo the first", () => {
         const conditionOf = (name: string, cmdlet: string) =>
-            planWindowsActions(desired, windowsState(`drift-${name}`)).find((a) => a.cmdlet === cmdlet)?.onlyIf;
+            planWindowsActions(desired, windowsState(`drift-${name}`), ownsAll(windowsState(`drift-${name}`))).find((a) => a.cmdlet === cmdlet)
+                ?.onlyIf;
         // The scope goes only while its mask is still another one (and it exists at all).
         expect(conditionOf("subnet-mask", "Remove-DhcpServerv4Scope -ScopeId '10.20.0.0' -Force")).toBe(
             "(Get-DhcpServerv4Scope -ScopeId '10.20.0.0' -ErrorAction SilentlyContinue).SubnetMask.IPAddressToString -notin @($null, '255.255.255.0')",
@@ -120,6 +123,50 @@ describe("Windows DHCP Server: every managed field is compared (transcripts of d
         // A reservation goes only while the client still holds the old address.
         expect(conditionOf("reservation-ip", "Remove-DhcpServerv4Reservation -ScopeId '10.20.0.0' -ClientId '52-54-00-20-00-01'")).toBe(
             "$reserved['52-54-00-20-00-01'] -eq '10.20.0.12'",
+        );
+    });
+});
+
+describe("Windows DHCP Server: an adopted scope (no record of what this resource made) loses nothing it did not create", () => {
+    const adopting = { ...desiredWindowsScope(windowsScope()), adopt: true };
+    const plan = (name: string) => planWindowsScope(adopting, windowsState(`drift-${name}`));
+    const refusal = (name: string) => {
+        try {
+            return `planned: ${plan(name).join("; ")}`;
+        } catch (err) {
+            return (err as Error).message;
+        }
+    };
+
+    it("options and policy options it did not set stay (drift-option-stale: 6; drift-policy-option-extra: 17 in netboot-bios)", () => {
+        expect(plan("option-stale")).toEqual([]);
+        expect(plan("policy-option-extra")).toEqual([]);
+    });
+
+    it("what could only be made right by removing something it did not create is refused, in one line naming it", () => {
+        expect(refusal("reservation-client")).toBe(
+            "nodes: node01 10.20.0.11 is reserved in DHCP scope 10.20.0.0 on 10.20.0.2 for client 52-54-00-20-00-99 'old-board', " +
+                "which this resource did not create; nothing was changed",
+        );
+        expect(refusal("policy-foreign-criterion")).toBe(
+            "policy 'netboot-ipxe' in DHCP scope 10.20.0.0 on 10.20.0.2 was not created by this resource and has criteria it cannot clear (MacAddress); nothing was changed",
+        );
+        expect(refusal("class-data")).toBe(
+            "class 'netboot PXE UEFI x64' on 10.20.0.2 has data 'PXEClient:Arch:00009', not 'PXEClient:Arch:00007', and this resource did not create it; nothing was changed",
+        );
+        expect(refusal("class-type")).toBe(
+            "class 'netboot iPXE' on 10.20.0.2 is a Vendor class this resource did not create (it needs a User class of that name); nothing was changed",
+        );
+        expect(refusal("subnet-mask")).toBe(
+            "subnet: 10.20.0.0/24: DHCP scope 10.20.0.0 on 10.20.0.2 has mask 255.255.254.0 (Windows fixes a scope's mask when it is added) " +
+                "and this resource did not create it, so does not remove it; nothing was changed",
+        );
+    });
+
+    it("without windows.adopt an existing scope is refused, whatever it holds", () => {
+        expect(() => planWindowsScope(desiredWindowsScope(windowsScope()), windowsState("in-sync"))).toThrow(
+            "windows.adopt: false: DHCP scope 10.20.0.0 on 10.20.0.2 ('compute') exists and this resource did not create it; nothing was changed. " +
+                "Set windows.adopt: true to manage it (what it did not create is kept)",
         );
     });
 });

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { validateScope } from "../../lib/dhcp/scopeSpec";
-import { parseWindowsState, type WindowsState } from "../../lib/dhcp/windows";
+import { parseWindowsState, type WindowsOwned, type WindowsState } from "../../lib/dhcp/windows";
 import { TEST_KEY, TEST_PIN } from "./helpers";
 
 export const WINDOWS_FIXTURES = join(__dirname, "..", "fixtures", "windows");
@@ -29,6 +29,21 @@ export function windowsScope(overrides: Record<string, unknown> = {}) {
 
 export function windowsState(name: string): WindowsState {
     return parseWindowsState(readFileSync(join(WINDOWS_FIXTURES, `${name}.state.json`), "utf8"));
+}
+
+/**
+ * The record of a resource that created everything `state` holds: the scope, its scope-level options,
+ * policies and reservations, and the server's classes. The drift transcripts describe such a scope.
+ */
+export function ownsAll(state: WindowsState): WindowsOwned {
+    return {
+        scope: "created",
+        scopeOptions: [...new Set(state.options.filter((o) => o.PolicyName === null).map((o) => o.OptionId))],
+        policies: state.policies.map((p) => p.Name),
+        reservations: state.reservations.map((r) => r.ClientId.toLowerCase()),
+        classes: state.classes.map((c) => c.Name),
+        optionDefinitions: [],
+    };
 }
 
 /**

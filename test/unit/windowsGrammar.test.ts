@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { decodeCommandLine, desiredWindowsScope, readScript, removalScript, windowsApplySteps, windowsRemovalSteps } from "../../lib/dhcp/windows";
+import { decodeCommandLine, desiredWindowsScope, readScript, windowsApplySteps, windowsRemovalSteps } from "../../lib/dhcp/windows";
 import { powershellSyntaxErrors, powershellTree } from "./powershellGrammar";
-import { bigWindowsScope, WINDOWS_FIXTURES, windowsScope, windowsState } from "./windowsFixtures";
+import { bigWindowsScope, ownsAll, WINDOWS_FIXTURES, windowsScope, windowsState } from "./windowsFixtures";
 
 /**
  * No PowerShell runs here, but a real PowerShell grammar does (tree-sitter-powershell): every script
@@ -39,10 +39,14 @@ describe("Windows DHCP Server: generated PowerShell parses (tree-sitter-powershe
         expect(await powershellSyntaxErrors("Add-DhcpServerv4Policy -Name 'p' -Condition OR -VendorClass EQ,'HP Printer'\n")).not.toEqual([]);
     });
 
-    it("the read script and the removal script", async () => {
+    it("the read script and the removal scripts (of a scope created, and of one adopted)", async () => {
         expect(await powershellSyntaxErrors(readScript("10.20.0.0"))).toEqual([]);
-        expect(await powershellSyntaxErrors(removalScript("10.20.0.0"))).toEqual([]);
-        for (const script of decodedSteps(windowsRemovalSteps("10.20.0.0"))) expect(await powershellSyntaxErrors(script)).toEqual([]);
+        const owned = ownsAll(windowsState("in-sync"));
+        for (const record of [owned, { ...owned, scope: "adopted" as const }]) {
+            const steps = windowsRemovalSteps("10.20.0.0", "10.20.0.2", windowsState("in-sync"), record);
+            expect(steps.length).toBeGreaterThan(0);
+            for (const script of decodedSteps(steps)) expect(await powershellSyntaxErrors(script)).toEqual([]);
+        }
     });
 
     it("the golden scripts", async () => {
@@ -54,7 +58,7 @@ describe("Windows DHCP Server: generated PowerShell parses (tree-sitter-powershe
     it(`the scripts for every transcript (${transcripts.length}), whole and cut into small command lines`, async () => {
         for (const name of transcripts) {
             for (const budget of [undefined, 1500]) {
-                for (const script of decodedSteps(windowsApplySteps(desired, windowsState(name), budget))) {
+                for (const script of decodedSteps(windowsApplySteps(desired, windowsState(name), budget, ownsAll(windowsState(name))))) {
                     expect(await powershellSyntaxErrors(script), `${name} (budget ${budget ?? "default"})`).toEqual([]);
                 }
             }

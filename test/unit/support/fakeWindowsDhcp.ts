@@ -9,7 +9,16 @@ import { decodeCommandLine, POLICY_CRITERIA, type WindowsPolicy, type WindowsSta
  * fails the script, as `$ErrorActionPreference = 'Stop'` would make a real error do.
  */
 export class FakeWindowsDhcp {
-    state: WindowsState = { scope: null, options: [], reservations: [], classes: [], policies: [], optionDefinitions: [] };
+    state: WindowsState = {
+        scope: null,
+        options: [],
+        reservations: [],
+        classes: [],
+        policies: [],
+        optionDefinitions: [],
+        leaseCount: 0,
+        classUsers: [],
+    };
     /** Every cmdlet carried out, in order. */
     readonly cmdlets: string[] = [];
 
@@ -42,6 +51,7 @@ export class FakeWindowsDhcp {
                     LeaseSeconds: seconds(p.LeaseDuration[0]),
                     State: p.State[0],
                     ActivatePolicies: p.ActivatePolicies?.[0] === "$true",
+                    Description: p.Description?.[0] ?? "",
                 };
                 return;
             case "Set-DhcpServerv4Scope":
@@ -56,6 +66,7 @@ export class FakeWindowsDhcp {
                 s.options = [];
                 s.policies = [];
                 s.reservations = [];
+                s.leaseCount = 0;
                 return;
             case "Add-DhcpServerv4OptionDefinition":
                 s.optionDefinitions.push(Number(p.OptionId[0]));
@@ -83,7 +94,8 @@ export class FakeWindowsDhcp {
                 s.classes.find((c) => c.Name === p.Name[0])!.Data = p.Data[0];
                 return;
             case "Remove-DhcpServerv4Class":
-                s.classes = s.classes.filter((c) => c.Name !== p.Name[0]);
+                // (selects by -Name and -Type)
+                s.classes = s.classes.filter((c) => !(c.Name === p.Name[0] && c.Type.toLowerCase() === p.Type[0].toLowerCase()));
                 return;
             case "Add-DhcpServerv4Policy": {
                 const policy = {
