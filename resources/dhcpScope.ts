@@ -81,7 +81,7 @@ export const dhcpScopeProvider: pulumi.dynamic.ResourceProvider = {
         const replaces = [
             ...(olds.kind !== news.kind ? ["kind"] : []),
             ...anotherMachine(olds, news),
-            // A Windows scope is its scope ID and mask: another subnet is another scope.
+            // A Windows scope is its scope ID: another network is another scope (a new mask on the same network is an update, guarded by the apply).
             ...(olds.kind === "windows" && news.kind === "windows" ? windowsReplaceKeys(olds, news) : []),
         ];
         return { changes: changed || drifted, replaces, deleteBeforeReplace: replaces.length > 0 };
