@@ -17,7 +17,13 @@ export interface Destroyed {
     services?: readonly string[];
 }
 
-export function replacementNotice(resource: string, oldHost: string | undefined, newHost: string | undefined, destroyed: Destroyed): string {
+export function replacementNotice(
+    resource: string,
+    oldHost: string | undefined,
+    newHost: string | undefined,
+    destroyed: Destroyed,
+    deleteFirst = false,
+): string {
     const parts = [
         destroyed.accounts?.length
             ? `removes the accounts ${destroyed.accounts.join(", ")} and ends their sessions${destroyed.homes ? ", with their homes" : " (homes kept)"}`
@@ -26,8 +32,8 @@ export function replacementNotice(resource: string, oldHost: string | undefined,
         destroyed.files?.length ? `puts back or removes ${destroyed.files.join(", ")}` : "",
         destroyed.services?.length ? `stops ${destroyed.services.join(", ")}` : "",
     ].filter(Boolean);
-    return (
-        `${resource}: replaced, another machine (another pinned host key): built on ${newHost ?? "the new host"}, then the old one's delete ` +
-        `on ${oldHost ?? "the old host"} ${parts.length ? parts.join("; ") : "removes nothing"}`
-    );
+    const deletes = `the old one's delete on ${oldHost ?? "the old host"} ${parts.length ? parts.join("; ") : "removes nothing"}`;
+    const built = `built on ${newHost ?? "the new host"}`;
+    // deleteFirst: never two DHCP servers on one LAN, the old one goes before the new one starts.
+    return `${resource}: replaced, another machine (another pinned host key): ${deleteFirst ? `first ${deletes}, then ${built}` : `${built}, then ${deletes}`}`;
 }
