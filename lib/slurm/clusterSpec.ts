@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { connectionSchema } from "../core/connection";
-import { cidr, dnsLabel, formatIssues, ipv4, parseSubnet, type Validated } from "../core/fields";
+import { cidr, dnsLabel, formatIssues, ipv4, ownedDirectory, parseSubnet, type Validated } from "../core/fields";
 import { sha256Hex } from "../core/sha256";
 import type { DesiredFile } from "../engine/steps";
 import { renderTemplate } from "../render/templates";
@@ -12,7 +12,6 @@ import { renderTemplate } from "../render/templates";
  * built with. Pure: no host is touched here.
  */
 
-const absolutePath = z.string().regex(/^\/[A-Za-z0-9._+/-]*[A-Za-z0-9._+-]$/, "is not an absolute path of plain characters (and not /)");
 const slurmName = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, "is not a Slurm name (lower-case letters, digits, _; up to 40)");
 
 /** munged needs at least 32 bytes of key (munge(7): "a minimum of 32 bytes"); a random key of that size is what matters. */
@@ -36,7 +35,7 @@ export const clusterFields = z
         /** Seconds a node may be silent before slurmctld marks it DOWN (a powered-off diskless node). */
         slurmdTimeout: z.number().int().min(10).max(86400).default(120),
         /** The shared output directory on the server (frames land in frames/ below it, scenes are read from scenes/). */
-        outputDir: absolutePath.default("/srv/render"),
+        outputDir: ownedDirectory.default("/srv/render"),
         /** Its rsync daemon module name (rsync://controllerAddress/MODULE/). */
         outputModule: dnsLabel.default("render"),
         /**

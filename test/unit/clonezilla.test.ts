@@ -53,7 +53,7 @@ describe("Clonezilla repository: inputs", () => {
         expect(reasons({ entries: [{ action: "save", image: "../etc" }] })[0]).toMatch(/^entries\.0\.image: .* is not a Clonezilla image name/);
         expect(reasons({ entries: [{ action: "save", image: ".hidden" }] })[0]).toMatch(/is not a Clonezilla image name/);
         expect(reasons({ repository: "srv/partimag" })[0]).toMatch(/^repository: .* is not an absolute path/);
-        expect(reasons({ repository: "/" })[0]).toMatch(/^repository: .* is not an absolute path/);
+        expect(reasons({ repository: "/" })[0]).toMatch(/^repository: "\/" is a system location \(\/ itself\)/);
     });
 
     it("wants client networks as network addresses, and no duplicate job", () => {

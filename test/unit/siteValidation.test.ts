@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { validateRepository } from "../../lib/clonezilla/repositorySpec";
+import { loginAccount, ownedDirectory } from "../../lib/core/fields";
+import { validateCluster } from "../../lib/slurm/clusterSpec";
+import { TEST_KEY, TEST_PIN } from "./helpers";
+
+/**
+ * Issue 17, "accounts and paths that stay where they belong": what a new user's bad config
+ * would do to a server is refused at preview, one line naming the field and the value.
+ */
+
+const connection = { host: "10.213.0.2", privateKey: TEST_KEY, hostKeyFingerprint: TEST_PIN };
+const repository = (extra: Record<string, unknown>) =>
+    validateRepository({ connection, clientNetworks: ["10.213.1.0/24"], server: "10.213.1.1", ...extra });
+const cluster = (extra: Record<string, unknown>) =>
+    validateCluster({ connection, controllerAddress: "10.213.1.1", clientNetwork: "10.213.1.0/24", mungeKey: "k".repeat(40), ...extra });
+const reasons = (r: { ok: true } | { ok: false; failures: { reason: string }[] }) => (r.ok ? [] : r.failures.map((f) => f.reason));
+
+describe("a directory a resource takes over is never a system location", () => {
+    // An admin's view of a Debian server: these hold the OS, its state, or every user's files.
+    const refused = [
+        "/",
+        "/etc",
+        "/etc/ssh",
+        "/tmp",
+        "/tmp/images",
+        "/var/tmp",
+        "/usr",
+        "/usr/local/share/images",
+        "/boot",
+        "/root",
+        "/home",
+        "/srv",
+        "/var",
+        "/var/lib",
+        "/var/log",
+        "/var/lib/dpkg",
+        "/var/lib/netboot",
+        "/var/lib/netboot/render",
+        "/srv/ltsp",
+        "/srv/ltsp/images",
+        "/srv/tftp",
+        "/srv/tftp/ltsp",
+        "/lib64",
+        "/proc/1",
+        "/sys",
+        "/dev/shm",
+        "/run/user",
+    ];
+    // A site's own directories: below /srv, /home, /var/lib, or a data disk.
+    const accepted = ["/srv/partimag", "/srv/render", "/srv/ltsp-backup", "/home/partimag", "/var/lib/partimag", "/data/images", "/srv/tftpdata"];
+
+    it.each(refused)("%s is refused, naming the system location", (path) => {
+        const result = ownedDirectory.safeParse(path);
+        expect(result.success).toBe(false);
+        expect(result.error?.issues[0].message).toMatch(/^is a system location \(/);
+    });
+
+    it.each(accepted)("%s is a directory of its own", (path) => {
+        expect(ownedDirectory.safeParse(path).success).toBe(true);
+    });
+
+    it("a path that hides where it is (.., ., //, a trailing /) is refused: /srv/../etc is /etc", () => {
+        for (const path of ["/srv/../etc", "/srv/./partimag", "/srv//partimag", "/srv/partimag/", "srv/partimag", "/srv/part image"]) {
+            expect(ownedDirectory.safeParse(path).success, path).toBe(false);
+        }
+    });
+
+    it("Clonezilla repository: /tmp (whose mode the setup would change) is one line naming the field and value", () => {
+        expect(reasons(repository({ repository: "/tmp" }))).toEqual([
+            'repository: "/tmp" is a system location (/tmp and everything below it belong to the system); choose a directory of its own, like /srv/NAME',
+        ]);
+        expect(reasons(repository({ repository: "/srv/../etc" }))[0]).toMatch(/^repository: "\/srv\/\.\.\/etc" is not a plain path/);
+        expect(reasons(repository({ repository: "/srv/partimag" }))).toEqual([]);
+    });
+
+    it("a cluster's outputDir: /etc (which would become a writable rsync module) is refused", () => {
+        expect(reasons(cluster({ outputDir: "/etc" }))).toEqual([
+            'outputDir: "/etc" is a system location (/etc and everything below it belong to the system); choose a directory of its own, like /srv/NAME',
+        ]);
+        expect(reasons(cluster({ outputDir: "/srv" }))[0]).toMatch(/^outputDir: "\/srv" is a system location \(\/srv itself\)/);
+        expect(reasons(cluster({}))).toEqual([]);
+    });
+});
+
+describe("an account others log in to is never a system account", () => {
+    // base-passwd's static accounts (Debian's /usr/share/base-passwd/passwd.master), and
+    // Debian's naming of system users ("_apt", "systemd-network").
+    it.each(["root", "daemon", "bin", "sys", "nobody", "www-data", "_apt", "systemd-network", "sshd", "munge"])("%s is refused", (name) => {
+        const result = loginAccount.safeParse(name);
+        expect(result.success).toBe(false);
+        expect(result.error?.issues[0].message).toMatch(/^is a system account/);
+    });
+
+    it("clonezilla.account root (which would lock the stack out of its server) is one line naming the field", () => {
+        expect(reasons(repository({ account: "root" }))).toEqual([expect.stringMatching(/^account: "root" is a system account: /)]);
+        expect(reasons(repository({ account: "partimag" }))).toEqual([]);
+        expect(reasons(repository({ account: "imaging" }))).toEqual([]);
+    });
+});
