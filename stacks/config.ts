@@ -4,8 +4,9 @@ import { isAbsolute, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { formatIssues, hostOrAddress, port, unixUser } from "../lib/core/fields";
-import { fingerprintFromKnownHosts } from "../lib/core/hostKey";
+import { fingerprintFromKnownHosts, privateKeyProblem } from "../lib/core/hostKey";
 import { InventoryError, loadInventory } from "../lib/inventory";
+import { mungeKeyProblem } from "../lib/slurm/clusterSpec";
 
 /**
  * How a stack reads its config: every `netboot:*` key is checked against the site's schema
@@ -36,10 +37,54 @@ export function configError(message: string): Error {
 }
 
 /**
+ * Whether the stack file holds `key` (namespace:name) encrypted: @pulumi/pulumi's own test of the
+ * keys the language host lists in PULUMI_CONFIG_SECRET_KEYS (runtime/config.js exports it; it is
+ * marked internal, so its type declaration leaves it out).
+ */
+const isConfigSecret = (pulumi.runtime as unknown as { isConfigSecret: (key: string) => boolean }).isConfigSecret;
+
+/**
+ * The secret keys (of `secretKeys`) the stack file holds in plain text, each as one line with the
+ * command that stores it as a secret. The value is never part of the message: it is the secret.
+ */
+export function plainSecretFailures(secretKeys: readonly string[]): string[] {
+    const config = pulumi.runtime.allConfig();
+    return secretKeys
+        .map((name) => `netboot:${name}`)
+        .filter((key) => config[key] !== undefined && !isConfigSecret(key))
+        .map(
+            (key) =>
+                `${key} is stored in plain text in Pulumi.${pulumi.getStack() || "<stack>"}.yaml; set it as a secret: pulumi config set --secret ${key} <value>`,
+        );
+}
+
+/**
+ * The checks of secret config values that the stack can make at preview (the resources check
+ * them again): each message names the key and shows the value as [secret].
+ */
+const SECRET_CHECKS: Record<string, (value: string) => string | undefined> = {
+    privateKey: privateKeyProblem,
+    mungeKey: mungeKeyProblem,
+};
+
+export function secretValueFailures(secretKeys: readonly string[]): string[] {
+    const config = pulumi.runtime.allConfig();
+    return secretKeys.flatMap((name) => {
+        const value = config[`netboot:${name}`];
+        const problem = value === undefined ? undefined : SECRET_CHECKS[name]?.(value);
+        return problem ? [`netboot:${name}: [secret] ${problem}`] : [];
+    });
+}
+
+/**
  * Reads and checks the stack's whole `netboot` namespace against `schema` (a strict object whose
- * keys are the config keys without the `netboot:` prefix). Secrets are checked for presence only.
+ * keys are the config keys without the `netboot:` prefix). Secrets are checked for being stored
+ * as secrets (a plain one is refused, never shown); their values are checked where they are used.
  */
 export function readSiteConfig<S extends z.ZodType>(schema: S, secretKeys: readonly string[] = []): z.infer<S> {
+    const secretFailures = plainSecretFailures(secretKeys);
+    if (!secretFailures.length) secretFailures.push(...secretValueFailures(secretKeys));
+    if (secretFailures.length) throw configError(`stack config: ${secretFailures.join("; ")}`);
     const raw: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
         const [namespace, name] = key.split(":", 2);

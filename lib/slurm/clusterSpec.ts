@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { connectionSchema } from "../core/connection";
-import { cidr, dnsLabel, formatIssues, ipv4, ownedDirectory, parseSubnet, type Validated } from "../core/fields";
+import { cidr, dnsLabel, formatIssues, ipv4, ownedDirectory, parseSubnet, SECRET_VALUE, type Validated } from "../core/fields";
 import { sha256Hex } from "../core/sha256";
 import type { DesiredFile } from "../engine/steps";
 import { renderTemplate } from "../render/templates";
@@ -16,6 +16,12 @@ const slurmName = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, "is not a Slurm nam
 
 /** munged needs at least 32 bytes of key (munge(7): "a minimum of 32 bytes"); a random key of that size is what matters. */
 export const MIN_MUNGE_KEY_BYTES = 32;
+
+/** What is wrong with a munge key, never quoting it. */
+export function mungeKeyProblem(key: string): string | undefined {
+    if (Buffer.byteLength(key, "utf8") >= MIN_MUNGE_KEY_BYTES) return undefined;
+    return `is shorter than ${MIN_MUNGE_KEY_BYTES} bytes (munged refuses it); make a random one: openssl rand -base64 48`;
+}
 
 export const clusterFields = z
     .object({
@@ -42,9 +48,10 @@ export const clusterFields = z
          * The munge key shared by the controller and every node: a Pulumi secret of at least 32
          * characters (e.g. `openssl rand -base64 48 | pulumi config set --secret mungeKey`).
          */
-        mungeKey: z
-            .string()
-            .refine((k) => Buffer.byteLength(k, "utf8") >= MIN_MUNGE_KEY_BYTES, `is shorter than ${MIN_MUNGE_KEY_BYTES} bytes (munged refuses it)`),
+        mungeKey: z.string().superRefine((key, ctx) => {
+            const problem = mungeKeyProblem(key);
+            if (problem) ctx.addIssue({ code: "custom", message: problem, input: SECRET_VALUE });
+        }),
     })
     .strict();
 

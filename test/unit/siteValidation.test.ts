@@ -1,7 +1,10 @@
-import { describe, expect, it } from "vitest";
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { validateRepository } from "../../lib/clonezilla/repositorySpec";
 import { loginAccount, ownedDirectory } from "../../lib/core/fields";
 import { validateCluster } from "../../lib/slurm/clusterSpec";
+import { readSiteConfig } from "../../stacks/config";
 import { TEST_KEY, TEST_PIN } from "./helpers";
 
 /**
@@ -96,5 +99,54 @@ describe("an account others log in to is never a system account", () => {
         expect(reasons(repository({ account: "root" }))).toEqual([expect.stringMatching(/^account: "root" is a system account: /)]);
         expect(reasons(repository({ account: "partimag" }))).toEqual([]);
         expect(reasons(repository({ account: "imaging" }))).toEqual([]);
+    });
+});
+
+describe("a secret given as plain config is refused, its value never shown", () => {
+    const schema = z.object({ site: z.literal("render") }).strict();
+    const MUNGE_KEY = "k".repeat(40);
+    beforeAll(() => {
+        // The stack name the messages give (Pulumi.render.yaml); the mocks are never called.
+        pulumi.runtime.setMocks({ newResource: () => ({ id: "", state: {} }), call: () => ({}) }, "netboot", "render");
+    });
+    // As the language host passes config: values decrypted, PULUMI_CONFIG_SECRET_KEYS naming the secret ones.
+    const read = (config: Record<string, string>, secretKeys: string[]) => {
+        pulumi.runtime.setAllConfig({ "netboot:site": "render", ...config }, secretKeys);
+        try {
+            readSiteConfig(schema, ["privateKey", "mungeKey"]);
+            return "";
+        } catch (err) {
+            return (err as Error).message;
+        }
+    };
+
+    it("a plain mungeKey: the command that sets it as a secret, and neither it nor its length", () => {
+        const message = read({ "netboot:mungeKey": "abc" }, []);
+        expect(message).toBe(
+            "stack config: netboot:mungeKey is stored in plain text in Pulumi.render.yaml; set it as a secret: pulumi config set --secret netboot:mungeKey <value>",
+        );
+        expect(message).not.toContain("abc");
+    });
+
+    it("a plain privateKey is refused the same way, without its text", () => {
+        const message = read({ "netboot:privateKey": TEST_KEY, "netboot:mungeKey": MUNGE_KEY }, ["netboot:mungeKey"]);
+        expect(message).toBe(
+            "stack config: netboot:privateKey is stored in plain text in Pulumi.render.yaml; set it as a secret: pulumi config set --secret netboot:privateKey <value>",
+        );
+    });
+
+    it("secrets stored as secrets pass; one too short is named, shown as [secret]", () => {
+        expect(read({ "netboot:privateKey": TEST_KEY, "netboot:mungeKey": MUNGE_KEY }, ["netboot:privateKey", "netboot:mungeKey"])).toBe("");
+        expect(read({ "netboot:mungeKey": MUNGE_KEY }, ["netboot:mungeKey"])).toBe("");
+        const short = read({ "netboot:mungeKey": "abc" }, ["netboot:mungeKey"]);
+        expect(short).toBe(
+            "stack config: netboot:mungeKey: [secret] is shorter than 32 bytes (munged refuses it); make a random one: openssl rand -base64 48",
+        );
+    });
+
+    it("a secret privateKey that is no key is named, its text not shown", () => {
+        const message = read({ "netboot:privateKey": "hunter2-not-a-key" }, ["netboot:privateKey"]);
+        expect(message).toMatch(/^stack config: netboot:privateKey: \[secret\] does not parse as an SSH private key/);
+        expect(message).not.toContain("hunter2");
     });
 });
