@@ -128,6 +128,54 @@ export const ltspPlainKey = ltspConfKey.refine(
 );
 
 /**
+ * What iPXE reads in a script line as something other than text: `;`, `&&` and `||` end a
+ * command (the rest runs as another one), `#` starts a comment (the rest is dropped). A value
+ * written into the boot menu (a title, kernel parameters) may contain none of them, wherever
+ * they stand: the menu would run or drop part of it.
+ */
+const IPXE_SEPARATOR = /;|&&|\|\||#/;
+
+export function ipxeUnsafeReason(value: string): string | undefined {
+    const match = IPXE_SEPARATOR.exec(value);
+    if (!match) return undefined;
+    return `contains "${match[0]}": iPXE reads ; && || as the end of a command and # as a comment, so the boot menu would run or drop the rest`;
+}
+
+/** Text written into one line of the iPXE boot menu. */
+export const ipxeSafeValue = z.string().superRefine((value, ctx) => {
+    const reason = ipxeUnsafeReason(value);
+    if (reason) ctx.addIssue({ code: "custom", message: reason });
+});
+
+/** KERNEL_PARAMETERS: written into ltsp.conf (shell on every client) and the boot menu's `set cmdline_client` line (iPXE). */
+export const kernelParameters = z.string().superRefine((value, ctx) => {
+    const reason = shellUnsafeReason(value) ?? ipxeUnsafeReason(value);
+    if (reason) ctx.addIssue({ code: "custom", message: reason });
+});
+
+/**
+ * Words dnsmasq reads in a `dhcp-host=MAC,IP,NAME` line as something other than a name
+ * (dnsmasq(8), --dhcp-host and --dhcp-range): `ignore` (never answer the client), `infinite`
+ * and a lease time (seconds, or a number with s, m, h, d or w: 3600, 45m, 12h). `dnsmasq --test`
+ * accepts them all; the client gets no name, or no address. (id:, set:, tag: and addresses
+ * need ":" or ".", which a host name has not.)
+ */
+const DNSMASQ_HOST_KEYWORD = /^(ignore|infinite|\d+[smhdw]?)$/i;
+
+export function dnsmasqHostnameReason(name: string): string | undefined {
+    if (!DNSMASQ_HOST_KEYWORD.test(name)) return undefined;
+    return /^\d+[smhdw]?$/i.test(name)
+        ? "reads as a lease time in dnsmasq's dhcp-host line (seconds, or a number with s/m/h/d/w): the client would get no name; add a letter, like pc-12h"
+        : `is a dnsmasq dhcp-host keyword (${name.toLowerCase() === "ignore" ? "the client would never get an address" : "a lease time"}); choose another name`;
+}
+
+/** A client's host name: a DNS label that dnsmasq's dhcp-host line reads as a name. */
+export const clientHostname = dnsLabel.superRefine((name, ctx) => {
+    const reason = dnsmasqHostnameReason(name);
+    if (reason) ctx.addIssue({ code: "custom", message: reason });
+});
+
+/**
  * System locations a resource must never take over as its own directory (a Clonezilla
  * repository, a cluster's shared output, a home): it would change their owner or mode, export
  * them, or delete from them. `itself` entries are refused as they are (a directory below /srv is

@@ -3,9 +3,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { validateRepository } from "../../lib/clonezilla/repositorySpec";
 import { loginAccount, ownedDirectory } from "../../lib/core/fields";
+import { validateNode } from "../../lib/core/node";
+import { validateScope } from "../../lib/dhcp/scopeSpec";
+import { menuEntrySchema } from "../../lib/ltsp/bootMenu";
+import { validateLtspServer } from "../../lib/ltsp/serverSpec";
 import { validateCluster } from "../../lib/slurm/clusterSpec";
 import { readSiteConfig } from "../../stacks/config";
-import { TEST_KEY, TEST_PIN } from "./helpers";
+import { TEST_KEY, TEST_PIN, validScopeInputs, validServerInputs } from "./helpers";
 
 /**
  * Issue 17, "accounts and paths that stay where they belong": what a new user's bad config
@@ -148,5 +152,58 @@ describe("a secret given as plain config is refused, its value never shown", () 
         const message = read({ "netboot:privateKey": "hunter2-not-a-key" }, ["netboot:privateKey"]);
         expect(message).toMatch(/^stack config: netboot:privateKey: \[secret\] does not parse as an SSH private key/);
         expect(message).not.toContain("hunter2");
+    });
+});
+
+describe("values that reach iPXE or dnsmasq keep their meaning", () => {
+    const node = (extra: Record<string, unknown>) =>
+        validateNode({ nodeName: "pc1", mac: "52:54:00:00:01:01", hostname: "pc1", image: "thin", ...extra });
+
+    // iPXE's script parser: ";", "&&" and "||" end a command, "#" starts a comment; the menu's
+    // `set cmdline_client VALUE` line would run or drop the rest of the value.
+    // (";", "&" and "|" were refused already, as shell in ltsp.conf; "#" passed.)
+    it.each(["quiet # debug", "quiet #debug", "splash#"])("a node's kernelParameters %j are refused, naming the field", (value) => {
+        expect(reasons(node({ kernelParameters: value }))).toEqual([expect.stringMatching(/^kernelParameters: .* contains "#": iPXE reads/)]);
+    });
+
+    it("the server-wide kernelParameters (ltspConf common/server) are refused the same way", () => {
+        expect(reasons(validateLtspServer(validServerInputs({ ltspConf: { common: { kernelParameters: "quiet # splash" } } })))).toEqual([
+            'ltspConf.common.kernelParameters: "quiet # splash" contains "#": iPXE reads ; && || as the end of a command and # as a comment, so the boot menu would run or drop the rest',
+        ]);
+        expect(
+            reasons(validateLtspServer(validServerInputs({ ltspConf: { common: { kernelParameters: "quiet console=ttyS0,115200n8" } } }))),
+        ).toEqual([]);
+    });
+
+    it("a menu entry's title (an `item` line) may not contain them either", () => {
+        const entry = { id: "restore", script: ["boot"] };
+        for (const title of ["Restore && reboot", "Restore || reboot", "Restore; reboot", "Room #3"]) {
+            const r = menuEntrySchema.safeParse({ ...entry, title });
+            expect(r.success, title).toBe(false);
+            expect(r.error?.issues[0].message).toMatch(/iPXE reads ; && \|\| as the end of a command/);
+        }
+        expect(menuEntrySchema.safeParse({ ...entry, title: "Clonezilla: restore win11 to disk sda" }).success).toBe(true);
+    });
+
+    // dnsmasq(8) --dhcp-host: a field "ignore" means never answer; "infinite" and a lease time
+    // (seconds, or 45m, 1h, 2d, 1w) set the lease. As a host name they are not names.
+    it.each(["ignore", "infinite", "IGNORE", "12h", "45m", "2d", "1w", "30s", "3600", "007"])(
+        "the host name %j is refused: dnsmasq's dhcp-host reads it as a keyword",
+        (hostname) => {
+            expect(reasons(node({ hostname }))).toEqual([
+                expect.stringMatching(new RegExp(`^hostname: "${hostname}" (reads as a lease time|is a dnsmasq dhcp-host keyword)`)),
+            ]);
+        },
+    );
+
+    it.each(["pc-12h", "h12", "12hx", "lab1", "ignored", "pc007"])("the host name %j is a name", (hostname) => {
+        expect(reasons(node({ hostname }))).toEqual([]);
+    });
+
+    it("a DHCP scope's reservation names are checked as the nodes' are", () => {
+        const scope = validateScope(
+            validScopeInputs({ nodes: [{ nodeName: "pc1", mac: "52:54:00:00:01:01", hostname: "ignore", image: "thin", ip: "10.213.1.50" }] }),
+        );
+        expect(reasons(scope)).toEqual([expect.stringMatching(/^nodes\.0\.hostname: "ignore" is a dnsmasq dhcp-host keyword/)]);
     });
 });
