@@ -5,7 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { formatIssues, hostOrAddress, port, unixUser } from "../lib/core/fields";
 import { fingerprintFromKnownHosts, privateKeyProblem } from "../lib/core/hostKey";
-import { InventoryError, loadInventory } from "../lib/inventory";
+import { InventoryError, loadPlacedInventory } from "../lib/inventory";
+import { nodeConflicts, type PlacedNode, placeNodes, type SiteNodeFields } from "../lib/site/siteNodes";
 import { mungeKeyProblem } from "../lib/slurm/clusterSpec";
 
 /**
@@ -151,12 +152,30 @@ export function connectionFrom(server: ServerConfig, config: pulumi.Config, fiel
     };
 }
 
-/** The clients of `netboot:inventoryFile` (CSV or YAML), the path relative to the project whatever directory the program runs in. */
+/**
+ * The clients of `netboot:inventoryFile` (CSV or YAML), the path relative to the project whatever
+ * directory the program runs in; `file` as config gives it, and each client's line in it.
+ */
 export function readInventoryFile(file: string, images: string[]) {
     try {
-        return loadInventory(isAbsolute(file) ? file : resolve(pulumi.runtime.getRootDirectory(), file), { images });
+        const placed = loadPlacedInventory(isAbsolute(file) ? file : resolve(pulumi.runtime.getRootDirectory(), file), { images });
+        return { file, ...placed };
     } catch (err) {
         if (err instanceof InventoryError) throw configError(`netboot:inventoryFile: ${err.message}`);
         throw configError(`netboot:inventoryFile: cannot read "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
+}
+
+/**
+ * A site's clients: `netboot:nodes`, then the inventory file's, each with its place for messages.
+ * Two that share a MAC, host name or address fail here, one line each naming both.
+ */
+export function siteNodes<I extends SiteNodeFields, R extends SiteNodeFields>(
+    inline: readonly I[],
+    inventory: { file: string; nodes: readonly R[]; lines: readonly number[] } | undefined,
+): PlacedNode<I | R>[] {
+    const placed = placeNodes(inline, inventory);
+    const conflicts = nodeConflicts(placed);
+    if (conflicts.length) throw configError(`stack config: ${conflicts.join("; ")}`);
+    return placed;
 }

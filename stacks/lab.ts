@@ -7,7 +7,7 @@ import { DhcpScope, type DhcpScopeArgs } from "../resources/dhcpScope";
 import { LtspServer, type LtspServerArgs } from "../resources/ltspServer";
 import { NodeAssignment, type NodeAssignmentArgs } from "../resources/nodeAssignment";
 import { type ClonezillaConfig, clonezillaOutputs, clonezillaParts } from "./clonezilla";
-import { connectionFrom, readInventoryFile, readSiteConfig, serverConfigSchema } from "./config";
+import { connectionFrom, readInventoryFile, readSiteConfig, serverConfigSchema, siteNodes } from "./config";
 
 /**
  * An object of exactly these keys, whose values the resource they are passed to validates (so
@@ -100,8 +100,8 @@ export function labSite(config: pulumi.Config) {
             );
         }
     });
-    const inventory = site.inventoryFile ? readInventoryFile(site.inventoryFile, servedNames) : [];
-    const nodes = [...site.nodes, ...inventory].map((node) => new NodeAssignment(node.hostname, node as unknown as NodeAssignmentArgs));
+    const inventory = site.inventoryFile ? readInventoryFile(site.inventoryFile, servedNames) : undefined;
+    const nodes = siteNodes(site.nodes, inventory).map(({ node }) => new NodeAssignment(node.hostname, node as unknown as NodeAssignmentArgs));
 
     // The server lists the images by name (known at preview even for a new image) and is
     // configured after them: its iPXE menu boots them.

@@ -8,7 +8,7 @@ import { ChrootImage, type ChrootImageArgs } from "../resources/chrootImage";
 import { LtspServer, type LtspServerArgs } from "../resources/ltspServer";
 import { NodeAssignment, type NodeAssignmentArgs } from "../resources/nodeAssignment";
 import { SessionBalance } from "../resources/sessionBalance";
-import { configError, connectionFrom, readInventoryFile, readSiteConfig, serverConfigSchema } from "./config";
+import { configError, connectionFrom, readInventoryFile, readSiteConfig, serverConfigSchema, siteNodes } from "./config";
 
 /**
  * The school site (issue 8): an LTSP server, one thin-client image whose login runs the session
@@ -117,10 +117,11 @@ export function schoolSite(config: pulumi.Config) {
     const imageName = site.image.name;
 
     // The clients: inline, then the inventory file's; every one boots the school's image unless it names it.
-    const inventory = site.inventoryFile ? readInventoryFile(site.inventoryFile, [imageName]) : [];
-    const clients = [...site.nodes.map((n) => ({ image: imageName, ...n })), ...inventory] as unknown as Array<
-        Record<string, unknown> & { mac: string; hostname: string }
-    >;
+    const inventory = site.inventoryFile ? readInventoryFile(site.inventoryFile, [imageName]) : undefined;
+    const clients = siteNodes(
+        site.nodes.map((n) => ({ image: imageName, ...n })),
+        inventory,
+    ).map(({ node }) => node) as unknown as Array<Record<string, unknown> & { mac: string; hostname: string }>;
     clients.forEach((node, i) => {
         if (node.image !== imageName && i < site.nodes.length) {
             throw configError(`netboot:nodes[${i}].image: "${String(node.image)}" (node ${node.hostname}) is not the school's image "${imageName}"`);

@@ -9,7 +9,7 @@ import { DhcpScope, type DhcpScopeArgs } from "../resources/dhcpScope";
 import { LtspServer, type LtspServerArgs } from "../resources/ltspServer";
 import { NodeAssignment, type NodeAssignmentArgs } from "../resources/nodeAssignment";
 import { SlurmController, type SlurmControllerArgs } from "../resources/slurmController";
-import { connectionFrom, readInventoryFile, readSiteConfig, serverConfigSchema } from "./config";
+import { configError, connectionFrom, readInventoryFile, readSiteConfig, serverConfigSchema, siteNodes } from "./config";
 
 /**
  * The two Slurm sites of issue 9: `render` (seed 000: a render farm whose nodes are added by
@@ -113,16 +113,16 @@ export function slurmSite(site: "render" | "compute", config: pulumi.Config) {
         compression: imageConfig.compression as ChrootImageArgs["compression"],
     });
 
-    const listed = [...cfg.nodes, ...(cfg.inventoryFile ? readInventoryFile(cfg.inventoryFile, [imageConfig.name]) : [])];
-    const { nodes: pinned, problems } = pinNodes(listed, imageConfig.name, workerRole);
-    if (problems.length) {
-        throw new pulumi.RunError(problems.map((p) => `netboot:nodes[${p.index}] (${listed[p.index].hostname}): ${p.reason}`).join("; "));
-    }
+    const placed = siteNodes(cfg.nodes, cfg.inventoryFile ? readInventoryFile(cfg.inventoryFile, [imageConfig.name]) : undefined);
+    const { nodes: pinned, problems } = pinNodes(
+        placed.map(({ node }) => node),
+        imageConfig.name,
+        workerRole,
+    );
+    if (problems.length) throw configError(`stack config: ${problems.map((p) => `${placed[p.index].place}: ${p.reason}`).join("; ")}`);
     pinned.forEach((node, i) => {
         if (node.image !== imageConfig.name) {
-            throw new pulumi.RunError(
-                `netboot:nodes[${i}].image: "${node.image}" (node ${node.hostname}) is not this site's image "${imageConfig.name}"`,
-            );
+            throw configError(`${placed[i].place}: image "${node.image}" is not this site's image "${imageConfig.name}"`);
         }
     });
     const nodes = pinned.map((node) => new NodeAssignment(node.hostname, node as unknown as NodeAssignmentArgs));

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -5,10 +6,11 @@ import { validateRepository } from "../../lib/clonezilla/repositorySpec";
 import { loginAccount, ownedDirectory } from "../../lib/core/fields";
 import { validateNode } from "../../lib/core/node";
 import { validateScope } from "../../lib/dhcp/scopeSpec";
+import { loadPlacedInventory } from "../../lib/inventory";
 import { menuEntrySchema } from "../../lib/ltsp/bootMenu";
 import { validateLtspServer } from "../../lib/ltsp/serverSpec";
 import { validateCluster } from "../../lib/slurm/clusterSpec";
-import { readSiteConfig } from "../../stacks/config";
+import { readSiteConfig, siteNodes } from "../../stacks/config";
 import { TEST_KEY, TEST_PIN, validScopeInputs, validServerInputs } from "./helpers";
 
 /**
@@ -205,5 +207,47 @@ describe("values that reach iPXE or dnsmasq keep their meaning", () => {
             validScopeInputs({ nodes: [{ nodeName: "pc1", mac: "52:54:00:00:01:01", hostname: "ignore", image: "thin", ip: "10.213.1.50" }] }),
         );
         expect(reasons(scope)).toEqual([expect.stringMatching(/^nodes\.0\.hostname: "ignore" is a dnsmasq dhcp-host keyword/)]);
+    });
+});
+
+describe("a site's clients: inline and inventory rows, each named by its place", () => {
+    const FIXTURES = join(__dirname, "..", "fixtures", "inventory");
+
+    it("each inventory client keeps the line it starts on (lab.csv: a comment, the header, a blank line)", () => {
+        expect(loadPlacedInventory(join(FIXTURES, "lab.csv")).lines).toEqual([3, 4, 5, 7]);
+        expect(loadPlacedInventory(join(FIXTURES, "lab.yaml")).lines).toEqual([3, 7, 14, 25]);
+    });
+
+    const inventory = { file: "inventory/lab.csv", nodes: [{ mac: "52:54:00:00:01:01", hostname: "pc01" }], lines: [3] };
+    const conflict = (inline: Record<string, unknown>[]) => {
+        try {
+            siteNodes(inline as { hostname: string; mac: string }[], inventory);
+            return "";
+        } catch (err) {
+            return (err as Error).message;
+        }
+    };
+
+    it("an inline node with an inventory row's MAC (another notation) is one line naming both, not a stack trace", () => {
+        expect(conflict([{ mac: "52-54-00-00-01-01", hostname: "lab-a" }])).toBe(
+            'stack config: inventory/lab.csv line 3 (pc01): mac "52:54:00:00:01:01" is also the mac of netboot:nodes[0] (lab-a)',
+        );
+    });
+
+    it("one host name in two places (in any case: one DNS name, one Pulumi resource name) too", () => {
+        expect(conflict([{ mac: "52:54:00:00:02:01", hostname: "PC01" }])).toBe(
+            'stack config: inventory/lab.csv line 3 (pc01): hostname "pc01" is also the hostname of netboot:nodes[0] (PC01)',
+        );
+    });
+
+    it("two inline nodes with one address; distinct clients pass, in order, inline first", () => {
+        expect(
+            conflict([
+                { mac: "52:54:00:00:02:01", hostname: "a", ip: "10.213.1.20" },
+                { mac: "52:54:00:00:02:02", hostname: "b", ip: "10.213.1.20" },
+            ]),
+        ).toBe('stack config: netboot:nodes[1] (b): ip "10.213.1.20" is also the ip of netboot:nodes[0] (a)');
+        const placed = siteNodes([{ mac: "52:54:00:00:02:01", hostname: "a" }], inventory);
+        expect(placed.map((p) => p.place)).toEqual(["netboot:nodes[0] (a)", "inventory/lab.csv line 3 (pc01)"]);
     });
 });
