@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { formatIssues, hostOrAddress, port, unixUser } from "../lib/core/fields";
+import { formatIssues, hostOrAddress, port, SECRET_VALUE, unixUser } from "../lib/core/fields";
 import { fingerprintFromKnownHosts, privateKeyProblem } from "../lib/core/hostKey";
 import { InventoryError, loadPlacedInventory } from "../lib/inventory";
 import { nodeConflicts, type PlacedNode, placeNodes, type SiteNodeFields } from "../lib/site/siteNodes";
@@ -31,6 +31,45 @@ export const serverConfigSchema = z
     .strict();
 
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
+
+/**
+ * A config object whose fields the stack passes on, less the ones it sets itself (`setByStack`:
+ * field -> where its value comes from): one given anyway is an error naming it, not silently
+ * replaced. `secret` fields are shown as [secret].
+ */
+export function passedOn(setByStack: Record<string, string>, secret: readonly string[] = []) {
+    return z.record(z.string(), z.unknown()).superRefine((fields, ctx) => {
+        for (const key of Object.keys(fields)) {
+            if (!Object.hasOwn(setByStack, key)) continue;
+            ctx.addIssue({
+                code: "custom",
+                path: [key],
+                input: secret.includes(key) ? SECRET_VALUE : fields[key],
+                message: `is set by the stack from ${setByStack[key]}; remove it here`,
+            });
+        }
+    });
+}
+
+/**
+ * The connection of a DHCP scope in config: its own `server`, else the site's server; a Windows
+ * scope has no default: its PowerShell would be sent to the LTSP server.
+ */
+export function scopeConnection(
+    scope: { kind?: unknown; name?: unknown; server?: ServerConfig },
+    index: number,
+    siteConnection: ReturnType<typeof connectionFrom>,
+    config: pulumi.Config,
+) {
+    const field = `netboot:dhcpScopes[${index}].server`;
+    if (scope.server) return connectionFrom(scope.server, config, field);
+    if (scope.kind === "windows") {
+        throw configError(
+            `${field}: is required for scope "${String(scope.name)}" of kind "windows": it names the Windows DHCP server (without it the scope's PowerShell would go to the LTSP server)`,
+        );
+    }
+    return siteConnection;
+}
 
 /** A config error as Pulumi prints it: the message alone, no stack trace. */
 export function configError(message: string): Error {

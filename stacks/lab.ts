@@ -7,7 +7,7 @@ import { DhcpScope, type DhcpScopeArgs } from "../resources/dhcpScope";
 import { LtspServer, type LtspServerArgs } from "../resources/ltspServer";
 import { NodeAssignment, type NodeAssignmentArgs } from "../resources/nodeAssignment";
 import { type ClonezillaConfig, clonezillaOutputs, clonezillaParts } from "./clonezilla";
-import { connectionFrom, readInventoryFile, readSiteConfig, serverConfigSchema, siteNodes } from "./config";
+import { connectionFrom, readInventoryFile, readSiteConfig, scopeConnection, serverConfigSchema, siteNodes } from "./config";
 
 /**
  * An object of exactly these keys, whose values the resource they are passed to validates (so
@@ -133,7 +133,7 @@ export function labSite(config: pulumi.Config) {
                 `dhcp-${scope.name}`,
                 {
                     ...(scope as unknown as Omit<DhcpScopeArgs, "connection" | "nodes">),
-                    connection: server ? connectionFrom(server, config, `netboot:dhcpScopes[${i}].server`) : connection,
+                    connection: scopeConnection({ ...scope, server }, i, connection, config),
                     aptProxy,
                     nodes: nodes.map((node) => node.spec),
                 },

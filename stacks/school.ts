@@ -8,7 +8,7 @@ import { ChrootImage, type ChrootImageArgs } from "../resources/chrootImage";
 import { LtspServer, type LtspServerArgs } from "../resources/ltspServer";
 import { NodeAssignment, type NodeAssignmentArgs } from "../resources/nodeAssignment";
 import { SessionBalance } from "../resources/sessionBalance";
-import { configError, connectionFrom, readInventoryFile, readSiteConfig, serverConfigSchema, siteNodes } from "./config";
+import { configError, connectionFrom, passedOn, readInventoryFile, readSiteConfig, serverConfigSchema, siteNodes } from "./config";
 
 /**
  * The school site (issue 8): an LTSP server, one thin-client image whose login runs the session
@@ -85,7 +85,7 @@ const nodeConfig = z
     .extend({ hostname: z.string(), mac: z.string(), image: z.string().optional() })
     .strict();
 
-const schoolConfig = z
+export const schoolConfig = z
     .object({
         site: z.literal("school"),
         server: serverConfigSchema,
@@ -104,7 +104,7 @@ const schoolConfig = z
         /** The pupils' accounts, the same on every application server (passwords: netboot:userPasswords). */
         users: z.array(z.record(z.string(), z.unknown())).default([]),
         /** netboot:balance without servers (they are netboot:appServers). */
-        balance: z.record(z.string(), z.unknown()),
+        balance: passedOn({ servers: "netboot:appServers" }),
         nodes: z.array(nodeConfig).default([]),
         inventoryFile: z.string().min(1).optional(),
     })

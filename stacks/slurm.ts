@@ -9,7 +9,17 @@ import { DhcpScope, type DhcpScopeArgs } from "../resources/dhcpScope";
 import { LtspServer, type LtspServerArgs } from "../resources/ltspServer";
 import { NodeAssignment, type NodeAssignmentArgs } from "../resources/nodeAssignment";
 import { SlurmController, type SlurmControllerArgs } from "../resources/slurmController";
-import { configError, connectionFrom, readInventoryFile, readSiteConfig, serverConfigSchema, siteNodes } from "./config";
+import {
+    configError,
+    connectionFrom,
+    passedOn,
+    readInventoryFile,
+    readSiteConfig,
+    type ServerConfig,
+    scopeConnection,
+    serverConfigSchema,
+    siteNodes,
+} from "./config";
 
 /**
  * The two Slurm sites of issue 9: `render` (seed 000: a render farm whose nodes are added by
@@ -45,7 +55,16 @@ const scopeConfig = z
     .extend({ name: z.string(), server: serverConfigSchema.optional() })
     .strict();
 
-function siteSchema(site: "render" | "compute") {
+/** The SlurmController fields the stack sets itself, and from what. */
+const CLUSTER_SET_BY_STACK: Record<string, string> = {
+    connection: "netboot:server",
+    aptProxy: "netboot:aptProxy",
+    controllerAddress: "netboot:lan.address (the server's address)",
+    clientNetwork: "netboot:lan.address (its network)",
+    mungeKey: "netboot:mungeKey (a secret: pulumi config set --secret netboot:mungeKey <value>)",
+};
+
+export function slurmSiteSchema(site: "render" | "compute") {
     return z
         .object({
             site: z.literal(site),
@@ -59,7 +78,7 @@ function siteSchema(site: "render" | "compute") {
             /** LtspServer boot; defaultEntry is the cluster image unless set. */
             boot: z.record(z.string(), z.unknown()).optional(),
             /** The SlurmController's fields (clusterName, partition, feature, maxNodes, outputDir, outputModule, slurmdTimeout). */
-            cluster: z.record(z.string(), z.unknown()).default({}),
+            cluster: passedOn(CLUSTER_SET_BY_STACK, ["mungeKey"]).default({}),
             image: z
                 .object({
                     name: imageName.default(site),
@@ -79,7 +98,7 @@ function siteSchema(site: "render" | "compute") {
 }
 
 export function slurmSite(site: "render" | "compute", config: pulumi.Config) {
-    const cfg = readSiteConfig(siteSchema(site), ["privateKey", "mungeKey"]);
+    const cfg = readSiteConfig(slurmSiteSchema(site), ["privateKey", "mungeKey"]);
     const connection = connectionFrom(cfg.server, config);
     const aptProxy = cfg.aptProxy;
     const subnet = parseSubnet(cfg.lan.address)!;
@@ -152,9 +171,7 @@ export function slurmSite(site: "render" | "compute", config: pulumi.Config) {
                 `dhcp-${scope.name}`,
                 {
                     ...(scope as unknown as Omit<DhcpScopeArgs, "connection" | "nodes">),
-                    connection: server
-                        ? connectionFrom(server as z.infer<typeof serverConfigSchema>, config, `netboot:dhcpScopes[${i}].server`)
-                        : connection,
+                    connection: scopeConnection({ ...scope, server: server as ServerConfig | undefined }, i, connection, config),
                     aptProxy,
                     nodes: nodes.map((node) => node.spec),
                 },

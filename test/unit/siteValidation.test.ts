@@ -10,7 +10,9 @@ import { loadPlacedInventory } from "../../lib/inventory";
 import { menuEntrySchema } from "../../lib/ltsp/bootMenu";
 import { validateLtspServer } from "../../lib/ltsp/serverSpec";
 import { validateCluster } from "../../lib/slurm/clusterSpec";
-import { readSiteConfig, siteNodes } from "../../stacks/config";
+import { readSiteConfig, scopeConnection, siteNodes } from "../../stacks/config";
+import { schoolConfig } from "../../stacks/school";
+import { slurmSiteSchema } from "../../stacks/slurm";
 import { TEST_KEY, TEST_PIN, validScopeInputs, validServerInputs } from "./helpers";
 
 /**
@@ -249,5 +251,66 @@ describe("a site's clients: inline and inventory rows, each named by its place",
         ).toBe('stack config: netboot:nodes[1] (b): ip "10.213.1.20" is also the ip of netboot:nodes[0] (a)');
         const placed = siteNodes([{ mac: "52:54:00:00:02:01", hostname: "a" }], inventory);
         expect(placed.map((p) => p.place)).toEqual(["netboot:nodes[0] (a)", "inventory/lab.csv line 3 (pc01)"]);
+    });
+});
+
+describe("keys the stack sets itself, and a Windows scope with no server, are errors naming the key", () => {
+    const MUNGE_KEY = "k".repeat(40);
+    beforeAll(() => {
+        pulumi.runtime.setMocks({ newResource: () => ({ id: "", state: {} }), call: () => ({}) }, "netboot", "render");
+    });
+    const readRender = (cluster: Record<string, unknown>) => {
+        pulumi.runtime.setAllConfig(
+            {
+                "netboot:site": "render",
+                "netboot:server": JSON.stringify({ host: "10.213.0.2", privateKeyFile: "/k" }),
+                "netboot:lan": JSON.stringify({ interface: "eth1", address: "10.213.1.1/24" }),
+                "netboot:dhcp": JSON.stringify({ mode: "full" }),
+                "netboot:cluster": JSON.stringify(cluster),
+                "netboot:mungeKey": MUNGE_KEY,
+            },
+            ["netboot:mungeKey"],
+        );
+        try {
+            readSiteConfig(slurmSiteSchema("render"), ["privateKey", "mungeKey"]);
+            return "";
+        } catch (err) {
+            return (err as Error).message;
+        }
+    };
+
+    it("cluster.controllerAddress (the stack takes lan.address) is refused, not silently replaced", () => {
+        expect(readRender({ controllerAddress: "10.213.1.9", partition: "frames" })).toBe(
+            'stack config: netboot:cluster.controllerAddress: "10.213.1.9" is set by the stack from netboot:lan.address (the server\'s address); remove it here',
+        );
+        expect(readRender({ clientNetwork: "10.9.0.0/16" })).toMatch(
+            /^stack config: netboot:cluster\.clientNetwork: "10\.9\.0\.0\/16" is set by the stack/,
+        );
+        expect(readRender({ partition: "frames", outputDir: "/srv/frames" })).toBe("");
+    });
+
+    it("cluster.mungeKey is refused as [secret], pointing to netboot:mungeKey", () => {
+        const message = readRender({ mungeKey: "plain-key-in-cluster-0123456789abcdef" });
+        expect(message).toBe(
+            "stack config: netboot:cluster.mungeKey: [secret] is set by the stack from netboot:mungeKey (a secret: pulumi config set --secret netboot:mungeKey <value>); remove it here",
+        );
+    });
+
+    it("school balance.servers (the stack takes netboot:appServers) is refused", () => {
+        const result = schoolConfig.shape.balance.safeParse({ policy: "weighted", servers: [{ name: "a" }] }, { reportInput: true });
+        expect(result.success).toBe(false);
+        expect(result.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([
+            ["servers", "is set by the stack from netboot:appServers; remove it here"],
+        ]);
+        expect(schoolConfig.shape.balance.safeParse({ policy: "weighted" }).success).toBe(true);
+    });
+
+    it("a Windows scope with no server is an error, not a script sent to the LTSP server; other kinds use the site's server", () => {
+        const site = { host: "10.213.0.2" } as never;
+        const config = new pulumi.Config("netboot");
+        expect(() => scopeConnection({ kind: "windows", name: "school" }, 1, site, config)).toThrow(
+            'netboot:dhcpScopes[1].server: is required for scope "school" of kind "windows": it names the Windows DHCP server (without it the scope\'s PowerShell would go to the LTSP server)',
+        );
+        expect(scopeConnection({ kind: "dnsmasq", name: "lab" }, 0, site, config)).toBe(site);
     });
 });
