@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { cidr, parseSubnet } from "../lib/core/fields";
+import { cidr, debianPackage, parseSubnet } from "../lib/core/fields";
 import { imageName } from "../lib/core/node";
 import { scopeSchema } from "../lib/dhcp/scopeSpec";
 import { countRoles, pinNodes } from "../lib/slurm/nodeRoles";
@@ -85,8 +85,12 @@ export function slurmSiteSchema(site: "render" | "compute") {
                     architecture: z.enum(["amd64", "i386"]).default("amd64"),
                     initramfsModules: z.enum(["most", "dep", "netboot"]).default("netboot"),
                     compression: z.unknown().optional(),
-                    /** More packages for the node image (the renderer, blender, ...). */
-                    packages: z.array(z.string()).default([]),
+                    /**
+                     * More packages for the node image (the renderer, blender, ...). Checked here: the
+                     * image's source is known only after the controller, so ChrootImage's own check
+                     * of them cannot run at preview.
+                     */
+                    packages: z.array(debianPackage).default([]),
                 })
                 .strict()
                 .default({ name: site, architecture: "amd64", initramfsModules: "netboot", packages: [] }),

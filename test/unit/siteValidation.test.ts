@@ -289,6 +289,15 @@ describe("keys the stack sets itself, and a Windows scope with no server, are er
         expect(readRender({ partition: "frames", outputDir: "/srv/frames" })).toBe("");
     });
 
+    it("the render and compute images' packages are checked when config is read (their source is unknown at preview)", () => {
+        for (const site of ["render", "compute"] as const) {
+            const result = slurmSiteSchema(site).shape.image.safeParse({ packages: ["povray", "blender; reboot"] }, { reportInput: true });
+            expect(result.success, site).toBe(false);
+            expect(result.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([["packages.1", "is not a Debian package name"]]);
+        }
+        expect(slurmSiteSchema("render").shape.image.safeParse({ packages: ["povray", "libc6-dev", "g++"] }).success).toBe(true);
+    });
+
     it("cluster.mungeKey is refused as [secret], pointing to netboot:mungeKey", () => {
         const message = readRender({ mungeKey: "plain-key-in-cluster-0123456789abcdef" });
         expect(message).toBe(
