@@ -103,8 +103,13 @@ export type RepositorySpec = z.infer<typeof repositorySchema>;
  * The fields the boot menu entries depend on, from config alone (known at preview, before the
  * resource exists), with the same defaults and checks of each field as the resource.
  */
-export function menuSpec(fields: { entries?: unknown; disk?: unknown; bootImage?: unknown }): Pick<RepositorySpec, "entries" | "disk" | "bootImage"> {
-    return repositoryFields.pick({ entries: true, disk: true, bootImage: true }).parse(fields);
+export function menuSpec(fields: {
+    entries?: unknown;
+    disk?: unknown;
+    bootImage?: unknown;
+}): Validated<Pick<RepositorySpec, "entries" | "disk" | "bootImage">> {
+    const result = repositoryFields.pick({ entries: true, disk: true, bootImage: true }).safeParse(fields, { reportInput: true });
+    return result.success ? { ok: true, spec: result.data } : { ok: false, failures: formatIssues(result.error.issues) };
 }
 export type OcsEntry = z.infer<typeof entrySchema>;
 
