@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { CLIENT_SCRIPT_DIR } from "../lib/balance/ltspConf";
+import { BALANCE_PARAMETER, CLIENT_SCRIPT_DIR } from "../lib/balance/ltspConf";
 import { nodeSchema, normalizeMac } from "../lib/core/node";
 import { CLIENT_PACKAGES, clientImageFiles, type SchoolAppServer, schoolBalanceFailures } from "../lib/school/site";
 import { AppServer, type AppServerArgs } from "../resources/appServer";
@@ -110,6 +110,32 @@ export const schoolConfig = z
     })
     .strict();
 
+/**
+ * ltsp.conf parameters of the session balancing (BALANCE_*, POST_INIT_BALANCE) that config sets
+ * itself: the stack writes them into [clients] and each client's section, over what config says.
+ */
+export function balanceParameterFailures(
+    ltspConf: { common?: unknown; clients?: Record<string, unknown> },
+    clients: readonly { place: string; node: object }[],
+): string[] {
+    const keysOf = (value: unknown) => (value && typeof value === "object" ? Object.keys(value) : []);
+    const taken = (keys: string[]) => keys.filter((key) => BALANCE_PARAMETER.test(key));
+    const message = "is set by the session balancing (netboot:balance); remove it here";
+    const common = ltspConf.common as { extra?: unknown; commands?: unknown } | undefined;
+    return [
+        ...(["common", "clients"] as const).flatMap((section) =>
+            (["extra", "commands"] as const).flatMap((field) =>
+                taken(keysOf((section === "common" ? common : ltspConf.clients)?.[field])).map(
+                    (key) => `netboot:ltspConf.${section}.${field}.${key}: ${message}`,
+                ),
+            ),
+        ),
+        ...clients.flatMap(({ place, node }) =>
+            taken(keysOf((node as { ltspConf?: unknown }).ltspConf)).map((key) => `${place}: ltspConf.${key} ${message}`),
+        ),
+    ];
+}
+
 export function schoolSite(config: pulumi.Config) {
     const site = readSiteConfig(schoolConfig, ["privateKey", "userPasswords"]);
     const connection = connectionFrom(site.server, config);
@@ -118,10 +144,13 @@ export function schoolSite(config: pulumi.Config) {
 
     // The clients: inline, then the inventory file's; every one boots the school's image unless it names it.
     const inventory = site.inventoryFile ? readInventoryFile(site.inventoryFile, [imageName]) : undefined;
-    const clients = siteNodes(
+    const placed = siteNodes(
         site.nodes.map((n) => ({ image: imageName, ...n })),
         inventory,
-    ).map(({ node }) => node) as unknown as Array<Record<string, unknown> & { mac: string; hostname: string }>;
+    );
+    const balanceParameters = balanceParameterFailures(site.ltspConf, placed);
+    if (balanceParameters.length) throw configError(`stack config: ${balanceParameters.join("; ")}`);
+    const clients = placed.map(({ node }) => node) as unknown as Array<Record<string, unknown> & { mac: string; hostname: string }>;
     clients.forEach((node, i) => {
         if (node.image !== imageName && i < site.nodes.length) {
             throw configError(`netboot:nodes[${i}].image: "${String(node.image)}" (node ${node.hostname}) is not the school's image "${imageName}"`);

@@ -11,7 +11,8 @@ import { menuEntrySchema } from "../../lib/ltsp/bootMenu";
 import { validateLtspServer } from "../../lib/ltsp/serverSpec";
 import { validateCluster } from "../../lib/slurm/clusterSpec";
 import { readSiteConfig, scopeConnection, siteNodes } from "../../stacks/config";
-import { schoolConfig } from "../../stacks/school";
+import { labConfig } from "../../stacks/lab";
+import { balanceParameterFailures, schoolConfig } from "../../stacks/school";
 import { slurmSiteSchema } from "../../stacks/slurm";
 import { TEST_KEY, TEST_PIN, validScopeInputs, validServerInputs } from "./helpers";
 
@@ -312,6 +313,34 @@ describe("keys the stack sets itself, and a Windows scope with no server, are er
             ["servers", "is set by the stack from netboot:appServers; remove it here"],
         ]);
         expect(schoolConfig.shape.balance.safeParse({ policy: "weighted" }).success).toBe(true);
+    });
+
+    it("lab clonezilla.connection and clonezilla.aptProxy (the stack takes netboot:server and netboot:aptProxy) are refused", () => {
+        const result = labConfig.shape.clonezilla.safeParse(
+            { connection: { host: "10.0.0.9" }, aptProxy: "http://10.0.0.9:3142", account: "imaging" },
+            { reportInput: true },
+        );
+        expect(result.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([
+            ["connection", "is set by the stack from netboot:server; remove it here"],
+            ["aptProxy", "is set by the stack from netboot:aptProxy; remove it here"],
+        ]);
+    });
+
+    it("school: BALANCE_* parameters in ltspConf or a client's section (the balancing writes them over config) are refused", () => {
+        expect(
+            balanceParameterFailures(
+                { clients: { extra: { BALANCE_POLICY: "random", X_MODES: "1024x768" }, commands: { POST_INIT_BALANCE: "true" } } },
+                [
+                    { place: "inventory/school.csv line 4 (tc01)", node: { ltspConf: { BALANCE_PREFER: "10.213.1.5", MOSIX: "N" } } },
+                    { place: "netboot:nodes[0] (tc02)", node: {} },
+                ],
+            ),
+        ).toEqual([
+            "netboot:ltspConf.clients.extra.BALANCE_POLICY: is set by the session balancing (netboot:balance); remove it here",
+            "netboot:ltspConf.clients.commands.POST_INIT_BALANCE: is set by the session balancing (netboot:balance); remove it here",
+            "inventory/school.csv line 4 (tc01): ltspConf.BALANCE_PREFER is set by the session balancing (netboot:balance); remove it here",
+        ]);
+        expect(balanceParameterFailures({ common: { extra: { X_MODES: "1024x768" } } }, [])).toEqual([]);
     });
 
     it("a Windows scope with no server is an error, not a script sent to the LTSP server; other kinds use the site's server", () => {
