@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { connectionSchema } from "../core/connection";
-import { cidr, formatIssues, ipv4, loginAccount, ownedDirectory, parseSubnet, port, type Validated } from "../core/fields";
+import { cidr, formatIssues, hostAddressProblem, ipv4, loginAccount, ownedDirectory, parseSubnet, port, type Validated } from "../core/fields";
 import { imageName } from "../core/node";
 import type { MenuEntry } from "../ltsp/bootMenu";
 import { renderTemplate, TEMPLATE_DIR } from "../render/templates";
@@ -84,6 +84,16 @@ export const repositorySchema = repositoryFields.superRefine((spec, ctx) => {
         if (seen.has(key)) ctx.addIssue({ code: "custom", path: ["entries", i], input: key, message: "is the same job as an earlier entry" });
         seen.add(key);
     });
+    // The clients connect to `server`: it is a host address on one of their networks.
+    const subnets = spec.clientNetworks.map(parseSubnet).filter((subnet) => subnet !== undefined);
+    if (subnets.length && !subnets.some((subnet) => hostAddressProblem(spec.server, subnet) === undefined)) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["server"],
+            input: spec.server,
+            message: `is not a host address on the client networks (${spec.clientNetworks.join(", ")}): ${subnets.map((subnet) => hostAddressProblem(spec.server, subnet)).join("; ")}`,
+        });
+    }
     spec.clientNetworks.forEach((network, i) => {
         const subnet = parseSubnet(network);
         if (subnet && subnet.address !== subnet.network) {

@@ -42,6 +42,24 @@ export function ipv4ToNumber(address: string): number {
     return ipaddr.IPv4.parse(address).octets.reduce((n, octet) => n * 256 + octet, 0);
 }
 
+/**
+ * Why `address` cannot be a host's address on `subnet`: outside it, or its network or broadcast
+ * address (no host can have those); undefined when it can.
+ */
+export function hostAddressProblem(address: string, subnet: Subnet): string | undefined {
+    const where = `${subnet.network}/${subnet.prefix}`;
+    if (!inSubnet(address, subnet)) return `is outside the subnet ${where}`;
+    if (address === subnet.network) return `is the network address of ${where}, not a host's`;
+    if (address === subnet.broadcast) return `is the broadcast address of ${where}, not a host's`;
+    return undefined;
+}
+
+/** Whether `address` lies in the dynamic range start-end (inclusive). */
+export function inRange(address: string, start: string, end: string): boolean {
+    const n = ipv4ToNumber(address);
+    return n >= ipv4ToNumber(start) && n <= ipv4ToNumber(end);
+}
+
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 

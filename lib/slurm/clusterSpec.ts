@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { connectionSchema } from "../core/connection";
-import { cidr, dnsLabel, formatIssues, ipv4, ownedDirectory, parseSubnet, SECRET_VALUE, type Validated } from "../core/fields";
+import { cidr, dnsLabel, formatIssues, hostAddressProblem, ipv4, ownedDirectory, parseSubnet, SECRET_VALUE, type Validated } from "../core/fields";
 import { sha256Hex } from "../core/sha256";
 import type { DesiredFile } from "../engine/steps";
 import { renderTemplate } from "../render/templates";
@@ -68,6 +68,9 @@ export const clusterSchema = clusterFields.superRefine((spec, ctx) => {
             input: spec.controllerAddress,
             message: `is not in clientNetwork ${spec.clientNetwork}: the nodes could not reach the controller there`,
         });
+    } else if (subnet) {
+        const problem = hostAddressProblem(spec.controllerAddress, subnet);
+        if (problem) ctx.addIssue({ code: "custom", path: ["controllerAddress"], input: spec.controllerAddress, message: problem });
     }
 });
 

@@ -352,3 +352,53 @@ describe("keys the stack sets itself, and a Windows scope with no server, are er
         expect(scopeConnection({ kind: "dnsmasq", name: "lab" }, 0, site, config)).toBe(site);
     });
 });
+
+describe("every address is checked against its network and what it must not be", () => {
+    // 10.213.1.0/24: network 10.213.1.0, broadcast 10.213.1.255, server 10.213.1.1, range .100-.199.
+    const server = (extra: Record<string, unknown>) => reasons(validateLtspServer(validServerInputs(extra)));
+
+    it("the server's lan.address may not be the network or broadcast address", () => {
+        expect(server({ lan: { interface: "pxebr0", address: "10.213.1.0/24" } })).toContain(
+            'lan.address: "10.213.1.0/24" is the network address of 10.213.1.0/24, not a host\'s: the server needs a host address of its own, with the prefix',
+        );
+        expect(server({ lan: { interface: "pxebr0", address: "10.213.1.255/24" } })[0]).toMatch(
+            /^lan\.address: .* is the broadcast address of 10\.213\.1\.0\/24/,
+        );
+    });
+
+    it("dhcp.router: not the network or broadcast address, not inside the dynamic range", () => {
+        const dhcp = { mode: "full", rangeStart: "10.213.1.100", rangeEnd: "10.213.1.199" };
+        expect(server({ dhcp: { ...dhcp, router: "10.213.1.255" } })).toEqual([
+            'dhcp.router: "10.213.1.255" is the broadcast address of 10.213.1.0/24, not a host\'s',
+        ]);
+        expect(server({ dhcp: { ...dhcp, router: "10.213.1.150" } })).toEqual([
+            'dhcp.router: "10.213.1.150" is inside the dynamic range 10.213.1.100-10.213.1.199: the server would lease the router\'s address to a client',
+        ]);
+        expect(server({ dhcp: { ...dhcp, router: "10.213.1.254" } })).toEqual([]);
+        expect(server({ dhcp: { ...dhcp, router: "10.213.1.1" } })).toEqual([]); // the server itself routes (NAT)
+    });
+
+    it("a DHCP scope: range ends and router as host addresses, the router outside the range", () => {
+        expect(reasons(validateScope(validScopeInputs({ rangeStart: "10.213.1.0" })))).toEqual([
+            'rangeStart: "10.213.1.0" is the network address of 10.213.1.0/24, not a host\'s',
+        ]);
+        expect(reasons(validateScope(validScopeInputs({ router: "10.213.1.120" })))[0]).toMatch(
+            /^router: "10\.213\.1\.120" is inside the dynamic range/,
+        );
+        expect(reasons(validateScope(validScopeInputs({ router: "10.213.1.254" })))).toEqual([]);
+    });
+
+    it("the Clonezilla server address is a host on a client network", () => {
+        expect(reasons(repository({ server: "10.213.2.1" }))).toEqual([
+            'server: "10.213.2.1" is not a host address on the client networks (10.213.1.0/24): is outside the subnet 10.213.1.0/24',
+        ]);
+        expect(reasons(repository({ server: "10.213.1.255" }))[0]).toMatch(/^server: .* is the broadcast address of 10\.213\.1\.0\/24/);
+        expect(reasons(repository({ server: "10.213.2.1", clientNetworks: ["10.213.1.0/24", "10.213.2.0/24"] }))).toEqual([]);
+    });
+
+    it("a cluster's controllerAddress is not the node LAN's broadcast address", () => {
+        expect(reasons(cluster({ controllerAddress: "10.213.1.255" }))).toEqual([
+            'controllerAddress: "10.213.1.255" is the broadcast address of 10.213.1.0/24, not a host\'s',
+        ]);
+    });
+});
