@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { formatIssues, hostOrAddress, port, SECRET_VALUE, unixUser } from "../lib/core/fields";
 import { fingerprintFromKnownHosts, privateKeyProblem } from "../lib/core/hostKey";
-import { InventoryError, loadPlacedInventory } from "../lib/inventory";
+import { InventoryError, parsePlacedInventory } from "../lib/inventory";
 import { nodeConflicts, type PlacedNode, placeNodes, type SiteNodeFields } from "../lib/site/siteNodes";
 import { mungeKeyProblem } from "../lib/slurm/clusterSpec";
 
@@ -196,14 +196,25 @@ export function connectionFrom(server: ServerConfig, config: pulumi.Config, fiel
  * directory the program runs in; `file` as config gives it, and each client's line in it.
  */
 export function readInventoryFile(file: string, images: string[]) {
+    let text: string;
     try {
-        const placed = loadPlacedInventory(isAbsolute(file) ? file : resolve(pulumi.runtime.getRootDirectory(), file), { images });
-        return { file, ...placed };
+        text = readFileSync(isAbsolute(file) ? file : resolve(pulumi.runtime.getRootDirectory(), file), "utf8");
     } catch (err) {
-        if (err instanceof InventoryError) throw configError(`netboot:inventoryFile: ${err.message}`);
         throw configError(`netboot:inventoryFile: cannot read "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
+    try {
+        // Named as config names it (relative to the project), so each problem reads `inventory/x.csv line 4, ...`.
+        return { file, ...parsePlacedInventory(file, text, { images }) };
+    } catch (err) {
+        if (!(err instanceof InventoryError)) throw configError(`netboot:inventoryFile: ${(err as Error).message}`);
+        const shown = err.issues.slice(0, INVENTORY_ISSUES_SHOWN).map((i) => i.message);
+        if (err.issues.length > shown.length) shown.push(`... and ${err.issues.length - shown.length} more`);
+        throw configError(`netboot:inventoryFile: ${shown.join("; ")}`);
+    }
 }
+
+/** How many of an inventory's problems one error shows (a file of 1400 rows may have them all wrong). */
+const INVENTORY_ISSUES_SHOWN = 20;
 
 /**
  * A site's clients: `netboot:nodes`, then the inventory file's, each with its place for messages.

@@ -1,3 +1,5 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -10,7 +12,7 @@ import { loadPlacedInventory } from "../../lib/inventory";
 import { menuEntrySchema } from "../../lib/ltsp/bootMenu";
 import { validateLtspServer } from "../../lib/ltsp/serverSpec";
 import { validateCluster } from "../../lib/slurm/clusterSpec";
-import { readSiteConfig, scopeConnection, siteNodes } from "../../stacks/config";
+import { readInventoryFile, readSiteConfig, scopeConnection, siteNodes } from "../../stacks/config";
 import { labConfig } from "../../stacks/lab";
 import { balanceParameterFailures, schoolConfig } from "../../stacks/school";
 import { slurmSiteSchema } from "../../stacks/slurm";
@@ -219,6 +221,21 @@ describe("a site's clients: inline and inventory rows, each named by its place",
     it("each inventory client keeps the line it starts on (lab.csv: a comment, the header, a blank line)", () => {
         expect(loadPlacedInventory(join(FIXTURES, "lab.csv")).lines).toEqual([3, 4, 5, 7]);
         expect(loadPlacedInventory(join(FIXTURES, "lab.yaml")).lines).toEqual([3, 7, 14, 25]);
+    });
+
+    it("an inventory's problems are one line, each naming the file as config gives it, the line and the value", () => {
+        const file = join(mkdtempSync(join(tmpdir(), "inventory-")), "bad.csv");
+        writeFileSync(file, "mac,hostname,image\n52:54:00:00:01:01,pc01,thin\n52:54:zz,pc02,thin\n52:54:00:00:01:03,12h,thin\n52:54:00:00:01:05,pc05,fat\n");
+        let message = "";
+        try {
+            readInventoryFile(file, ["thin"]);
+        } catch (err) {
+            message = (err as Error).message;
+        }
+        expect(message).not.toContain("\n");
+        expect(message).toMatch(new RegExp(`^netboot:inventoryFile: ${file} line 3, column 1 \\(mac\\): "52:54:zz" is not a MAC address`));
+        expect(message).toContain(`; ${file} line 4, column 2 (hostname): "12h" reads as a lease time`);
+        expect(message).toContain(`; ${file} line 5, column 3 (image): "fat" is not an image of this stack`);
     });
 
     const inventory = { file: "inventory/lab.csv", nodes: [{ mac: "52:54:00:00:01:01", hostname: "pc01" }], lines: [3] };
