@@ -225,7 +225,10 @@ describe("a site's clients: inline and inventory rows, each named by its place",
 
     it("an inventory's problems are one line, each naming the file as config gives it, the line and the value", () => {
         const file = join(mkdtempSync(join(tmpdir(), "inventory-")), "bad.csv");
-        writeFileSync(file, "mac,hostname,image\n52:54:00:00:01:01,pc01,thin\n52:54:zz,pc02,thin\n52:54:00:00:01:03,12h,thin\n52:54:00:00:01:05,pc05,fat\n");
+        writeFileSync(
+            file,
+            "mac,hostname,image\n52:54:00:00:01:01,pc01,thin\n52:54:zz,pc02,thin\n52:54:00:00:01:03,12h,thin\n52:54:00:00:01:05,pc05,fat\n",
+        );
         let message = "";
         try {
             readInventoryFile(file, ["thin"]);
