@@ -119,7 +119,7 @@ export function secretValueFailures(secretKeys: readonly string[]): string[] {
 /**
  * Reads and checks the stack's whole `netboot` namespace against `schema` (a strict object whose
  * keys are the config keys without the `netboot:` prefix). Secrets are checked for being stored
- * as secrets (a plain one is refused, never shown); their values are checked where they are used.
+ * as secrets (a plain one is refused, never shown), then by SECRET_CHECKS where a check of their own exists.
  */
 export function readSiteConfig<S extends z.ZodType>(schema: S, secretKeys: readonly string[] = []): z.infer<S> {
     const secretFailures = plainSecretFailures(secretKeys);
