@@ -7,7 +7,7 @@ import { DhcpScope, type DhcpScopeArgs } from "../resources/dhcpScope";
 import { LtspServer, type LtspServerArgs } from "../resources/ltspServer";
 import { NodeAssignment, type NodeAssignmentArgs } from "../resources/nodeAssignment";
 import { type ClonezillaConfig, clonezillaOutputs, clonezillaParts } from "./clonezilla";
-import { connectionFrom, readInventoryFile, readSiteConfig, serverConfigSchema } from "./config";
+import { connectionFrom, passedOn, readInventoryFile, readSiteConfig, scopeConnection, serverConfigSchema, siteNodes } from "./config";
 
 /**
  * An object of exactly these keys, whose values the resource they are passed to validates (so
@@ -35,7 +35,7 @@ const scopeConfig = keysOf(
     { name: z.string(), server: serverConfigSchema.optional() },
 );
 
-const labConfig = z
+export const labConfig = z
     .object({
         site: z.literal("lab"),
         server: serverConfigSchema,
@@ -49,7 +49,7 @@ const labConfig = z
         /** The server's own monitoring (LtspServer `monitoring`: `{ nodeExporter: true }`). */
         monitoring: z.unknown().optional(),
         /** The Clonezilla repository and its jobs (stacks/clonezilla.ts); the resource validates the fields. */
-        clonezilla: z.unknown().optional(),
+        clonezilla: passedOn({ connection: "netboot:server", aptProxy: "netboot:aptProxy" }).optional(),
         images: z.array(imageConfig).default([]),
         /** Images the server serves that this stack does not build (e.g. adopted: /srv/ltsp/images/NAME.img made by hand). */
         servedImages: z.array(z.string()).default([]),
@@ -100,8 +100,8 @@ export function labSite(config: pulumi.Config) {
             );
         }
     });
-    const inventory = site.inventoryFile ? readInventoryFile(site.inventoryFile, servedNames) : [];
-    const nodes = [...site.nodes, ...inventory].map((node) => new NodeAssignment(node.hostname, node as unknown as NodeAssignmentArgs));
+    const inventory = site.inventoryFile ? readInventoryFile(site.inventoryFile, servedNames) : undefined;
+    const nodes = siteNodes(site.nodes, inventory).map(({ node }) => new NodeAssignment(node.hostname, node as unknown as NodeAssignmentArgs));
 
     // The server lists the images by name (known at preview even for a new image) and is
     // configured after them: its iPXE menu boots them.
@@ -133,7 +133,7 @@ export function labSite(config: pulumi.Config) {
                 `dhcp-${scope.name}`,
                 {
                     ...(scope as unknown as Omit<DhcpScopeArgs, "connection" | "nodes">),
-                    connection: server ? connectionFrom(server, config, `netboot:dhcpScopes[${i}].server`) : connection,
+                    connection: scopeConnection({ ...scope, server }, i, connection, config),
                     aptProxy,
                     nodes: nodes.map((node) => node.spec),
                 },

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { CLIENT_SCRIPT_DIR } from "../lib/balance/ltspConf";
+import { BALANCE_PARAMETER, CLIENT_SCRIPT_DIR } from "../lib/balance/ltspConf";
 import { nodeSchema, normalizeMac } from "../lib/core/node";
 import { CLIENT_PACKAGES, clientImageFiles, type SchoolAppServer, schoolBalanceFailures } from "../lib/school/site";
 import { AppServer, type AppServerArgs } from "../resources/appServer";
@@ -8,7 +8,7 @@ import { ChrootImage, type ChrootImageArgs } from "../resources/chrootImage";
 import { LtspServer, type LtspServerArgs } from "../resources/ltspServer";
 import { NodeAssignment, type NodeAssignmentArgs } from "../resources/nodeAssignment";
 import { SessionBalance } from "../resources/sessionBalance";
-import { configError, connectionFrom, readInventoryFile, readSiteConfig, serverConfigSchema } from "./config";
+import { configError, connectionFrom, passedOn, readInventoryFile, readSiteConfig, serverConfigSchema, siteNodes } from "./config";
 
 /**
  * The school site (issue 8): an LTSP server, one thin-client image whose login runs the session
@@ -85,7 +85,7 @@ const nodeConfig = z
     .extend({ hostname: z.string(), mac: z.string(), image: z.string().optional() })
     .strict();
 
-const schoolConfig = z
+export const schoolConfig = z
     .object({
         site: z.literal("school"),
         server: serverConfigSchema,
@@ -104,11 +104,37 @@ const schoolConfig = z
         /** The pupils' accounts, the same on every application server (passwords: netboot:userPasswords). */
         users: z.array(z.record(z.string(), z.unknown())).default([]),
         /** netboot:balance without servers (they are netboot:appServers). */
-        balance: z.record(z.string(), z.unknown()),
+        balance: passedOn({ servers: "netboot:appServers" }),
         nodes: z.array(nodeConfig).default([]),
         inventoryFile: z.string().min(1).optional(),
     })
     .strict();
+
+/**
+ * ltsp.conf parameters of the session balancing (BALANCE_*, POST_INIT_BALANCE) that config sets
+ * itself: the stack writes them into [clients] and each client's section, over what config says.
+ */
+export function balanceParameterFailures(
+    ltspConf: { common?: unknown; clients?: Record<string, unknown> },
+    clients: readonly { place: string; node: object }[],
+): string[] {
+    const keysOf = (value: unknown) => (value && typeof value === "object" ? Object.keys(value) : []);
+    const taken = (keys: string[]) => keys.filter((key) => BALANCE_PARAMETER.test(key));
+    const message = "is set by the session balancing (netboot:balance); remove it here";
+    const common = ltspConf.common as { extra?: unknown; commands?: unknown } | undefined;
+    return [
+        ...(["common", "clients"] as const).flatMap((section) =>
+            (["extra", "commands"] as const).flatMap((field) =>
+                taken(keysOf((section === "common" ? common : ltspConf.clients)?.[field])).map(
+                    (key) => `netboot:ltspConf.${section}.${field}.${key}: ${message}`,
+                ),
+            ),
+        ),
+        ...clients.flatMap(({ place, node }) =>
+            taken(keysOf((node as { ltspConf?: unknown }).ltspConf)).map((key) => `${place}: ltspConf.${key} ${message}`),
+        ),
+    ];
+}
 
 export function schoolSite(config: pulumi.Config) {
     const site = readSiteConfig(schoolConfig, ["privateKey", "userPasswords"]);
@@ -117,10 +143,14 @@ export function schoolSite(config: pulumi.Config) {
     const imageName = site.image.name;
 
     // The clients: inline, then the inventory file's; every one boots the school's image unless it names it.
-    const inventory = site.inventoryFile ? readInventoryFile(site.inventoryFile, [imageName]) : [];
-    const clients = [...site.nodes.map((n) => ({ image: imageName, ...n })), ...inventory] as unknown as Array<
-        Record<string, unknown> & { mac: string; hostname: string }
-    >;
+    const inventory = site.inventoryFile ? readInventoryFile(site.inventoryFile, [imageName]) : undefined;
+    const placed = siteNodes(
+        site.nodes.map((n) => ({ image: imageName, ...n })),
+        inventory,
+    );
+    const balanceParameters = balanceParameterFailures(site.ltspConf, placed);
+    if (balanceParameters.length) throw configError(`stack config: ${balanceParameters.join("; ")}`);
+    const clients = placed.map(({ node }) => node) as unknown as Array<Record<string, unknown> & { mac: string; hostname: string }>;
     clients.forEach((node, i) => {
         if (node.image !== imageName && i < site.nodes.length) {
             throw configError(`netboot:nodes[${i}].image: "${String(node.image)}" (node ${node.hostname}) is not the school's image "${imageName}"`);

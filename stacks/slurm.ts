@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { cidr, parseSubnet } from "../lib/core/fields";
+import { cidr, debianPackage, parseSubnet } from "../lib/core/fields";
 import { imageName } from "../lib/core/node";
 import { scopeSchema } from "../lib/dhcp/scopeSpec";
 import { countRoles, pinNodes } from "../lib/slurm/nodeRoles";
@@ -9,7 +9,17 @@ import { DhcpScope, type DhcpScopeArgs } from "../resources/dhcpScope";
 import { LtspServer, type LtspServerArgs } from "../resources/ltspServer";
 import { NodeAssignment, type NodeAssignmentArgs } from "../resources/nodeAssignment";
 import { SlurmController, type SlurmControllerArgs } from "../resources/slurmController";
-import { connectionFrom, readInventoryFile, readSiteConfig, serverConfigSchema } from "./config";
+import {
+    configError,
+    connectionFrom,
+    passedOn,
+    readInventoryFile,
+    readSiteConfig,
+    type ServerConfig,
+    scopeConnection,
+    serverConfigSchema,
+    siteNodes,
+} from "./config";
 
 /**
  * The two Slurm sites of issue 9: `render` (seed 000: a render farm whose nodes are added by
@@ -45,7 +55,16 @@ const scopeConfig = z
     .extend({ name: z.string(), server: serverConfigSchema.optional() })
     .strict();
 
-function siteSchema(site: "render" | "compute") {
+/** The SlurmController fields the stack sets itself, and from what. */
+const CLUSTER_SET_BY_STACK: Record<string, string> = {
+    connection: "netboot:server",
+    aptProxy: "netboot:aptProxy",
+    controllerAddress: "netboot:lan.address (the server's address)",
+    clientNetwork: "netboot:lan.address (its network)",
+    mungeKey: "netboot:mungeKey (a secret: pulumi config set --secret netboot:mungeKey <value>)",
+};
+
+export function slurmSiteSchema(site: "render" | "compute") {
     return z
         .object({
             site: z.literal(site),
@@ -59,15 +78,19 @@ function siteSchema(site: "render" | "compute") {
             /** LtspServer boot; defaultEntry is the cluster image unless set. */
             boot: z.record(z.string(), z.unknown()).optional(),
             /** The SlurmController's fields (clusterName, partition, feature, maxNodes, outputDir, outputModule, slurmdTimeout). */
-            cluster: z.record(z.string(), z.unknown()).default({}),
+            cluster: passedOn(CLUSTER_SET_BY_STACK, ["mungeKey"]).default({}),
             image: z
                 .object({
                     name: imageName.default(site),
                     architecture: z.enum(["amd64", "i386"]).default("amd64"),
                     initramfsModules: z.enum(["most", "dep", "netboot"]).default("netboot"),
                     compression: z.unknown().optional(),
-                    /** More packages for the node image (the renderer, blender, ...). */
-                    packages: z.array(z.string()).default([]),
+                    /**
+                     * More packages for the node image (the renderer, blender, ...). Checked here: the
+                     * image's source is known only after the controller, so ChrootImage's own check
+                     * of them cannot run at preview.
+                     */
+                    packages: z.array(debianPackage).default([]),
                 })
                 .strict()
                 .default({ name: site, architecture: "amd64", initramfsModules: "netboot", packages: [] }),
@@ -79,7 +102,7 @@ function siteSchema(site: "render" | "compute") {
 }
 
 export function slurmSite(site: "render" | "compute", config: pulumi.Config) {
-    const cfg = readSiteConfig(siteSchema(site), ["privateKey", "mungeKey"]);
+    const cfg = readSiteConfig(slurmSiteSchema(site), ["privateKey", "mungeKey"]);
     const connection = connectionFrom(cfg.server, config);
     const aptProxy = cfg.aptProxy;
     const subnet = parseSubnet(cfg.lan.address)!;
@@ -113,16 +136,16 @@ export function slurmSite(site: "render" | "compute", config: pulumi.Config) {
         compression: imageConfig.compression as ChrootImageArgs["compression"],
     });
 
-    const listed = [...cfg.nodes, ...(cfg.inventoryFile ? readInventoryFile(cfg.inventoryFile, [imageConfig.name]) : [])];
-    const { nodes: pinned, problems } = pinNodes(listed, imageConfig.name, workerRole);
-    if (problems.length) {
-        throw new pulumi.RunError(problems.map((p) => `netboot:nodes[${p.index}] (${listed[p.index].hostname}): ${p.reason}`).join("; "));
-    }
+    const placed = siteNodes(cfg.nodes, cfg.inventoryFile ? readInventoryFile(cfg.inventoryFile, [imageConfig.name]) : undefined);
+    const { nodes: pinned, problems } = pinNodes(
+        placed.map(({ node }) => node),
+        imageConfig.name,
+        workerRole,
+    );
+    if (problems.length) throw configError(`stack config: ${problems.map((p) => `${placed[p.index].place}: ${p.reason}`).join("; ")}`);
     pinned.forEach((node, i) => {
         if (node.image !== imageConfig.name) {
-            throw new pulumi.RunError(
-                `netboot:nodes[${i}].image: "${node.image}" (node ${node.hostname}) is not this site's image "${imageConfig.name}"`,
-            );
+            throw configError(`${placed[i].place}: image "${node.image}" is not this site's image "${imageConfig.name}"`);
         }
     });
     const nodes = pinned.map((node) => new NodeAssignment(node.hostname, node as unknown as NodeAssignmentArgs));
@@ -152,9 +175,7 @@ export function slurmSite(site: "render" | "compute", config: pulumi.Config) {
                 `dhcp-${scope.name}`,
                 {
                     ...(scope as unknown as Omit<DhcpScopeArgs, "connection" | "nodes">),
-                    connection: server
-                        ? connectionFrom(server as z.infer<typeof serverConfigSchema>, config, `netboot:dhcpScopes[${i}].server`)
-                        : connection,
+                    connection: scopeConnection({ ...scope, server: server as ServerConfig | undefined }, i, connection, config),
                     aptProxy,
                     nodes: nodes.map((node) => node.spec),
                 },

@@ -29,6 +29,9 @@ export interface BalanceConf {
  * moves (the school site: a preview then shows the moved clients and nobody else); a client whose
  * server does not answer falls back to `weighted` over the servers that do.
  */
+/** The ltsp.conf parameters balanceLtspConf writes (into [clients] and each client's section): nobody else's to set. */
+export const BALANCE_PARAMETER = /^(BALANCE_[A-Z0-9_]+|POST_INIT_BALANCE)$/;
+
 export function balanceLtspConf(
     spec: BalanceSpec,
     clientMacs: readonly string[],

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { connectionSchema } from "../core/connection";
-import { cidr, formatIssues, ipv4, parseSubnet, port, unixUser, type Validated } from "../core/fields";
+import { cidr, formatIssues, hostAddressProblem, ipv4, loginAccount, ownedDirectory, parseSubnet, port, type Validated } from "../core/fields";
 import { imageName } from "../core/node";
 import type { MenuEntry } from "../ltsp/bootMenu";
 import { renderTemplate, TEMPLATE_DIR } from "../render/templates";
@@ -12,8 +12,6 @@ import { renderTemplate, TEMPLATE_DIR } from "../render/templates";
  * account, where, which compression, which disk; the menu entries that save or restore a disk;
  * the files the Clonezilla boot image is built with. Pure: no host is touched here.
  */
-
-const absolutePath = z.string().regex(/^\/[A-Za-z0-9._+/-]*[A-Za-z0-9._+-]$/, "is not an absolute path of plain characters (and not /)");
 
 /** A disk as the client's kernel names it: sda, vda, nvme0n1, mmcblk0. */
 export const diskName = z.string().regex(/^[a-z][a-z0-9]{1,15}$/, "is not a disk name like sda, vda or nvme0n1");
@@ -58,9 +56,9 @@ export const repositoryFields = z
     .object({
         connection: connectionSchema,
         /** The sftp chroot of the repository account (root-owned); the images are in `images/` below it. */
-        repository: absolutePath.default("/srv/partimag"),
+        repository: ownedDirectory.default("/srv/partimag"),
         /** The account the clients log in as; it has no password, no shell, only SFTP in `repository`. */
-        account: unixUser.default("partimag"),
+        account: loginAccount.default("partimag"),
         /** The networks the clients boot on (`from=` of the key): the key opens nothing from elsewhere. */
         clientNetworks: z.array(cidr).min(1, "needs at least one network, like 10.213.1.0/24"),
         /** The server's address on the client LAN (what the clients connect to). */
@@ -86,6 +84,16 @@ export const repositorySchema = repositoryFields.superRefine((spec, ctx) => {
         if (seen.has(key)) ctx.addIssue({ code: "custom", path: ["entries", i], input: key, message: "is the same job as an earlier entry" });
         seen.add(key);
     });
+    // The clients connect to `server`: it is a host address on one of their networks.
+    const subnets = spec.clientNetworks.map(parseSubnet).filter((subnet) => subnet !== undefined);
+    if (subnets.length && !subnets.some((subnet) => hostAddressProblem(spec.server, subnet) === undefined)) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["server"],
+            input: spec.server,
+            message: `is not a host address on the client networks (${spec.clientNetworks.join(", ")}): ${subnets.map((subnet) => hostAddressProblem(spec.server, subnet)).join("; ")}`,
+        });
+    }
     spec.clientNetworks.forEach((network, i) => {
         const subnet = parseSubnet(network);
         if (subnet && subnet.address !== subnet.network) {
@@ -105,8 +113,13 @@ export type RepositorySpec = z.infer<typeof repositorySchema>;
  * The fields the boot menu entries depend on, from config alone (known at preview, before the
  * resource exists), with the same defaults and checks of each field as the resource.
  */
-export function menuSpec(fields: { entries?: unknown; disk?: unknown; bootImage?: unknown }): Pick<RepositorySpec, "entries" | "disk" | "bootImage"> {
-    return repositoryFields.pick({ entries: true, disk: true, bootImage: true }).parse(fields);
+export function menuSpec(fields: {
+    entries?: unknown;
+    disk?: unknown;
+    bootImage?: unknown;
+}): Validated<Pick<RepositorySpec, "entries" | "disk" | "bootImage">> {
+    const result = repositoryFields.pick({ entries: true, disk: true, bootImage: true }).safeParse(fields, { reportInput: true });
+    return result.success ? { ok: true, spec: result.data } : { ok: false, failures: formatIssues(result.error.issues) };
 }
 export type OcsEntry = z.infer<typeof entrySchema>;
 

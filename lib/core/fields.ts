@@ -42,6 +42,24 @@ export function ipv4ToNumber(address: string): number {
     return ipaddr.IPv4.parse(address).octets.reduce((n, octet) => n * 256 + octet, 0);
 }
 
+/**
+ * Why `address` cannot be a host's address on `subnet`: outside it, or its network or broadcast
+ * address (no host can have those); undefined when it can.
+ */
+export function hostAddressProblem(address: string, subnet: Subnet): string | undefined {
+    const where = `${subnet.network}/${subnet.prefix}`;
+    if (!inSubnet(address, subnet)) return `is outside the subnet ${where}`;
+    if (address === subnet.network) return `is the network address of ${where}, not a host's`;
+    if (address === subnet.broadcast) return `is the broadcast address of ${where}, not a host's`;
+    return undefined;
+}
+
+/** Whether `address` lies in the dynamic range start-end (inclusive). */
+export function inRange(address: string, start: string, end: string): boolean {
+    const n = ipv4ToNumber(address);
+    return n >= ipv4ToNumber(start) && n <= ipv4ToNumber(end);
+}
+
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 
@@ -132,6 +150,190 @@ export const ltspPlainKey = ltspConfKey.refine(
     (k) => !LTSP_COMMAND_KEY.test(k),
     "runs as a command on the clients: set it in `commands`, not as a plain parameter",
 );
+
+/**
+ * What iPXE reads in a script line as something other than text: `;`, `&&` and `||` end a
+ * command (the rest runs as another one), `#` starts a comment (the rest is dropped). A value
+ * written into the boot menu (a title, kernel parameters) may contain none of them, wherever
+ * they stand: the menu would run or drop part of it.
+ */
+const IPXE_SEPARATOR = /;|&&|\|\||#/;
+
+export function ipxeUnsafeReason(value: string): string | undefined {
+    const match = IPXE_SEPARATOR.exec(value);
+    if (!match) return undefined;
+    return `contains "${match[0]}": iPXE reads ; && || as the end of a command and # as a comment, so the boot menu would run or drop the rest`;
+}
+
+/** Text written into one line of the iPXE boot menu. */
+export const ipxeSafeValue = z.string().superRefine((value, ctx) => {
+    const reason = ipxeUnsafeReason(value);
+    if (reason) ctx.addIssue({ code: "custom", message: reason });
+});
+
+/** KERNEL_PARAMETERS: written into ltsp.conf (shell on every client) and the boot menu's `set cmdline_client` line (iPXE). */
+export const kernelParameters = z.string().superRefine((value, ctx) => {
+    const reason = shellUnsafeReason(value) ?? ipxeUnsafeReason(value);
+    if (reason) ctx.addIssue({ code: "custom", message: reason });
+});
+
+/**
+ * Words dnsmasq reads in a `dhcp-host=MAC,IP,NAME` line as something other than a name
+ * (dnsmasq(8), --dhcp-host and --dhcp-range): `ignore` (never answer the client), `infinite`
+ * and a lease time (seconds, or a number with s, m, h, d or w: 3600, 45m, 12h). `dnsmasq --test`
+ * accepts them all; the client gets no name, or no address. (id:, set:, tag: and addresses
+ * need ":" or ".", which a host name has not.)
+ */
+const DNSMASQ_HOST_KEYWORD = /^(ignore|infinite|\d+[smhdw]?)$/i;
+
+export function dnsmasqHostnameReason(name: string): string | undefined {
+    if (!DNSMASQ_HOST_KEYWORD.test(name)) return undefined;
+    return /^\d+[smhdw]?$/i.test(name)
+        ? "reads as a lease time in dnsmasq's dhcp-host line (seconds, or a number with s/m/h/d/w): the client would get no name; add a letter, like pc-12h"
+        : `is a dnsmasq dhcp-host keyword (${name.toLowerCase() === "ignore" ? "the client would never get an address" : "a lease time"}); choose another name`;
+}
+
+/** A client's host name: a DNS label that dnsmasq's dhcp-host line reads as a name. */
+export const clientHostname = dnsLabel.superRefine((name, ctx) => {
+    const reason = dnsmasqHostnameReason(name);
+    if (reason) ctx.addIssue({ code: "custom", message: reason });
+});
+
+/**
+ * System locations a resource must never take over as its own directory (a Clonezilla
+ * repository, a cluster's shared output, a home): it would change their owner or mode, export
+ * them, or delete from them. `itself` entries are refused as they are (a directory below /srv is
+ * what a site makes its own); `below` entries hold the OS or another owner's data, so everything
+ * under them is refused too. One list: every field that names such a directory checks it.
+ */
+export const SYSTEM_LOCATIONS = {
+    itself: ["/", "/home", "/mnt", "/media", "/srv", "/var", "/var/lib", "/var/cache", "/var/spool"],
+    below: [
+        "/bin",
+        "/boot",
+        "/dev",
+        "/efi",
+        "/etc",
+        "/lib",
+        "/lib32",
+        "/lib64",
+        "/libx32",
+        "/lost+found",
+        "/opt",
+        "/proc",
+        "/root",
+        "/run",
+        "/sbin",
+        "/snap",
+        "/sys",
+        "/tmp",
+        "/usr",
+        // LTSP's images and the TFTP tree the clients boot from (lib/ltsp).
+        "/srv/ltsp",
+        "/srv/tftp",
+        // netboot's own state on the server (journals, image builds).
+        "/var/lib/netboot",
+        // The package manager's and systemd's state, the logs, the other temporary directory.
+        "/var/lib/apt",
+        "/var/lib/dpkg",
+        "/var/lib/systemd",
+        "/var/cache/apt",
+        "/var/log",
+        "/var/mail",
+        "/var/tmp",
+        "/var/run",
+        "/var/lock",
+    ],
+} as const;
+
+/** Why `path` (an absolute, normalized path) is a system location, or undefined when it is not one. */
+export function systemLocationReason(path: string): string | undefined {
+    if ((SYSTEM_LOCATIONS.itself as readonly string[]).includes(path)) {
+        return `is a system location (${path} itself); choose a directory of its own below it`;
+    }
+    const holder = SYSTEM_LOCATIONS.below.find((location) => path === location || path.startsWith(`${location}/`));
+    if (holder) return `is a system location (${holder} and everything below it belong to the system); choose a directory of its own, like /srv/NAME`;
+    return undefined;
+}
+
+/**
+ * A directory a resource takes over (creates, chowns, exports, empties): absolute, written
+ * plainly (no ".", "..", "//" or trailing "/", which would hide where it really is), and not a
+ * system location.
+ */
+export const ownedDirectory = z.string().superRefine((path, ctx) => {
+    if (!/^\/[A-Za-z0-9._+/-]*$/.test(path)) {
+        ctx.addIssue({ code: "custom", message: "is not an absolute path of plain characters (letters, digits, . _ + - /)" });
+    } else if (
+        path !== "/" &&
+        (path.endsWith("/") ||
+            path
+                .split("/")
+                .slice(1)
+                .some((segment) => segment === "" || segment === "." || segment === ".."))
+    ) {
+        ctx.addIssue({ code: "custom", message: 'is not a plain path (no ".", "..", "//" or trailing "/"): write the directory it means' });
+    } else {
+        const reason = systemLocationReason(path);
+        if (reason) ctx.addIssue({ code: "custom", message: reason });
+    }
+});
+
+/**
+ * Accounts of the system itself: Debian's static ones (base-passwd's passwd.master, uid < 100),
+ * and the services this project or Debian install on a server (their uids are < 1000, which a
+ * preview cannot see; their names it can). An account a resource makes for logins is never one.
+ */
+export const SYSTEM_ACCOUNTS: readonly string[] = [
+    // base-passwd (Debian 12)
+    "root",
+    "daemon",
+    "bin",
+    "sys",
+    "sync",
+    "games",
+    "man",
+    "lp",
+    "mail",
+    "news",
+    "uucp",
+    "proxy",
+    "www-data",
+    "backup",
+    "list",
+    "irc",
+    "gnats",
+    "nobody",
+    // Services on a boot server (Debian's package users)
+    "sshd",
+    "messagebus",
+    "syslog",
+    "dnsmasq",
+    "tftp",
+    "statd",
+    "nbd",
+    "munge",
+    "slurm",
+    "polkitd",
+    "avahi",
+    "ntp",
+    "lightdm",
+    "prometheus",
+];
+
+/** Why `name` is a system account, or undefined. Names starting with "_" or "systemd-" are Debian's convention for system users. */
+export function systemAccountReason(name: string): string | undefined {
+    if (SYSTEM_ACCOUNTS.includes(name) || name.startsWith("_") || name.startsWith("systemd-")) {
+        return "is a system account: a resource that makes it a login account would take it over (root locks the stack out of its own server); choose an account of its own";
+    }
+    return undefined;
+}
+
+/** An account a resource creates and others log in as over SSH: a valid name, never a system account. */
+export const loginAccount = unixUser.superRefine((name, ctx) => {
+    const reason = systemAccountReason(name);
+    if (reason) ctx.addIssue({ code: "custom", message: reason });
+});
 
 /** A failed check: the field (dotted path) and a message that names it and its value. */
 export interface CheckFailure {

@@ -1,11 +1,12 @@
 import { z } from "zod";
 import {
     type CheckFailure,
-    dnsLabel,
+    clientHostname,
     formatIssues,
     inSubnet,
     ipv4,
     ipv4ToNumber,
+    kernelParameters,
     ltspPlainKey,
     type Subnet,
     shellSafeValue,
@@ -54,12 +55,13 @@ export const nodeSchema = z
         /** The Pulumi resource name, so messages can name the node. */
         nodeName: z.string(),
         mac,
-        hostname: dnsLabel,
+        hostname: clientHostname,
         /** The ChrootImage (its name) this client boots by default. */
         image: imageName,
         /** A fixed address: a DHCP reservation where a DhcpScope manages them. */
         ip: ipv4.optional(),
-        kernelParameters: shellSafeValue.optional(),
+        /** KERNEL_PARAMETERS: ltsp.conf (shell) and the boot menu's `set cmdline_client` line (iPXE). */
+        kernelParameters: kernelParameters.optional(),
         /** MENU_TIMEOUT for this client: ms, 0 waits forever, -1 boots the image without a menu. */
         menuTimeout: z.number().int("is not a whole number of milliseconds").min(-1, "must be -1, 0 or more").optional(),
         /** Further ltsp.conf parameters for this client only, e.g. { MOSIX: "N" }. */

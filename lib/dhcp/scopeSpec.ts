@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { connectionSchema } from "../core/connection";
-import { cidr, formatIssues, inSubnet, ipv4, ipv4ToNumber, parseSubnet, type Validated } from "../core/fields";
+import { cidr, formatIssues, hostAddressProblem, inRange, ipv4, ipv4ToNumber, parseSubnet, type Validated } from "../core/fields";
 import { checkNodeSet, nodeSchema } from "../core/node";
 
 export const DHCP_KINDS = ["dnsmasq", "isc", "kea", "windows"] as const;
@@ -79,20 +79,29 @@ export const scopeSchema = z
         const subnet = parseSubnet(spec.subnet);
         if (!subnet) return;
         const issue = (path: (string | number)[], input: unknown, message: string) => ctx.addIssue({ code: "custom", path, input, message });
-        const where = `${subnet.network}/${subnet.prefix}`;
         if (spec.mode === "proxy" && spec.kind !== "dnsmasq")
             issue(["mode"], spec.mode, `is only supported by kind "dnsmasq" (this scope is "${spec.kind}")`);
         if (spec.mode === "full") {
             for (const field of ["rangeStart", "rangeEnd"] as const) {
                 const value = spec[field];
                 if (value === undefined) issue([field], value, 'is required when mode is "full"');
-                else if (!inSubnet(value, subnet)) issue([field], value, `is outside the subnet ${where}`);
+                else {
+                    const problem = hostAddressProblem(value, subnet);
+                    if (problem) issue([field], value, problem);
+                }
             }
             if (spec.rangeStart && spec.rangeEnd && ipv4ToNumber(spec.rangeStart) > ipv4ToNumber(spec.rangeEnd)) {
                 issue(["rangeEnd"], spec.rangeEnd, `comes before rangeStart ${spec.rangeStart}`);
             }
         }
-        if (spec.router && !inSubnet(spec.router, subnet)) issue(["router"], spec.router, `is outside the subnet ${where}`);
+        if (spec.router) {
+            const problem =
+                hostAddressProblem(spec.router, subnet) ??
+                (spec.mode === "full" && spec.rangeStart && spec.rangeEnd && inRange(spec.router, spec.rangeStart, spec.rangeEnd)
+                    ? `is inside the dynamic range ${spec.rangeStart}-${spec.rangeEnd}: the scope would lease the router's address to a client`
+                    : undefined);
+            if (problem) issue(["router"], spec.router, problem);
+        }
         if (spec.kind !== "windows" && !spec.interface) issue(["interface"], spec.interface, `is required for kind "${spec.kind}"`);
         if (spec.kind === "windows") {
             if (!spec.windows) issue(["windows"], spec.windows, 'is required for kind "windows" (scopeId)');

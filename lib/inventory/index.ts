@@ -12,6 +12,11 @@ export { InventoryError, InventoryIssue, InventoryNode, NODE_FIELDS } from "./re
  * InventoryError listing every problem with its file, line, field and value.
  */
 export function parseInventory(file: string, text: string, opts: CheckOptions = {}): InventoryNode[] {
+    return parsePlacedInventory(file, text, opts).nodes;
+}
+
+/** The clients and, for each, the line of the file it starts on (so a stack's messages can name it). */
+export function parsePlacedInventory(file: string, text: string, opts: CheckOptions = {}): { nodes: InventoryNode[]; lines: number[] } {
     const format = extname(file).toLowerCase();
     let read: ReturnType<typeof readCsvInventory>;
     if (format === ".csv") read = readCsvInventory(file, text);
@@ -20,7 +25,7 @@ export function parseInventory(file: string, text: string, opts: CheckOptions = 
     const checked = checkRecords(file, read.records, opts);
     const issues = [...read.issues, ...checked.issues].sort((a, b) => a.line - b.line || (a.column ?? 0) - (b.column ?? 0));
     if (issues.length) throw new InventoryError(file, issues);
-    return checked.nodes;
+    return { nodes: checked.nodes, lines: checked.lines };
 }
 
 /**
@@ -32,4 +37,9 @@ export function parseInventory(file: string, text: string, opts: CheckOptions = 
  */
 export function loadInventory(file: string, opts: CheckOptions = {}): InventoryNode[] {
     return parseInventory(file, readFileSync(file, "utf8"), opts);
+}
+
+/** loadInventory with each client's line in the file. */
+export function loadPlacedInventory(file: string, opts: CheckOptions = {}): { nodes: InventoryNode[]; lines: number[] } {
+    return parsePlacedInventory(file, readFileSync(file, "utf8"), opts);
 }

@@ -86,9 +86,10 @@ export function checkRecords(
     file: string,
     records: readonly RawRecord[],
     opts: CheckOptions = {},
-): { nodes: InventoryNode[]; issues: InventoryIssue[] } {
+): { nodes: InventoryNode[]; lines: number[]; issues: InventoryIssue[] } {
     const issues: InventoryIssue[] = [];
     const nodes: InventoryNode[] = [];
+    const lines: number[] = [];
     const seen = { mac: new Map<string, Place>(), hostname: new Map<string, Place>(), ip: new Map<string, Place>() };
     for (const record of records) {
         // Collisions first, on the values as written (normalized where that is safe), so a row
@@ -135,6 +136,7 @@ export function checkRecords(
             );
         }
         nodes.push(node);
+        lines.push(record.place.line);
     }
-    return { nodes, issues };
+    return { nodes, lines, issues };
 }

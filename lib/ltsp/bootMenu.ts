@@ -1,5 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: iPXE scripts name their settings ${like_this}; these strings are iPXE, not templates
 import { z } from "zod";
+import { ipxeSafeValue } from "../core/fields";
 import type { NodeSpec } from "../core/node";
 import { renderTemplate } from "../render/templates";
 import type { LtspConfSection } from "./ltspConf";
@@ -60,7 +61,7 @@ export const menuEntrySchema = z
     .object({
         id: entryId,
         /** The text shown in the menu. */
-        title: z.string().regex(/^[^\r\n]{1,60}$/, "is not a one-line title of 1-60 characters"),
+        title: ipxeSafeValue.regex(/^[^\r\n]{1,60}$/, "is not a one-line title of 1-60 characters"),
         /** A hot key, one letter or digit. */
         key: z
             .string()

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { dnsLabel, ipv4, ltspCommand, ltspCommandKey, ltspPlainKey, shellSafeValue } from "../core/fields";
+import { dnsLabel, ipv4, kernelParameters, ltspCommand, ltspCommandKey, ltspPlainKey, shellSafeValue } from "../core/fields";
 import type { NodeSpec } from "../core/node";
 import { renderTemplate } from "../render/templates";
 
@@ -17,7 +17,7 @@ export const ltspConfSectionSchema = z
             .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "is not an image name (letters, digits, . _ -)")
             .optional(),
         /** KERNEL_PARAMETERS: extra kernel command line for the clients. */
-        kernelParameters: shellSafeValue.optional(),
+        kernelParameters: kernelParameters.optional(),
         /** HOSTNAME: the client's host name. */
         hostname: dnsLabel.optional(),
         /** DNS_SERVER: name servers for the clients. */

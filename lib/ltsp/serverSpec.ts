@@ -1,6 +1,19 @@
 import { z } from "zod";
 import { connectionSchema } from "../core/connection";
-import { cidr, debianPackage, dhcpLeaseTime, formatIssues, inSubnet, ipv4, ipv4ToNumber, parseSubnet, port, type Validated } from "../core/fields";
+import {
+    cidr,
+    debianPackage,
+    dhcpLeaseTime,
+    formatIssues,
+    hostAddressProblem,
+    inRange,
+    inSubnet,
+    ipv4,
+    ipv4ToNumber,
+    parseSubnet,
+    port,
+    type Validated,
+} from "../core/fields";
 import { checkNodeSet, imageName, nodeSchema } from "../core/node";
 import { bootSchema, checkBoot } from "./bootMenu";
 import { type LtspConfSection, ltspConfSectionSchema, TYPED_KEYS } from "./ltspConf";
@@ -74,6 +87,15 @@ export const ltspServerSchema = z
     .superRefine((spec, ctx) => {
         const subnet = parseSubnet(spec.lan.address);
         if (!subnet) return; // already reported by `cidr`
+        const lanProblem = hostAddressProblem(subnet.address, subnet);
+        if (lanProblem) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["lan", "address"],
+                input: spec.lan.address,
+                message: `${lanProblem}: the server needs a host address of its own, with the prefix`,
+            });
+        }
         const dhcp = spec.dhcp;
         if (dhcp.mode === "full") {
             for (const field of ["rangeStart", "rangeEnd"] as const) {
@@ -126,13 +148,14 @@ export const ltspServerSchema = z
                 }
             }
         }
-        if (dhcp.router && !inSubnet(dhcp.router, subnet)) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["dhcp", "router"],
-                input: dhcp.router,
-                message: `is outside the LAN subnet ${subnet.network}/${subnet.prefix}`,
-            });
+        const routerProblem =
+            dhcp.router &&
+            (hostAddressProblem(dhcp.router, subnet) ??
+                (dhcp.mode === "full" && dhcp.rangeStart && dhcp.rangeEnd && inRange(dhcp.router, dhcp.rangeStart, dhcp.rangeEnd)
+                    ? `is inside the dynamic range ${dhcp.rangeStart}-${dhcp.rangeEnd}: the server would lease the router's address to a client`
+                    : undefined));
+        if (routerProblem) {
+            ctx.addIssue({ code: "custom", path: ["dhcp", "router"], input: dhcp.router, message: routerProblem });
         }
         if (spec.connection.user !== "root" && !spec.connection.sudo) {
             ctx.addIssue({

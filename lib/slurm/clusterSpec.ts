@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { connectionSchema } from "../core/connection";
-import { cidr, dnsLabel, formatIssues, ipv4, parseSubnet, type Validated } from "../core/fields";
+import { cidr, dnsLabel, formatIssues, hostAddressProblem, ipv4, ownedDirectory, parseSubnet, SECRET_VALUE, type Validated } from "../core/fields";
 import { sha256Hex } from "../core/sha256";
 import type { DesiredFile } from "../engine/steps";
 import { renderTemplate } from "../render/templates";
@@ -12,11 +12,16 @@ import { renderTemplate } from "../render/templates";
  * built with. Pure: no host is touched here.
  */
 
-const absolutePath = z.string().regex(/^\/[A-Za-z0-9._+/-]*[A-Za-z0-9._+-]$/, "is not an absolute path of plain characters (and not /)");
 const slurmName = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, "is not a Slurm name (lower-case letters, digits, _; up to 40)");
 
 /** munged needs at least 32 bytes of key (munge(7): "a minimum of 32 bytes"); a random key of that size is what matters. */
 export const MIN_MUNGE_KEY_BYTES = 32;
+
+/** What is wrong with a munge key, never quoting it. */
+export function mungeKeyProblem(key: string): string | undefined {
+    if (Buffer.byteLength(key, "utf8") >= MIN_MUNGE_KEY_BYTES) return undefined;
+    return `is shorter than ${MIN_MUNGE_KEY_BYTES} bytes (munged refuses it); make a random one: openssl rand -base64 48`;
+}
 
 export const clusterFields = z
     .object({
@@ -36,16 +41,17 @@ export const clusterFields = z
         /** Seconds a node may be silent before slurmctld marks it DOWN (a powered-off diskless node). */
         slurmdTimeout: z.number().int().min(10).max(86400).default(120),
         /** The shared output directory on the server (frames land in frames/ below it, scenes are read from scenes/). */
-        outputDir: absolutePath.default("/srv/render"),
+        outputDir: ownedDirectory.default("/srv/render"),
         /** Its rsync daemon module name (rsync://controllerAddress/MODULE/). */
         outputModule: dnsLabel.default("render"),
         /**
          * The munge key shared by the controller and every node: a Pulumi secret of at least 32
          * characters (e.g. `openssl rand -base64 48 | pulumi config set --secret mungeKey`).
          */
-        mungeKey: z
-            .string()
-            .refine((k) => Buffer.byteLength(k, "utf8") >= MIN_MUNGE_KEY_BYTES, `is shorter than ${MIN_MUNGE_KEY_BYTES} bytes (munged refuses it)`),
+        mungeKey: z.string().superRefine((key, ctx) => {
+            const problem = mungeKeyProblem(key);
+            if (problem) ctx.addIssue({ code: "custom", message: problem, input: SECRET_VALUE });
+        }),
     })
     .strict();
 
@@ -62,6 +68,9 @@ export const clusterSchema = clusterFields.superRefine((spec, ctx) => {
             input: spec.controllerAddress,
             message: `is not in clientNetwork ${spec.clientNetwork}: the nodes could not reach the controller there`,
         });
+    } else if (subnet) {
+        const problem = hostAddressProblem(spec.controllerAddress, subnet);
+        if (problem) ctx.addIssue({ code: "custom", path: ["controllerAddress"], input: spec.controllerAddress, message: problem });
     }
 });
 

@@ -8,6 +8,8 @@
  */
 
 export const TERMINAL_ROLE = "terminal";
+/** MOSIX values a node may have: "N" (the image's init hook masks slurmd: a terminal), "Y" (a worker, as when unset). */
+export const MOSIX_VALUES = ["N", "Y"] as const;
 
 export interface PinnedNodeInput {
     hostname: string;
@@ -36,6 +38,20 @@ export function pinNodes<T extends PinnedNodeInput>(
     const problems: RoleProblem[] = [];
     const pinned = nodes.map((node, index) => {
         const ltspConf = { ...(node.ltspConf ?? {}) };
+        // In a Slurm site the role and MOSIX decide what a node does: a value that is neither
+        // would silently make it a worker (the hook compares MOSIX to "N" exactly).
+        if (node.role && node.role !== TERMINAL_ROLE && node.role !== workerRole) {
+            problems.push({
+                index,
+                reason: `role "${node.role}" is neither "${TERMINAL_ROLE}" (boots the image without slurmd) nor "${workerRole}" (joins the queue)`,
+            });
+        }
+        if (ltspConf.MOSIX !== undefined && !(MOSIX_VALUES as readonly string[]).includes(ltspConf.MOSIX)) {
+            problems.push({
+                index,
+                reason: `ltspConf MOSIX "${ltspConf.MOSIX}" is neither "N" (a terminal: slurmd masked) nor "Y" (a worker); the node image reads only these`,
+            });
+        }
         const slowByConf = ltspConf.MOSIX === "N";
         const slowByRole = node.role === TERMINAL_ROLE;
         if (node.role && !slowByRole && slowByConf) {

@@ -17,6 +17,7 @@ import {
     validateRepository,
 } from "../../lib/clonezilla/repositorySpec";
 import { menuEntrySchema } from "../../lib/ltsp/bootMenu";
+import { clonezillaMenuSpec } from "../../stacks/clonezilla";
 import { TEST_KEY, TEST_PIN } from "./helpers";
 
 const connection = { host: "10.213.0.2", privateKey: TEST_KEY, hostKeyFingerprint: TEST_PIN };
@@ -53,7 +54,7 @@ describe("Clonezilla repository: inputs", () => {
         expect(reasons({ entries: [{ action: "save", image: "../etc" }] })[0]).toMatch(/^entries\.0\.image: .* is not a Clonezilla image name/);
         expect(reasons({ entries: [{ action: "save", image: ".hidden" }] })[0]).toMatch(/is not a Clonezilla image name/);
         expect(reasons({ repository: "srv/partimag" })[0]).toMatch(/^repository: .* is not an absolute path/);
-        expect(reasons({ repository: "/" })[0]).toMatch(/^repository: .* is not an absolute path/);
+        expect(reasons({ repository: "/" })[0]).toMatch(/^repository: "\/" is a system location \(\/ itself\)/);
     });
 
     it("wants client networks as network addresses, and no duplicate job", () => {
@@ -110,11 +111,13 @@ describe("Clonezilla repository: boot menu entries", () => {
 
     it("from stack config alone (at preview), with the resource's defaults and field checks", () => {
         expect(menuSpec({ entries: [{ action: "save", image: "a" }] })).toEqual({
-            entries: [{ action: "save", image: "a" }],
-            disk: "sda",
-            bootImage: "clonezilla",
+            ok: true,
+            spec: { entries: [{ action: "save", image: "a" }], disk: "sda", bootImage: "clonezilla" },
         });
-        expect(() => menuSpec({ entries: [{ action: "save", image: "a/b" }] })).toThrow(/is not a Clonezilla image name/);
+        // In the stack: one line naming the config key (was a ZodError, its issues as JSON over many lines).
+        expect(() => clonezillaMenuSpec({ entries: [{ action: "save", image: "a/b" }] })).toThrow(
+            /^stack config: netboot:clonezilla\.entries\.0\.image: "a\/b" is not a Clonezilla image name \([^\n]*\)$/,
+        );
     });
 
     it("long names stay within the menu's limits and ids stay distinct", () => {

@@ -194,4 +194,20 @@ describe("pinned nodes", () => {
         );
         expect(problems).toEqual([{ index: 0, reason: expect.stringContaining('role "render-node" with ltspConf MOSIX "N"') }]);
     });
+
+    it("a role or MOSIX value that would silently make a worker (Terminal, n) is named", () => {
+        const { problems } = pinNodes(
+            [
+                { hostname: "a", mac: "52:54:00:00:00:01", role: "Terminal" },
+                { hostname: "b", mac: "52:54:00:00:00:02", ltspConf: { MOSIX: "n" } },
+                { hostname: "c", mac: "52:54:00:00:00:03", role: "render-node", ltspConf: { MOSIX: "Y" } },
+            ],
+            "render",
+            "render-node",
+        );
+        expect(problems).toEqual([
+            { index: 0, reason: 'role "Terminal" is neither "terminal" (boots the image without slurmd) nor "render-node" (joins the queue)' },
+            { index: 1, reason: expect.stringMatching(/^ltspConf MOSIX "n" is neither "N" \(a terminal: slurmd masked\) nor "Y"/) },
+        ]);
+    });
 });
