@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { LDMINFOD_PORT } from "../balance/spec";
 import { connectionSchema } from "../core/connection";
-import { debianPackage, formatIssues, port, SECRET_VALUE, unixUser, type Validated } from "../core/fields";
+import { debianPackage, formatIssues, homeBaseReason, port, SECRET_VALUE, systemAccountReason, unixUser, type Validated } from "../core/fields";
 
 /**
  * An application server of a school site: thin clients open their sessions on it with `ssh -X`.
@@ -29,19 +29,6 @@ const plainDirectory = absolutePath.refine(
             .every((part) => part !== "" && part !== "." && part !== ".."),
     'has an empty, "." or ".." part or a trailing slash',
 );
-
-/**
- * The accounts every Debian host has (base-passwd, systemd, sshd): never a pupil, whatever uid
- * they have. Any other existing account with a uid below 1000 is refused when the host is
- * observed (planAccounts), before any step runs.
- */
-export const SYSTEM_ACCOUNTS = (
-    "root daemon bin sys sync games man lp mail news uucp proxy www-data backup list irc gnats nobody _apt messagebus sshd " +
-    "systemd-network systemd-resolve systemd-timesync systemd-coredump polkitd avahi lightdm colord pulse rtkit dnsmasq tftp statd _rpc"
-).split(" ");
-
-/** Directories a home base may not be, nor be inside: the system's own. */
-const SYSTEM_DIRECTORIES = "/bin /boot /dev /etc /lib /lib32 /lib64 /libx32 /proc /root /run /sbin /sys /usr".split(" ");
 
 function inside(path: string, dir: string): boolean {
     return path === dir || path.startsWith(dir === "/" ? "/" : `${dir}/`);
@@ -84,7 +71,10 @@ export const appServerSchema = z
         sessionService: z.enum(SESSION_SERVICES).default("ssh-x11"),
         /** Where the pupils' homes are: every user's home is inside it (a home elsewhere is refused). */
         homeBase: plainDirectory
-            .refine((p) => p !== "/" && p !== "/var" && p !== "/tmp" && !SYSTEM_DIRECTORIES.some((d) => inside(p, d)), "is a system directory")
+            .superRefine((p, ctx) => {
+                const reason = homeBaseReason(p);
+                if (reason) ctx.addIssue({ code: "custom", message: reason });
+            })
             .default("/home"),
         users: z.array(userSchema).default([]),
         /**
@@ -116,7 +106,7 @@ export const appServerSchema = z
         const uids = new Map<number, number>();
         const homes: { home: string; i: number }[] = [];
         spec.users.forEach((user, i) => {
-            if (SYSTEM_ACCOUNTS.includes(user.name))
+            if (systemAccountReason(user.name))
                 ctx.addIssue({ code: "custom", path: ["users", i, "name"], input: user.name, message: "is a system account" });
             const home = homeOf(user, spec.homeBase);
             if (!inside(home, spec.homeBase) || home === spec.homeBase) {

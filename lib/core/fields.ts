@@ -319,6 +319,9 @@ export const SYSTEM_ACCOUNTS: readonly string[] = [
     "ntp",
     "lightdm",
     "prometheus",
+    "colord",
+    "pulse",
+    "rtkit",
 ];
 
 /** Why `name` is a system account, or undefined. Names starting with "_" or "systemd-" are Debian's convention for system users. */
@@ -327,6 +330,14 @@ export function systemAccountReason(name: string): string | undefined {
         return "is a system account: a resource that makes it a login account would take it over (root locks the stack out of its own server); choose an account of its own";
     }
     return undefined;
+}
+
+/**
+ * Where a site's homes are (an AppServer's homeBase): /home itself is the usual one; anything
+ * else that is a system location is refused, as for a directory a resource takes over.
+ */
+export function homeBaseReason(path: string): string | undefined {
+    return path === "/home" ? undefined : systemLocationReason(path);
 }
 
 /** An account a resource creates and others log in as over SSH: a valid name, never a system account. */

@@ -68,8 +68,13 @@ describe("AppServer users: refused in the inputs, one line naming the field and 
         expect(reasons({ users: [{ name: "a", home: "/home/../etc" }] })).toEqual([
             'users.0.home: "/home/../etc" has an empty, "." or ".." part or a trailing slash',
         ]);
-        expect(reasons({ homeBase: "/", users: [{ name: "a" }] })).toEqual(['homeBase: "/" is a system directory']);
-        expect(reasons({ homeBase: "/etc/pupils", users: [] })).toEqual(['homeBase: "/etc/pupils" is a system directory']);
+        // The message is the one every directory a resource takes over gets (fields.ts, systemLocationReason).
+        expect(reasons({ homeBase: "/", users: [{ name: "a" }] })).toEqual([
+            'homeBase: "/" is a system location (/ itself); choose a directory of its own below it',
+        ]);
+        expect(reasons({ homeBase: "/etc/pupils", users: [] })).toEqual([
+            'homeBase: "/etc/pupils" is a system location (/etc and everything below it belong to the system); choose a directory of its own, like /srv/NAME',
+        ]);
         // Another base: the default home follows it, and a home under /home is now outside.
         expect(reasons({ homeBase: "/srv/homes", users: [{ name: "a" }, { name: "b", home: "/home/b" }] })).toEqual([
             'users.1.home: "/home/b" is outside the home base /srv/homes',
