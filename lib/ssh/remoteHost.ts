@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { Client } from "ssh2";
+import { Client, type ClientChannel } from "ssh2";
 import { sha256Fingerprint } from "../core/hostKey";
 import { type ExecOptions, type ExecResult, type Host, RemoteCommandError, SshConnectError } from "../engine/host";
 import { remoteScript } from "../remote/scripts";
@@ -140,7 +140,7 @@ export class RemoteHost implements Host {
      * throws on a non-zero exit: callers decide through `run` and `mutate`.
      */
     async exec(script: string, args: readonly string[] = [], opts: ExecOptions = {}): Promise<ExecResult> {
-        const command = `${this.target.sudo ? "sudo -n " : ""}sh -c ${shq(script)} netboot ${shqAll(args)}`;
+        const command = this.shellCommand(script, args);
         await this.acquireChannel();
         try {
             return await this.execRaw(command, opts);
@@ -191,7 +191,7 @@ export class RemoteHost implements Host {
 
     private async takeApplyLock(): Promise<void> {
         const holder = `${this.stack ?? "a run that names no stack"} (pulumi, ${THIS_RUN})`;
-        const command = `${this.target.sudo ? "sudo -n " : ""}sh -c ${shq(remoteScript("host-lock"))} netboot ${shqAll([HOST_LOCK, holder])}`;
+        const command = this.shellCommand(remoteScript("host-lock"), [HOST_LOCK, holder]);
         const started = Date.now();
         for (;;) {
             const answer = await this.openLockChannel(command);
@@ -211,37 +211,47 @@ export class RemoteHost implements Host {
     }
 
     /** The lock's channel: resolves once it holds the lock (and stays open) or with the holder's line. */
-    private openLockChannel(command: string): Promise<{ locked: true } | { locked: false; holder: string }> {
+    private async openLockChannel(command: string): Promise<{ locked: true } | { locked: false; holder: string }> {
+        const stream = await this.openChannel(command, "the host lock");
+        return new Promise((resolve, reject) => {
+            let out = "";
+            let errOut = "";
+            let settled = false;
+            stream.on("data", (d: Buffer) => {
+                out += d.toString("utf8");
+                if (!settled && out.split("\n").includes("locked")) {
+                    settled = true;
+                    resolve({ locked: true });
+                }
+            });
+            stream.stderr.on("data", (d: Buffer) => {
+                errOut += d.toString("utf8");
+            });
+            stream.on("close", () => {
+                if (settled) return;
+                settled = true;
+                const busy = out.split("\n").find((line) => line.startsWith("busy\t"));
+                if (busy) resolve({ locked: false, holder: busy.slice("busy\t".length) });
+                else reject(new Error(`${this.label}: cannot take the host lock ${HOST_LOCK}: ${(errOut || out).trim() || "the command ended"}`));
+            });
+        });
+    }
+
+    /** `script` with `args` as $1..$n, as the host's shell runs it (through `sudo -n` when configured). */
+    private shellCommand(script: string, args: readonly string[]): string {
+        return `${this.target.sudo ? "sudo -n " : ""}sh -c ${shq(script)} netboot ${shqAll(args)}`;
+    }
+
+    /** A new exec channel on the connection (`what` names it in the error). */
+    private openChannel(command: string, what: string): Promise<ClientChannel> {
         return new Promise((resolve, reject) => {
             if (this.closed) {
                 reject(new SshConnectError(`connection to ${this.label} is closed`));
                 return;
             }
             this.client.exec(command, (err, stream) => {
-                if (err) {
-                    reject(new SshConnectError(`${this.label}: cannot open a channel for the host lock: ${err.message}`));
-                    return;
-                }
-                let out = "";
-                let errOut = "";
-                let settled = false;
-                stream.on("data", (d: Buffer) => {
-                    out += d.toString("utf8");
-                    if (!settled && out.split("\n").includes("locked")) {
-                        settled = true;
-                        resolve({ locked: true });
-                    }
-                });
-                stream.stderr.on("data", (d: Buffer) => {
-                    errOut += d.toString("utf8");
-                });
-                stream.on("close", () => {
-                    if (settled) return;
-                    settled = true;
-                    const busy = out.split("\n").find((line) => line.startsWith("busy\t"));
-                    if (busy) resolve({ locked: false, holder: busy.slice("busy\t".length) });
-                    else reject(new Error(`${this.label}: cannot take the host lock ${HOST_LOCK}: ${(errOut || out).trim() || "the command ended"}`));
-                });
+                if (err) reject(new SshConnectError(`${this.label}: cannot open a channel for ${what}: ${err.message}`));
+                else resolve(stream);
             });
         });
     }
@@ -253,48 +263,39 @@ export class RemoteHost implements Host {
         return Buffer.from(result.stdout, "base64");
     }
 
-    private execRaw(command: string, opts: ExecOptions): Promise<ExecResult> {
+    private async execRaw(command: string, opts: ExecOptions): Promise<ExecResult> {
         const timeoutMs = opts.timeoutMs ?? 120_000;
+        const stream = await this.openChannel(command, "a command");
         return new Promise((resolve, reject) => {
-            if (this.closed) {
-                reject(new SshConnectError(`connection to ${this.label} is closed`));
-                return;
-            }
-            this.client.exec(command, (err, stream) => {
-                if (err) {
-                    reject(new SshConnectError(`${this.label}: cannot open a command channel: ${err.message}`));
+            const out: Buffer[] = [];
+            const errOut: Buffer[] = [];
+            let code = -1;
+            let exited = false;
+            const timer = setTimeout(() => {
+                stream.close();
+                reject(new Error(`${this.label}: command timed out after ${timeoutMs / 1000} s`));
+            }, timeoutMs);
+            stream.on("data", (d: Buffer) => out.push(d));
+            stream.stderr.on("data", (d: Buffer) => errOut.push(d));
+            stream.on("exit", (c: number | null) => {
+                exited = true;
+                code = c ?? -1;
+            });
+            stream.on("close", () => {
+                clearTimeout(timer);
+                // A channel that closes without an exit status was cut with its connection: the
+                // command may or may not have run, and nothing more can be sent on this connection.
+                if (!exited) {
+                    reject(new SshConnectError(`${this.label}: the connection dropped while a command ran`));
                     return;
                 }
-                const out: Buffer[] = [];
-                const errOut: Buffer[] = [];
-                let code = -1;
-                let exited = false;
-                const timer = setTimeout(() => {
-                    stream.close();
-                    reject(new Error(`${this.label}: command timed out after ${timeoutMs / 1000} s`));
-                }, timeoutMs);
-                stream.on("data", (d: Buffer) => out.push(d));
-                stream.stderr.on("data", (d: Buffer) => errOut.push(d));
-                stream.on("exit", (c: number | null) => {
-                    exited = true;
-                    code = c ?? -1;
+                resolve({
+                    stdout: Buffer.concat(out).toString("utf8"),
+                    stderr: Buffer.concat(errOut).toString("utf8"),
+                    code,
                 });
-                stream.on("close", () => {
-                    clearTimeout(timer);
-                    // A channel that closes without an exit status was cut with its connection: the
-                    // command may or may not have run, and nothing more can be sent on this connection.
-                    if (!exited) {
-                        reject(new SshConnectError(`${this.label}: the connection dropped while a command ran`));
-                        return;
-                    }
-                    resolve({
-                        stdout: Buffer.concat(out).toString("utf8"),
-                        stderr: Buffer.concat(errOut).toString("utf8"),
-                        code,
-                    });
-                });
-                stream.end(opts.stdin ?? "");
             });
+            stream.end(opts.stdin ?? "");
         });
     }
 
