@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { sha256Hex } from "../lib/core/sha256";
+import { othersThingsText } from "../lib/engine/converge";
 import type { ManagedFileRecord } from "../lib/engine/steps";
 import type { ServiceState } from "../lib/host/observe";
 import { convergeServer, readServer, removeServer, type ServerRecord, type ServerState } from "../lib/ltsp/serverApply";
@@ -66,6 +67,13 @@ export const ltspServerProvider: pulumi.dynamic.ResourceProvider = {
             serverServices(news).some((s) => olds.services?.[s]?.active !== "active" || olds.services?.[s]?.enabled !== "enabled") ||
             Object.values(olds.bootFiles ?? {}).some((sum) => sum === null);
         const replaces = anotherMachine(olds, news);
+        // What the last refresh saw another stack own is refused here, at preview, as `up` would refuse it.
+        if ((changed.length > 0 || drifted) && !replaces.length && Object.keys(olds.takenBy ?? {}).length) {
+            throw new Error(
+                `${olds.managedBy}: refresh found that ${othersThingsText(olds.takenBy!)} on ${olds.connection.host}; ` +
+                    `this stack may not change what another stack manages`,
+            );
+        }
         if (replaces.length) {
             const destroyed = { files: Object.keys(olds.managedFiles ?? {}), paths: olds.generatedFiles ?? [] };
             progress(replacementNotice(olds.managedBy, olds.connection?.host, news.connection?.host, destroyed));
@@ -86,7 +94,8 @@ export const ltspServerProvider: pulumi.dynamic.ResourceProvider = {
     /** Refresh: what the host really has, so hand edits and stopped services show as drift. */
     async read(id, props: Outputs) {
         const host = await hostFor(props);
-        return { id, props: { ...props, ...(await readServer(host, props.managedFiles ?? {})) } };
+        const state = await readServer(host, props.managedFiles ?? {}, props.managedBy, Object.keys(props.rendered ?? {}));
+        return { id, props: { ...props, ...state } };
     },
 
     async delete(_id, props: Outputs) {

@@ -109,27 +109,38 @@ export async function restoreOriginal(host: Host, path: string, record: ManagedF
     return !out.startsWith("kept\t");
 }
 
-/**
- * Refuses, before anything changes, when a stack other than `owner`'s owns any of `things` on the
- * host (ownership.ts keys: file/<path>, image/<name>), naming each owner.
- */
+/** Which of `things` (ownership.ts keys: file/<path>, image/<name>) a stack other than `owner`'s owns on the host: thing -> owner. Reads only. */
+export async function othersThings(host: Host, things: readonly string[], owner: string): Promise<Record<string, string>> {
+    if (!things.length) return {};
+    const out = await host.run("check who owns what this apply changes", remoteScript("owners-check"), [OWNED_DIR, owner, ...new Set(things)]);
+    return Object.fromEntries(
+        out
+            .split("\n")
+            .filter(Boolean)
+            .map((line) => line.split("\t") as [string, string]),
+    );
+}
+
+/** One line naming what other stacks own (three things per owner, then how many more). */
+export function othersThingsText(taken: Record<string, string>): string {
+    const byOwner = new Map<string, string[]>();
+    for (const [thing, by] of Object.entries(taken)) byOwner.set(by, [...(byOwner.get(by) ?? []), describeThing(thing)]);
+    return [...byOwner]
+        .map(([by, things]) => {
+            const shown = things.length > 3 ? `${things.slice(0, 3).join(", ")} and ${things.length - 3} more` : things.join(", ");
+            return `${shown} ${things.length === 1 ? "belongs" : "belong"} to ${by}`;
+        })
+        .join("; ");
+}
+
+/** Refuses, before anything changes (under the host lock), when another stack owns any of `things`, naming each owner. */
 export async function refuseOthersThings(host: Host, things: readonly string[], owner: string): Promise<void> {
     if (!things.length) return;
     await lockHost(host);
-    const out = await host.run("check who owns what this apply changes", remoteScript("owners-check"), [OWNED_DIR, owner, ...new Set(things)]);
-    const taken = out
-        .split("\n")
-        .filter(Boolean)
-        .map((line) => line.split("\t"));
-    if (taken.length) {
-        const byOwner = new Map<string, string[]>();
-        for (const [thing, by] of taken) byOwner.set(by, [...(byOwner.get(by) ?? []), describeThing(thing)]);
-        const named = [...byOwner].map(([by, things]) => {
-            const shown = things.length > 3 ? `${things.slice(0, 3).join(", ")} and ${things.length - 3} more` : things.join(", ");
-            return `${shown} ${things.length === 1 ? "belongs" : "belong"} to ${by}`;
-        });
+    const taken = await othersThings(host, things, owner);
+    if (Object.keys(taken).length) {
         throw new ConvergeError(
-            `${host.label}: ${named.join("; ")}; ${stackOf(owner)} may not change what another stack manages, so nothing was changed`,
+            `${host.label}: ${othersThingsText(taken)}; ${stackOf(owner)} may not change what another stack manages, so nothing was changed`,
             [],
             [],
         );

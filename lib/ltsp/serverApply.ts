@@ -1,6 +1,6 @@
 import { parseSubnet } from "../core/fields";
-import { OWNED_DIR } from "../core/ownership";
-import { converge, inConfigTurn, journalFor, recoverInterrupted, restoreOriginal } from "../engine/converge";
+import { OWNED_DIR, ownedFile } from "../core/ownership";
+import { converge, inConfigTurn, journalFor, othersThings, recoverInterrupted, restoreOriginal } from "../engine/converge";
 import type { Host } from "../engine/host";
 import type { ManagedFileRecord } from "../engine/steps";
 import { type HostObservation, observeHost, type ServiceState } from "../host/observe";
@@ -128,6 +128,8 @@ export interface ServerState extends ServerRecord {
     bootFiles: Record<string, string | null>;
     /** What the managed files hold on the host (refresh shows hand edits here). */
     files: Record<string, string | null>;
+    /** Refresh: the files it would write that the host records as another stack's (ownership key -> owner). */
+    takenBy?: Record<string, string>;
 }
 
 /** Create and update: converge, then report what the host now has. */
@@ -156,7 +158,12 @@ export async function convergeServer(
 }
 
 /** Refresh: what the host really has, so hand edits, stopped services and missing boot files show as drift. */
-export async function readServer(host: Host, managed: Record<string, ManagedFileRecord>): Promise<Partial<ServerState>> {
+export async function readServer(
+    host: Host,
+    managed: Record<string, ManagedFileRecord>,
+    owner?: string,
+    rendered: readonly string[] = [],
+): Promise<Partial<ServerState>> {
     const paths = Object.keys(managed);
     const observed = await observeHost(host, { files: [...paths, ...IPXE_FILES, LTSP_IMG], services: ALL_SERVICES, packages: ["ltsp"] });
     const managedFiles: Record<string, ManagedFileRecord> = {};
@@ -167,7 +174,9 @@ export async function readServer(host: Host, managed: Record<string, ManagedFile
         files[path] = content === undefined ? null : content.toString("utf8");
     }
     const bootFiles = Object.fromEntries([...IPXE_FILES, LTSP_IMG].map((p) => [p, observed.files[p] ?? null]));
-    return { managedFiles, files, bootFiles, services: observed.services, ltspVersion: observed.packages.ltsp ?? "" };
+    const writes = [...new Set([...paths, ...rendered, ...IPXE_FILES, LTSP_IMG])].map(ownedFile);
+    const takenBy = owner ? await othersThings(host, writes, owner) : {};
+    return { managedFiles, files, bootFiles, services: observed.services, ltspVersion: observed.packages.ltsp ?? "", takenBy };
 }
 
 /** Delete: put back what was replaced, remove what was created; packages stay unless asked. */

@@ -84,6 +84,21 @@ describe("LtspServer provider (fake host running the real scripts)", () => {
         expect(host.exists("/run/fake/dpkg/ltsp")).toBe(true);
     });
 
+    // Issue 17, 2: another stack's claim is refused at `up` (the engine), and at preview where a refresh has seen it.
+    it("a file another stack took over since: refresh records it, and the next preview's diff fails naming that stack", async () => {
+        const created = (await ltspServerProvider.create(await checked(ltspServerProvider, inputs()))).outs as Props;
+        host.put(`/var/lib/netboot/owned/file${LTSP_CONF}/.owner`, "netboot/other: LtspServer boot\n");
+        const refreshed = (await ltspServerProvider.read!("id", created)).props as Props;
+        expect(refreshed.takenBy).toEqual({ [`file${LTSP_CONF}`]: "netboot/other: LtspServer boot" });
+        // Unchanged: nothing to write, nothing refused.
+        expect((await ltspServerProvider.diff!("id", refreshed, await checked(ltspServerProvider, inputs()))).changes).toBe(false);
+        const changed = await checked(ltspServerProvider, inputs({ ltspConf: { server: { menuTimeout: 7000 } } }));
+        await expect(ltspServerProvider.diff!("id", refreshed, changed)).rejects.toThrow(
+            `test: LtspServer s: refresh found that ${LTSP_CONF} belongs to netboot/other: LtspServer boot on 10.213.0.2; ` +
+                "this stack may not change what another stack manages",
+        );
+    });
+
     it("a dnsmasq config dnsmasq itself refuses is never written; the running one stays", async () => {
         const created = (await ltspServerProvider.create(await checked(ltspServerProvider, inputs()))).outs as Props;
         const before = host.text(DNSMASQ_CONF);
