@@ -177,10 +177,13 @@ export function schoolSite(config: pulumi.Config) {
     });
 
     const userPasswords = config.getSecretObject<Record<string, string>>("userPasswords");
+    // An application server's LAN: its address there, with the LAN's prefix (netboot:lan.address).
+    const lanPrefix = String((site.lan as { address?: unknown } | undefined)?.address ?? "").split("/")[1];
     const servers = site.appServers.map(
         (server, i) =>
             new AppServer(server.name, {
                 connection: connectionFrom(server.server, config, `netboot:appServers[${i}].server`),
+                lan: { address: `${server.address}/${lanPrefix}` },
                 aptProxy,
                 users: site.users as AppServerArgs["users"],
                 passwords: userPasswords ?? {},

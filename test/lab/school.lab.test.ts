@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { labPower, labSsh, labUp, labWriteFile, pxeBootUntil, serialLoginLtspConf, TestStack } from "./harness";
+import { labPower, labSsh, labUp, labWriteFile, listeners, pxeBootUntil, run, serialLoginLtspConf, TestStack } from "./harness";
 
 /**
  * The school site on the lab (issue 8): the LTSP server and two application servers (lab hosts
@@ -162,6 +162,60 @@ describe("the school site: thin clients' sessions balanced across two applicatio
         expect(answer).toMatch(/^rating: \d+\ncores: \d+\n/);
         expect(answer).toContain("sessions: 0\n");
         console.log(`ldminfod on h1 (asked from the LTSP server):\n${answer}`);
+    });
+
+    it("every service listens only where its clients are: the LAN (issue 17); passwords only from the LAN", async () => {
+        const quoted = (address: string) => address.replace(/\./g, "\\.");
+        const lan = env.NETBOOT_LAB_SERVER_LAN_ADDR;
+        // The LTSP server: nbd-server (10809) and lighttpd (80) on its LAN address only.
+        for (const [port, process] of [
+            [10809, "nbd-server"],
+            [80, "lighttpd"],
+        ] as const) {
+            const lines = await listeners(port);
+            console.log(`server: ss -ltnp 'sport = :${port}':\n  ${lines.join("\n  ")}`);
+            expect(lines.length).toBeGreaterThan(0);
+            for (const line of lines) expect(line).toMatch(new RegExp(`^${quoted(lan)}:${port} users:\\(\\("${process}"`));
+        }
+        expect(await labSsh("cat /etc/nbd-server/allow | grep -v '^#'")).toBe(`${lanPrefix}.0/${env.NETBOOT_LAB_LAN_PREFIX}\n`);
+        // From the management side (this machine, through the veth), nothing answers on the server's port 80.
+        expect(
+            await fetch(`http://${env.NETBOOT_LAB_HOST}/`).then(
+                () => "answered",
+                () => "refused",
+            ),
+        ).toBe("refused");
+
+        for (const k of [1, 2]) {
+            const host = `h${k}`;
+            const hostLan = env[`NETBOOT_LAB_H${k}_LAN_ADDR`];
+            const hostSsh = env[`NETBOOT_LAB_H${k}_ADDR`];
+            // ldminfod: systemd holds the socket, on the LAN address only.
+            const lines = await listeners(9571, host);
+            console.log(`${host}: ss -ltnp 'sport = :9571':\n  ${lines.join("\n  ")}`);
+            expect(lines).toHaveLength(1);
+            expect(lines[0]).toMatch(new RegExp(`^${quoted(hostLan)}:9571 users:\\(\\("systemd"`));
+            // sshd's effective settings for a login from a thin client's address and from this machine's (the SSH side).
+            const effective = (addr: string) =>
+                labSsh(
+                    `sshd -T -C user=pupil01,host=client,addr=${addr} | grep -E '^(passwordauthentication|kbdinteractiveauthentication) ' | sort`,
+                    host,
+                );
+            expect(await effective(`${lanPrefix}.21`)).toBe("kbdinteractiveauthentication no\npasswordauthentication yes\n");
+            expect(await effective(env.NETBOOT_LAB_HOST_ADDR ?? env.NETBOOT_LAB_HOST)).toBe(
+                "kbdinteractiveauthentication no\npasswordauthentication no\n",
+            );
+            // And what a client sees: over the LAN (from the LTSP server) sshd offers a password; from this machine, keys only.
+            const probe =
+                "-o BatchMode=yes -o PubkeyAuthentication=no -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=10";
+            const fromLan = await labSsh(`ssh ${probe} pupil01@${hostLan} true 2>&1 | grep -o 'Permission denied ([a-z,-]*)' || true`);
+            const fromOutside = await run("sh", ["-c", `ssh ${probe} pupil01@${hostSsh} true 2>&1 | grep -o 'Permission denied ([a-z,-]*)' || true`]);
+            console.log(
+                `${host}: ssh pupil01@${hostLan} from the LAN: ${fromLan.trim()}; pupil01@${hostSsh} from this machine: ${fromOutside.output.trim()}`,
+            );
+            expect(fromLan).toBe("Permission denied (publickey,password)\n");
+            expect(fromOutside.output.trim()).toBe("Permission denied (publickey)");
+        }
     });
 
     it(
