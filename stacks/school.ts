@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CLIENT_SCRIPT_DIR } from "../lib/balance/ltspConf";
 import { nodeSchema, normalizeMac } from "../lib/core/node";
-import { CLIENT_PACKAGES, clientImageFiles, type SchoolAppServer, schoolBalanceFailures } from "../lib/school/site";
+import { CLIENT_PACKAGES, clientImageFiles, KNOWN_HOSTS, knownHostsFile, type SchoolAppServer, schoolBalanceFailures } from "../lib/school/site";
 import { AppServer, type AppServerArgs } from "../resources/appServer";
 import { ChrootImage, type ChrootImageArgs } from "../resources/chrootImage";
 import { LtspServer, type LtspServerArgs } from "../resources/ltspServer";
@@ -146,36 +146,6 @@ export function schoolSite(config: pulumi.Config) {
             void pulumi.log.info(`balance: ${moved.length} client(s) move: ${moved.map((m) => `${m.mac} ${m.from} -> ${m.to}`).join(", ")}`);
     });
 
-    // The thin-client image: the chooser and its session, and the packages they need.
-    const imageResource = `${pulumi.getProject()}/${pulumi.getStack()}: school image ${imageName}`;
-    const debootstrap = site.image.debootstrap;
-    const extras = clientImageFiles(site.session, imageResource);
-    const image = new ChrootImage(imageName, {
-        connection,
-        aptProxy,
-        name: imageName,
-        compression: site.image.compression as ChrootImageArgs["compression"],
-        source: {
-            debootstrap: {
-                architecture: "amd64",
-                ...debootstrap,
-                packages: [...new Set([...CLIENT_PACKAGES, ...debootstrap.packages])],
-                extraFiles: { ...extras.files, ...debootstrap.extraFiles },
-                postInstall: [...extras.postInstall, ...debootstrap.postInstall],
-            },
-        } as ChrootImageArgs["source"],
-    });
-
-    const nodes = clients.map(({ ltspConf, ...node }) => {
-        const mac = node.mac;
-        const own = (ltspConf ?? {}) as Record<string, string>;
-        return new NodeAssignment(node.hostname, {
-            ...(node as unknown as NodeAssignmentArgs),
-            // This client's BALANCE_* values: a moved client's section (and this node) changes, nobody else's.
-            ltspConf: balance.perClient.apply((perClient) => ({ ...own, ...(perClient?.[normalizeMac(mac) ?? mac] ?? {}) })),
-        });
-    });
-
     const userPasswords = config.getSecretObject<Record<string, string>>("userPasswords");
     // An application server's LAN: its address there, with the LAN's prefix (netboot:lan.address).
     const lanPrefix = String((site.lan as { address?: unknown } | undefined)?.address ?? "").split("/")[1];
@@ -194,6 +164,46 @@ export function schoolSite(config: pulumi.Config) {
                 extraPackages: server.extraPackages as AppServerArgs["extraPackages"],
             }),
     );
+
+    // The thin-client image: the chooser and its session, and the packages they need.
+    const imageResource = `${pulumi.getProject()}/${pulumi.getStack()}: school image ${imageName}`;
+    const debootstrap = site.image.debootstrap;
+    const extras = clientImageFiles(site.session, imageResource);
+    const image = new ChrootImage(imageName, {
+        connection,
+        aptProxy,
+        name: imageName,
+        compression: site.image.compression as ChrootImageArgs["compression"],
+        source: {
+            debootstrap: {
+                architecture: "amd64",
+                ...debootstrap,
+                packages: [...new Set([...CLIENT_PACKAGES, ...debootstrap.packages])],
+                extraFiles: {
+                    ...extras.files,
+                    // The servers' host keys, as each reported them: a client trusts these only (a new key rebuilds the image).
+                    [KNOWN_HOSTS]: pulumi.all(servers.map((server) => server.hostKeys)).apply((keys) =>
+                        knownHostsFile(
+                            site.appServers.map((s, i) => ({ address: s.address, hostKeys: keys[i] ?? [] })),
+                            imageResource,
+                        ),
+                    ),
+                    ...debootstrap.extraFiles,
+                },
+                postInstall: [...extras.postInstall, ...debootstrap.postInstall],
+            },
+        } as ChrootImageArgs["source"],
+    });
+
+    const nodes = clients.map(({ ltspConf, ...node }) => {
+        const mac = node.mac;
+        const own = (ltspConf ?? {}) as Record<string, string>;
+        return new NodeAssignment(node.hostname, {
+            ...(node as unknown as NodeAssignmentArgs),
+            // This client's BALANCE_* values: a moved client's section (and this node) changes, nobody else's.
+            ltspConf: balance.perClient.apply((perClient) => ({ ...own, ...(perClient?.[normalizeMac(mac) ?? mac] ?? {}) })),
+        });
+    });
 
     const ltspConf = site.ltspConf as { server?: unknown; common?: unknown; clients?: Record<string, unknown> };
     const ltsp = new LtspServer(

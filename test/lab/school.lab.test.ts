@@ -68,10 +68,9 @@ function schoolConfig(env: Record<string, string>, kioskPublicKey: string, extra
                 "/etc/boot-iac/kiosk-key",
                 "-o",
                 "BatchMode=yes",
+                // The image's pinned keys only (/etc/ssh/ssh_known_hosts, made from the servers' hostKeys).
                 "-o",
-                "StrictHostKeyChecking=accept-new",
-                "-o",
-                "UserKnownHostsFile=/run/boot-iac/known_hosts",
+                "StrictHostKeyChecking=yes",
                 "-o",
                 "ServerAliveInterval=2",
                 "-o",
@@ -216,6 +215,36 @@ describe("the school site: thin clients' sessions balanced across two applicatio
             expect(fromLan).toBe("Permission denied (publickey,password)\n");
             expect(fromOutside.output.trim()).toBe("Permission denied (publickey)");
         }
+    });
+
+    it("the image pins each application server's host keys; a server with another key is refused before any login", async () => {
+        const image = "/srv/ltsp/images/thin.img";
+        const pinned = await labSsh(`unsquashfs -cat ${image} etc/ssh/ssh_known_hosts | grep -v '^#'`);
+        const expected: string[] = [];
+        for (const k of [1, 2]) {
+            const keys = await labSsh("for f in /etc/ssh/ssh_host_*_key.pub; do cut -d' ' -f1,2 \"$f\"; done | LC_ALL=C sort", `h${k}`);
+            for (const key of keys.trim().split("\n")) expected.push(`${env[`NETBOOT_LAB_H${k}_LAN_ADDR`]} ${key}`);
+        }
+        console.log(`ssh_known_hosts in the image:\n${pinned}`);
+        expect(pinned.trim().split("\n")).toEqual(expected);
+        expect(await labSsh(`unsquashfs -cat ${image} etc/ssh/ssh_config.d/netboot-pin.conf | grep -v '^#'`)).toContain("StrictHostKeyChecking yes");
+
+        // ssh as the image runs it, from the LTSP server on the LAN, with the image's file: h1 is h1 (its sshd asks
+        // for a password); with h2's keys written under h1's address (a spoofed h1), ssh refuses before authenticating.
+        const pin = "/run/netboot-test-known_hosts";
+        await labSsh(`unsquashfs -cat ${image} etc/ssh/ssh_known_hosts > ${pin}`);
+        const h1 = env.NETBOOT_LAB_H1_LAN_ADDR;
+        const login = (file: string) =>
+            labSsh(
+                `ssh -o BatchMode=yes -o PubkeyAuthentication=no -o StrictHostKeyChecking=yes -o GlobalKnownHostsFile=${file} -o UserKnownHostsFile=/dev/null pupil01@${h1} true 2>&1 | grep -oE 'Permission denied \\([a-z,-]*\\)|Host key verification failed' || true`,
+            );
+        const genuine = await login(pin);
+        await labSsh(`grep '^${env.NETBOOT_LAB_H2_LAN_ADDR} ' ${pin} | sed 's/^[^ ]*/${h1}/' > ${pin}.spoofed`);
+        const spoofed = await login(`${pin}.spoofed`);
+        console.log(`ssh pupil01@${h1} with the image's keys: ${genuine.trim()}; with h2's keys as h1's: ${spoofed.trim()}`);
+        expect(genuine).toBe("Permission denied (publickey,password)\n");
+        expect(spoofed).toBe("Host key verification failed\n");
+        await labSsh(`rm -f ${pin} ${pin}.spoofed`);
     });
 
     it(
