@@ -149,6 +149,8 @@ export class AppServer extends LazyDynamicResource {
     declare readonly passwordUsers: pulumi.Output<string[]>;
     declare readonly managedFiles: pulumi.Output<Record<string, ManagedFileRecord>>;
     declare readonly installedPackages: pulumi.Output<string[]>;
+    /** Its SSH host public keys ("TYPE BASE64"): the school stack pins them in the thin-client image. */
+    declare readonly hostKeys: pulumi.Output<string[]>;
 
     constructor(name: string, args: AppServerArgs, opts?: pulumi.CustomResourceOptions) {
         const managedBy = `${pulumi.getProject()}/${pulumi.getStack()}: AppServer ${name}`;
@@ -170,6 +172,7 @@ export class AppServer extends LazyDynamicResource {
                 managedFiles: undefined,
                 installedPackages: undefined,
                 steps: undefined,
+                hostKeys: undefined,
             },
             { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "passwords"] },
         );

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { BALANCE_PARAMETER, CLIENT_SCRIPT_DIR } from "../lib/balance/ltspConf";
 import { nodeSchema, normalizeMac } from "../lib/core/node";
-import { CLIENT_PACKAGES, clientImageFiles, type SchoolAppServer, schoolBalanceFailures } from "../lib/school/site";
+import { CLIENT_PACKAGES, clientImageFiles, KNOWN_HOSTS, knownHostsFile, type SchoolAppServer, schoolBalanceFailures } from "../lib/school/site";
 import { AppServer, type AppServerArgs } from "../resources/appServer";
 import { ChrootImage, type ChrootImageArgs } from "../resources/chrootImage";
 import { LtspServer, type LtspServerArgs } from "../resources/ltspServer";
@@ -176,6 +176,25 @@ export function schoolSite(config: pulumi.Config) {
             void pulumi.log.info(`balance: ${moved.length} client(s) move: ${moved.map((m) => `${m.mac} ${m.from} -> ${m.to}`).join(", ")}`);
     });
 
+    const userPasswords = config.getSecretObject<Record<string, string>>("userPasswords");
+    // An application server's LAN: its address there, with the LAN's prefix (netboot:lan.address).
+    const lanPrefix = String((site.lan as { address?: unknown } | undefined)?.address ?? "").split("/")[1];
+    const servers = site.appServers.map(
+        (server, i) =>
+            new AppServer(server.name, {
+                connection: connectionFrom(server.server, config, `netboot:appServers[${i}].server`),
+                lan: { address: `${server.address}/${lanPrefix}` },
+                aptProxy,
+                users: site.users as AppServerArgs["users"],
+                passwords: userPasswords ?? {},
+                ldminfod: {
+                    port: (site.balance.port as number | undefined) ?? undefined,
+                    sessionsPerCore: (site.balance.sessionsPerCore as number | undefined) ?? undefined,
+                },
+                extraPackages: server.extraPackages as AppServerArgs["extraPackages"],
+            }),
+    );
+
     // The thin-client image: the chooser and its session, and the packages they need.
     const imageResource = `${pulumi.getProject()}/${pulumi.getStack()}: school image ${imageName}`;
     const debootstrap = site.image.debootstrap;
@@ -190,7 +209,17 @@ export function schoolSite(config: pulumi.Config) {
                 architecture: "amd64",
                 ...debootstrap,
                 packages: [...new Set([...CLIENT_PACKAGES, ...debootstrap.packages])],
-                extraFiles: { ...extras.files, ...debootstrap.extraFiles },
+                extraFiles: {
+                    ...extras.files,
+                    // The servers' host keys, as each reported them: a client trusts these only (a new key rebuilds the image).
+                    [KNOWN_HOSTS]: pulumi.all(servers.map((server) => server.hostKeys)).apply((keys) =>
+                        knownHostsFile(
+                            site.appServers.map((s, i) => ({ address: s.address, hostKeys: keys[i] ?? [] })),
+                            imageResource,
+                        ),
+                    ),
+                    ...debootstrap.extraFiles,
+                },
                 postInstall: [...extras.postInstall, ...debootstrap.postInstall],
             },
         } as ChrootImageArgs["source"],
@@ -205,22 +234,6 @@ export function schoolSite(config: pulumi.Config) {
             ltspConf: balance.perClient.apply((perClient) => ({ ...own, ...(perClient?.[normalizeMac(mac) ?? mac] ?? {}) })),
         });
     });
-
-    const userPasswords = config.getSecretObject<Record<string, string>>("userPasswords");
-    const servers = site.appServers.map(
-        (server, i) =>
-            new AppServer(server.name, {
-                connection: connectionFrom(server.server, config, `netboot:appServers[${i}].server`),
-                aptProxy,
-                users: site.users as AppServerArgs["users"],
-                passwords: userPasswords ?? {},
-                ldminfod: {
-                    port: (site.balance.port as number | undefined) ?? undefined,
-                    sessionsPerCore: (site.balance.sessionsPerCore as number | undefined) ?? undefined,
-                },
-                extraPackages: server.extraPackages as AppServerArgs["extraPackages"],
-            }),
-    );
 
     const ltspConf = site.ltspConf as { server?: unknown; common?: unknown; clients?: Record<string, unknown> };
     const ltsp = new LtspServer(

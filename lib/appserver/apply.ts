@@ -37,6 +37,22 @@ export interface AppServerState extends AppServerRecord {
     presentUsers: string[];
     /** How many steps the last apply ran (0: the server already matched). */
     steps: number;
+    /** Its SSH host public keys ("TYPE BASE64"), sorted: what the thin clients pin (lib/school/site.ts). */
+    hostKeys: string[];
+}
+
+/** The server's SSH host public keys, sorted (appserver-host-keys.sh). */
+export async function readHostKeys(host: Host): Promise<string[]> {
+    return parseHostKeys(await host.run("read the SSH host keys", remoteScript("appserver-host-keys")));
+}
+
+/** "TYPE BASE64" of each line (a comment dropped), known key types only, sorted and unique: anything else is not a key a client could pin. */
+export function parseHostKeys(out: string): string[] {
+    const keys = out
+        .split("\n")
+        .map((l) => l.trim().split(/\s+/).slice(0, 2).join(" "))
+        .filter((l) => /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+=*$/.test(l));
+    return [...new Set(keys)].sort();
 }
 
 /** The named users as they are, and every account of the host (read-only). */
@@ -108,6 +124,8 @@ export async function convergeAppServer(
         services: Object.fromEntries(SERVICES.map((s) => [s, after.services[s]])),
         presentUsers: names.filter((n) => usersAfter[n]?.exists),
         steps: steps.length,
+        // After the packages: a fresh openssh-server makes its host keys when it is installed.
+        hostKeys: await readHostKeys(host),
     };
 }
 
@@ -125,6 +143,7 @@ export async function readAppServer(host: Host, record: AppServerRecord, spec: P
         managedFiles,
         services: Object.fromEntries(SERVICES.map((s) => [s, observed.services[s]])),
         presentUsers: spec.users.map((u) => u.name).filter((n) => users[n]?.exists),
+        hostKeys: await readHostKeys(host),
     };
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LDMINFOD_SCRIPT, ldminfodUnits } from "../balance/units";
+import { parseSubnet } from "../core/fields";
 import { stackOf } from "../core/ownership";
 import { sha256Hex } from "../core/sha256";
 import type { DesiredFile, ManagedFileRecord, Step } from "../engine/steps";
@@ -55,9 +56,18 @@ export function renderAppServerFiles(spec: AppServerSpec, resource: string): App
     if (spec.aptProxy) {
         files.push(desired(APT_PROXY_CONF, renderTemplate("apt-proxy.conf", { path: APT_PROXY_CONF, resource, proxy: spec.aptProxy })));
     }
-    files.push(desired(SSHD_DROPIN, renderTemplate("sshd-sessions.conf", { path: SSHD_DROPIN, resource })));
+    // The thin clients are on the LAN: passwords and ldminfod for that subnet only.
+    const subnet = parseSubnet(spec.lan.address)!;
+    const network = `${subnet.network}/${subnet.prefix}`;
+    files.push(desired(SSHD_DROPIN, renderTemplate("sshd-sessions.conf", { path: SSHD_DROPIN, resource, network })));
     files.push(desired(LDMINFOD_SCRIPT, readFileSync(LDMINFOD_SOURCE, "utf8"), "0755"));
-    const units = ldminfodUnits({ resource, port: spec.ldminfod.port, sessionsPerCore: spec.ldminfod.sessionsPerCore });
+    const units = ldminfodUnits({
+        resource,
+        address: subnet.address,
+        network,
+        port: spec.ldminfod.port,
+        sessionsPerCore: spec.ldminfod.sessionsPerCore,
+    });
     for (const [name, content] of Object.entries(units)) files.push(desired(`${UNIT_DIR}/${name}`, content));
     for (const user of spec.users) {
         if (!user.authorizedKeys.length) continue;

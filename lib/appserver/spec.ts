@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { LDMINFOD_PORT } from "../balance/spec";
 import { connectionSchema } from "../core/connection";
-import { debianPackage, formatIssues, homeBaseReason, port, SECRET_VALUE, systemAccountReason, unixUser, type Validated } from "../core/fields";
+import { cidr, debianPackage, formatIssues, homeBaseReason, port, SECRET_VALUE, systemAccountReason, unixUser, type Validated } from "../core/fields";
 
 /**
  * An application server of a school site: thin clients open their sessions on it with `ssh -X`.
@@ -68,6 +68,12 @@ export const appServerSchema = z
             .string()
             .regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, "is not a proxy URL like http://10.0.0.1:3142")
             .optional(),
+        /**
+         * The server's address on the thin clients' LAN, with the LAN's prefix (like 10.0.0.11/24):
+         * ldminfod listens there only, and sshd asks for passwords only from that subnet (keys
+         * elsewhere), so a password never crosses another network.
+         */
+        lan: z.object({ address: cidr }).strict(),
         sessionService: z.enum(SESSION_SERVICES).default("ssh-x11"),
         /** Where the pupils' homes are: every user's home is inside it (a home elsewhere is refused). */
         homeBase: plainDirectory

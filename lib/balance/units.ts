@@ -4,10 +4,22 @@ import { LDMINFOD_PORT } from "./spec";
 /** Where the application server keeps ldminfod.sh (written by whoever installs these units). */
 export const LDMINFOD_SCRIPT = "/usr/local/lib/boot-iac/ldminfod.sh";
 
-/** The systemd units of ldminfod on an application server: file name -> content. */
-export function ldminfodUnits(opts: { resource: string; port?: number; sessionsPerCore?: number; scriptPath?: string }): Record<string, string> {
+/**
+ * The systemd units of ldminfod on an application server: file name -> content. It listens on
+ * `address` (the server's LAN address) and admits `network` (the LAN subnet, CIDR) only.
+ */
+export function ldminfodUnits(opts: {
+    resource: string;
+    address: string;
+    network: string;
+    port?: number;
+    sessionsPerCore?: number;
+    scriptPath?: string;
+}): Record<string, string> {
     const context = {
         resource: opts.resource,
+        address: opts.address,
+        network: opts.network,
         port: opts.port ?? LDMINFOD_PORT,
         sessionsPerCore: opts.sessionsPerCore ?? 10,
         scriptPath: opts.scriptPath ?? LDMINFOD_SCRIPT,

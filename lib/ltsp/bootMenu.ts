@@ -16,6 +16,8 @@ import type { LtspConfSection } from "./ltspConf";
 export const LTSP_IPXE = "/srv/tftp/ltsp/ltsp.ipxe";
 /** nbd-server's configuration (Debian's path). */
 export const NBD_SERVER_CONF = "/etc/nbd-server/config";
+/** nbd-server's allow list (authfile of every export): the LAN subnet. */
+export const NBD_SERVER_ALLOW = "/etc/nbd-server/allow";
 /** lighttpd's main configuration (Debian's path; its unit checks it with `lighttpd -tt`). */
 export const LIGHTTPD_CONF = "/etc/lighttpd/lighttpd.conf";
 /** LTSP keeps squashfs images here (BASE_DIR/images). */
@@ -197,16 +199,32 @@ export function renderBootMenu(input: MenuInput, resource: string): string {
     });
 }
 
-/** One read-only export per served image, named after it (the name the menu's nbdroot= asks for). */
-export function renderNbdServerConf(images: readonly string[], resource: string): string {
+/** Where the boot services' clients are: the server's LAN address, and its subnet (CIDR). */
+export interface LanBinding {
+    address: string;
+    network: string;
+}
+
+/**
+ * One read-only export per served image, named after it (the name the menu's nbdroot= asks for),
+ * on the LAN address only, each admitting the LAN subnet only (renderNbdServerAllow).
+ */
+export function renderNbdServerConf(images: readonly string[], lan: LanBinding, resource: string): string {
     return renderTemplate("nbd-server.conf", {
         path: NBD_SERVER_CONF,
         resource,
+        address: lan.address,
+        allowFile: NBD_SERVER_ALLOW,
         exports: [...images].sort().map((name) => ({ name, file: `${IMAGE_DIR}/${name}.img` })),
     });
 }
 
-/** lighttpd serving the TFTP tree (kernels, initrds, ltsp.img) read-only on the LAN address. */
-export function renderLighttpdConf(address: string, tftpRoot: string, resource: string): string {
-    return renderTemplate("lighttpd.conf", { path: LIGHTTPD_CONF, resource, address, documentRoot: tftpRoot });
+/** The exports' authfile: the LAN subnet. */
+export function renderNbdServerAllow(lan: LanBinding, resource: string): string {
+    return renderTemplate("etc/nbd-server/allow", { path: NBD_SERVER_ALLOW, resource, network: lan.network });
+}
+
+/** lighttpd serving the TFTP tree (kernels, initrds, ltsp.img) read-only on the LAN address, to the LAN subnet only. */
+export function renderLighttpdConf(lan: LanBinding, tftpRoot: string, resource: string): string {
+    return renderTemplate("lighttpd.conf", { path: LIGHTTPD_CONF, resource, address: lan.address, network: lan.network, documentRoot: tftpRoot });
 }

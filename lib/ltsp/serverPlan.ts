@@ -4,9 +4,18 @@ import { dnsmasqDhcpContext } from "../dhcp/dnsmasqDhcp";
 import type { DesiredFile, ManagedFileRecord, Step } from "../engine/steps";
 import type { HostObservation } from "../host/observe";
 import { renderTemplate } from "../render/templates";
-import { LIGHTTPD_CONF, LTSP_IPXE, NBD_SERVER_CONF, renderBootMenu, renderLighttpdConf, renderNbdServerConf } from "./bootMenu";
+import {
+    LIGHTTPD_CONF,
+    LTSP_IPXE,
+    NBD_SERVER_ALLOW,
+    NBD_SERVER_CONF,
+    renderBootMenu,
+    renderLighttpdConf,
+    renderNbdServerAllow,
+    renderNbdServerConf,
+} from "./bootMenu";
 import { type NamedSection, nodeSection, renderLtspConf } from "./ltspConf";
-import type { LtspServerSpec } from "./serverSpec";
+import { type LtspServerSpec, nodeExporterAddress } from "./serverSpec";
 
 /** Paths as LTSP 23 and Debian lay them out. */
 export const TFTP_ROOT = "/srv/tftp";
@@ -89,11 +98,18 @@ export function renderServerFiles(spec: LtspServerSpec, resource: string): Desir
     files.push(desired(LTSP_CONF, renderLtspConf(resource, ltspConfSections(spec))));
     files.push(desired(DNSMASQ_CONF, renderServerDnsmasq(spec, resource)));
     files.push(desired(LTSP_IPXE, renderBootMenu({ boot: spec.boot, images: spec.images, nodes: spec.nodes, ltspConf: spec.ltspConf }, resource)));
-    const address = parseSubnet(spec.lan.address)!.address;
-    if (spec.boot.rootTransport === "nbd") files.push(desired(NBD_SERVER_CONF, renderNbdServerConf(spec.images, resource)));
-    if (spec.boot.http) files.push(desired(LIGHTTPD_CONF, renderLighttpdConf(address, TFTP_ROOT, resource)));
+    // The boot services listen where their clients are: the LAN address, to the LAN subnet.
+    const subnet = parseSubnet(spec.lan.address)!;
+    const lan = { address: subnet.address, network: `${subnet.network}/${subnet.prefix}` };
+    if (spec.boot.rootTransport === "nbd") {
+        // The allow list before the config that names it: nbd-server admits everyone when its authfile is missing.
+        files.push(desired(NBD_SERVER_ALLOW, renderNbdServerAllow(lan, resource)));
+        files.push(desired(NBD_SERVER_CONF, renderNbdServerConf(spec.images, lan, resource)));
+    }
+    if (spec.boot.http) files.push(desired(LIGHTTPD_CONF, renderLighttpdConf(lan, TFTP_ROOT, resource)));
     if (spec.monitoring?.nodeExporter) {
-        const listen = `:${spec.monitoring.nodeExporterPort}`;
+        // Its client is Prometheus, at the address file_sd names (validated: there is one).
+        const listen = `${nodeExporterAddress(spec)}:${spec.monitoring.nodeExporterPort}`;
         files.push(
             desired(NODE_EXPORTER_DEFAULTS, renderTemplate("prometheus-node-exporter.default", { path: NODE_EXPORTER_DEFAULTS, resource, listen })),
         );
@@ -209,6 +225,8 @@ export function planServer(
             why: ipxeRan ? "`ltsp ipxe` rewrites it" : observed.files[LTSP_IPXE] === null ? "missing" : "content differs",
         });
     }
+    // nbd-server reads its authfile at each connection: no restart for the list alone.
+    write(NBD_SERVER_ALLOW);
     write(NBD_SERVER_CONF);
     write(LIGHTTPD_CONF);
     write(NODE_EXPORTER_DEFAULTS);

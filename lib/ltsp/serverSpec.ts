@@ -76,10 +76,13 @@ export const ltspServerSchema = z
         boot: bootSchema.prefault({}),
         /**
          * Monitoring on the server itself: Debian's prometheus-node-exporter, listening on
-         * nodeExporterPort (all addresses). Absent means none (and no change to existing stacks' inputs).
+         * listenAddress:nodeExporterPort. Its client is Prometheus, which scrapes the address the
+         * site's file_sd names (lib/monitoring/inventory.ts): listenAddress, by default
+         * connection.host (an address; when connection.host is a name, listenAddress is required).
+         * Absent means none (and no change to existing stacks' inputs).
          */
         monitoring: z
-            .object({ nodeExporter: z.boolean().default(false), nodeExporterPort: port.default(9100) })
+            .object({ nodeExporter: z.boolean().default(false), nodeExporterPort: port.default(9100), listenAddress: ipv4.optional() })
             .strict()
             .optional(),
     })
@@ -157,6 +160,14 @@ export const ltspServerSchema = z
         if (routerProblem) {
             ctx.addIssue({ code: "custom", path: ["dhcp", "router"], input: dhcp.router, message: routerProblem });
         }
+        if (spec.monitoring?.nodeExporter && nodeExporterAddress(spec) === undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["monitoring", "listenAddress"],
+                input: undefined,
+                message: `is required when connection.host ("${spec.connection.host}") is a name: the exporter listens on one address, the one Prometheus scrapes`,
+            });
+        }
         if (spec.connection.user !== "root" && !spec.connection.sudo) {
             ctx.addIssue({
                 code: "custom",
@@ -190,6 +201,11 @@ export const ltspServerSchema = z
     });
 
 export type LtspServerSpec = z.infer<typeof ltspServerSchema>;
+
+/** The one address the node exporter listens on (what file_sd names): monitoring.listenAddress, else connection.host when it is an address. */
+export function nodeExporterAddress(spec: { connection: { host: string }; monitoring?: { listenAddress?: string } }): string | undefined {
+    return spec.monitoring?.listenAddress ?? (ipv4.safeParse(spec.connection.host).success ? spec.connection.host : undefined);
+}
 
 export function validateLtspServer(inputs: unknown): Validated<LtspServerSpec> {
     const result = ltspServerSchema.safeParse(inputs, { reportInput: true });

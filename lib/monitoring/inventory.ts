@@ -17,6 +17,8 @@ export interface InventoryHost {
     server?: string;
     /** The port of the node exporter the stack runs on this host (LtspServer `monitoring.nodeExporter`). */
     exporterPort?: number;
+    /** The one address that exporter listens on, when it is not `ip` (LtspServer `monitoring.listenAddress`). */
+    exporterAddress?: string;
 }
 
 export interface Inventory {
@@ -50,6 +52,7 @@ export function inventoryOf(site: string, resources: readonly InventoryResource[
             ip: String((s.props.connection as Props | undefined)?.host ?? "") || undefined,
             role: "ltsp-server",
             exporterPort: nodeExporterPort(s.props),
+            exporterAddress: nodeExporterPort(s.props) === undefined ? undefined : nodeExporterListenAddress(s.props),
         }))
         .sort((a, b) => natural(a.hostname, b.hostname));
     const appServers = [...new Set(nodes.map(appServerOf).filter((a): a is string => !!a))].sort(natural);
@@ -67,6 +70,12 @@ function nodeExporterPort(props: Props): number | undefined {
     const monitoring = props.monitoring as { nodeExporter?: unknown; nodeExporterPort?: unknown } | undefined;
     if (monitoring?.nodeExporter !== true) return undefined;
     return typeof monitoring.nodeExporterPort === "number" ? monitoring.nodeExporterPort : 9100;
+}
+
+/** LtspServer `monitoring.listenAddress`, when the inputs set it. */
+function nodeExporterListenAddress(props: Props): string | undefined {
+    const address = (props.monitoring as { listenAddress?: unknown } | undefined)?.listenAddress;
+    return typeof address === "string" && IPV4.test(address) ? address : undefined;
 }
 
 function withoutUndefined(host: InventoryHost): InventoryHost {

@@ -31,7 +31,8 @@ export function fileSdTargets(inventory: Inventory, options: FileSdOptions = {})
         if (host.image) labels.image = host.image;
         if (host.mac) labels.mac = host.mac;
         if (host.server) labels.server = host.server;
-        return { targets: [`${host.ip ?? host.hostname}:${host.exporterPort ?? port}`], labels };
+        // The exporter listens on one address only (LtspServer monitoring.listenAddress, else its SSH address).
+        return { targets: [`${host.exporterAddress ?? host.ip ?? host.hostname}:${host.exporterPort ?? port}`], labels };
     });
 }
 

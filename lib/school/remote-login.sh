@@ -2,6 +2,8 @@
 # remote-login.sh SERVER: the thin client's login screen for the application server the chooser
 # picked (chooser.sh -- /bin/sh remote-login.sh {server}): asks for the user name, then ssh -X
 # asks that user's password on SERVER, where the session runs (X clients draw here).
+# The password goes only to a server whose host key the image pins (/etc/ssh/ssh_known_hosts):
+# an unknown or changed key ends the login before anything is sent.
 # shellcheck shell=sh
 server=$1
 user=
@@ -10,4 +12,4 @@ while [ -z "$user" ]; do
     read -r user || exit 1
     case $user in *[!a-z0-9_-]*) user= ;; esac
 done
-exec ssh -X -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=/run/boot-iac/known_hosts -l "$user" "$server"
+exec ssh -X -o StrictHostKeyChecking=yes -o GlobalKnownHostsFile=/etc/ssh/ssh_known_hosts -o UserKnownHostsFile=/dev/null -l "$user" "$server"

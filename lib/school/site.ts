@@ -58,6 +58,20 @@ export interface SessionConfig {
     autologin?: { user: string; console: string };
 }
 
+/** Where the thin-client image keeps the application servers' pinned host keys (ssh's system-wide file). */
+export const KNOWN_HOSTS = "/etc/ssh/ssh_known_hosts";
+/** The image's ssh client settings that make the pinned keys the only ones trusted. */
+export const SSH_PIN_CONF = "/etc/ssh/ssh_config.d/netboot-pin.conf";
+
+/**
+ * The image's /etc/ssh/ssh_known_hosts: each application server's host keys (AppServer
+ * `hostKeys`, "TYPE BASE64") under the address the clients connect to, servers in config order.
+ */
+export function knownHostsFile(servers: readonly { address: string; hostKeys: readonly string[] }[], resource: string): string {
+    const lines = servers.flatMap((s) => s.hostKeys.map((key) => `${s.address} ${key}`));
+    return renderTemplate("etc/ssh/ssh_known_hosts", { path: KNOWN_HOSTS, resource, lines });
+}
+
 /** Packages the chooser needs on the client: nc to ask ldminfod, ssh and xauth for `ssh -X`. */
 export const CLIENT_PACKAGES = ["netcat-openbsd", "openssh-client", "xauth"];
 
@@ -74,6 +88,7 @@ export function clientImageFiles(session: SessionConfig, resource: string): { fi
         [`${dir}/balance-env.sh`]: readFileSync(join(BALANCE_DIR, "balance-env.sh"), "utf8"),
         [`${dir}/remote-login.sh`]: readFileSync(join(__dirname, "remote-login.sh"), "utf8"),
         [`${dir}/session.sh`]: renderTemplate("school-session.sh", { path: `${dir}/session.sh`, resource, scriptDir: dir, command: session.command }),
+        [SSH_PIN_CONF]: renderTemplate("etc/ssh/ssh_config.d/netboot-pin.conf", { path: SSH_PIN_CONF, resource, knownHosts: KNOWN_HOSTS }),
     };
     const postInstall: string[] = [];
     if (session.autologin) {

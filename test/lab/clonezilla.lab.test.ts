@@ -4,7 +4,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeProofDisk, qemuImg, SECTOR, sha256OfRange } from "./diskImage";
-import { labSsh, labStackConfig, labUp, pxeBootUntil, TestStack } from "./harness";
+import { labSsh, labStackConfig, labUp, listeners, pxeBootUntil, TestStack } from "./harness";
 
 /**
  * Proof for Clonezilla from Debian packages (issue 7): VM A, whose qcow2 disk has a partition
@@ -90,6 +90,14 @@ describe("Clonezilla: save a client's disk to the server, restore it to another"
             expect(await labSsh("cat /etc/netboot/ocs/authorized_keys")).toMatch(
                 new RegExp(`^restrict,from="${env.NETBOOT_LAB_SUBNET.replace(/\./g, "\\.")}" ssh-ed25519 `),
             );
+            // nbd-server and lighttpd, which serve the Clonezilla image, listen on the LAN address only (issue 17).
+            const lan = env.NETBOOT_LAB_SERVER_LAN_ADDR.replace(/\./g, "\\.");
+            for (const port of [10809, 80]) {
+                const lines = await listeners(port);
+                console.log(`ss -ltnp 'sport = :${port}':\n  ${lines.join("\n  ")}`);
+                expect(lines.length).toBeGreaterThan(0);
+                for (const line of lines) expect(line).toMatch(new RegExp(`^${lan}:${port} `));
+            }
             const menu = await labSsh("cat /srv/tftp/ltsp/ltsp.ipxe");
             expect(menu).toContain(
                 ":ocs-save-proof-vda\nset img clonezilla\nset cmdline_client ${cmdline_client} netboot.ocs=save netboot.ocs_image=proof netboot.ocs_disk=vda\ngoto images",

@@ -75,6 +75,19 @@ export function labSsh(command: string, host?: string): Promise<string> {
 }
 
 /** Powers a lab host (server, h1..h3) off, its disk kept, or boots it again. */
+/**
+ * The TCP sockets listening on `port` on a lab host, as `ss -ltnp` prints them: one
+ * "LOCAL-ADDRESS:PORT PROCESS" a listener (e.g. `10.213.7.1:10809 users:(("nbd-server",pid=812,fd=3))`).
+ */
+export async function listeners(port: number, host?: string): Promise<string[]> {
+    const out = await labSsh(`ss -ltnpH 'sport = :${port}'`, host);
+    return out
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => line.trim().split(/\s+/))
+        .map((f) => `${f[3]} ${f.slice(5).join(" ")}`.trim());
+}
+
 export async function labPower(action: "stop" | "start", name: string): Promise<void> {
     await mustRun(LAB, [action, name]);
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { labSsh, labStackConfig, labUp, ROOT, run, TestStack } from "./harness";
+import { labSsh, labStackConfig, labUp, listeners, ROOT, run, TestStack } from "./harness";
 
 /**
  * The node exporter end to end: the lab server with `monitoring: { nodeExporter: true }`, the
@@ -57,7 +57,16 @@ describe("node exporter on the LTSP server, scraped by Prometheus through the st
         expect((await labSsh("systemctl is-active prometheus-node-exporter; systemctl is-enabled prometheus-node-exporter")).trim()).toBe(
             "active\nenabled",
         );
-        expect(await labSsh("cat /etc/default/prometheus-node-exporter")).toMatch(/^ARGS="--web.listen-address=:9100"$/m);
+        expect(await labSsh("cat /etc/default/prometheus-node-exporter")).toMatch(
+            new RegExp(`^ARGS="--web.listen-address=${env.NETBOOT_LAB_HOST.replace(/\./g, "\\.")}:9100"$`, "m"),
+        );
+        // It listens on that address alone (issue 17: only where its client, Prometheus, is), not on the clients' LAN.
+        const listening = await listeners(9100);
+        console.log(`ss -ltnp 'sport = :9100' on the server:\n${listening.join("\n")}`);
+        expect(listening).toHaveLength(1);
+        expect(listening[0]).toMatch(new RegExp(`^${env.NETBOOT_LAB_HOST.replace(/\./g, "\\.")}:9100 users:\\(\\("prometheus-node",`));
+        // From the server itself, over its LAN address: refused.
+        expect(await labSsh(`(exec 3<>/dev/tcp/${env.NETBOOT_LAB_SERVER_LAN_ADDR}/9100) 2>/dev/null && echo open || echo refused`)).toBe("refused\n");
         // The exporter answers on the server's own address (what file_sd names), from this machine.
         const metrics = await fetch(`http://${env.NETBOOT_LAB_HOST}:9100/metrics`);
         expect(metrics.status).toBe(200);

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { labSsh, labStackConfig, labUp, loginPrompt, ROOT, run, serialLoginLtspConf, TestStack } from "./harness";
+import { labSsh, labStackConfig, labUp, listeners, loginPrompt, ROOT, run, serialLoginLtspConf, TestStack } from "./harness";
 
 /**
  * The render and compute sites of issue 9 on the lab, one image build and one round of boots:
@@ -121,6 +121,19 @@ describe("render and compute sites: nodes PXE-boot the Slurm image, join the que
             expect(conf).toContain("SlurmctldHost=ltsp-lab");
             expect(conf).toMatch(/^MaxNodeCount=1024$/m);
             expect(conf).toMatch(/^Nodeset=render Feature=render$/m);
+            // The nodes' services listen only on the node LAN (issue 17): the rsync daemon (873) and nbd-server
+            // (10809) on the server's LAN address; slurmctld (6817) on every address: Slurm cannot bind it (slurm.conf says why).
+            const lan = env.NETBOOT_LAB_SERVER_LAN_ADDR.replace(/\./g, "\\.");
+            for (const [port, process] of [
+                [873, "rsync"],
+                [10809, "nbd-server"],
+            ] as const) {
+                const lines = await listeners(port);
+                console.log(`ss -ltnp 'sport = :${port}':\n  ${lines.join("\n  ")}`);
+                expect(lines.length).toBeGreaterThan(0);
+                for (const line of lines) expect(line).toMatch(new RegExp(`^${lan}:${port} users:\\(\\("${process}"`));
+            }
+            console.log(`ss -ltnp 'sport = :6817':\n  ${(await listeners(6817)).join("\n  ")}`);
             // The image has the server's key (copied on the server), owned by the image's munge user, and no slurm.conf (configless).
             const image = await labSsh(
                 "sha256sum </etc/munge/munge.key; sha256sum </srv/ltsp/render/etc/munge/munge.key; chroot /srv/ltsp/render stat -c '%U %a' /etc/munge/munge.key; ls /srv/ltsp/render/etc/slurm/slurm.conf 2>&1 || true",

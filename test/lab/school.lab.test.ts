@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { labPower, labSsh, labUp, labWriteFile, pxeBootUntil, serialLoginLtspConf, TestStack } from "./harness";
+import { labPower, labSsh, labUp, labWriteFile, listeners, pxeBootUntil, run, serialLoginLtspConf, TestStack } from "./harness";
 
 /**
  * The school site on the lab (issue 8): the LTSP server and two application servers (lab hosts
@@ -68,10 +68,9 @@ function schoolConfig(env: Record<string, string>, kioskPublicKey: string, extra
                 "/etc/boot-iac/kiosk-key",
                 "-o",
                 "BatchMode=yes",
+                // The image's pinned keys only (/etc/ssh/ssh_known_hosts, made from the servers' hostKeys).
                 "-o",
-                "StrictHostKeyChecking=accept-new",
-                "-o",
-                "UserKnownHostsFile=/run/boot-iac/known_hosts",
+                "StrictHostKeyChecking=yes",
                 "-o",
                 "ServerAliveInterval=2",
                 "-o",
@@ -138,30 +137,120 @@ describe("the school site: thin clients' sessions balanced across two applicatio
         await labPower("start", "h2").catch(() => undefined);
     });
 
-    it("up: the LTSP server, the image with the chooser, two app servers with sshd, the pupils and ldminfod", async () => {
-        const up = await stack.up();
-        expect(up.output).not.toContain("lab-pupil-"); // no password in the CLI's output
-        expect(await stack.exportState()).not.toContain("lab-pupil-"); // nor in the state: hashes, encrypted
-        for (const host of ["h1", "h2"]) {
-            expect(await labSsh("systemctl is-active ssh ldminfod.socket", host)).toBe("active\nactive\n");
-            // The password is set as a SHA-512 crypt hash, and it is the pupil's (checked by the host's own crypt).
-            const shadow = await labSsh("getent shadow pupil01 | cut -d: -f2", host);
-            expect(shadow).toMatch(/^\$6\$/);
-            const check = await labSsh(
-                // perl-base is essential in Debian (the lab hosts have no python): its crypt() is the C library's.
-                `perl -e 'print crypt($ARGV[0], $ARGV[1]) eq $ARGV[1] ? "True\\n" : "False\\n"' '${PASSWORDS.pupil01}' '${shadow.trim()}'`,
-                host,
-            );
-            expect(check).toBe("True\n");
-            expect(await labSsh("stat -c '%U %a' /home/pupil17 && sshd -T | grep -i '^x11forwarding'", host)).toBe(
-                "pupil17 750\nx11forwarding yes\n",
-            );
+    it(
+        "up: the LTSP server, the image with the chooser, two app servers with sshd, the pupils and ldminfod",
+        async () => {
+            const up = await stack.up();
+            expect(up.output).not.toContain("lab-pupil-"); // no password in the CLI's output
+            expect(await stack.exportState()).not.toContain("lab-pupil-"); // nor in the state: hashes, encrypted
+            for (const host of ["h1", "h2"]) {
+                expect(await labSsh("systemctl is-active ssh ldminfod.socket", host)).toBe("active\nactive\n");
+                // The password is set as a SHA-512 crypt hash, and it is the pupil's (checked by the host's own crypt).
+                const shadow = await labSsh("getent shadow pupil01 | cut -d: -f2", host);
+                expect(shadow).toMatch(/^\$6\$/);
+                const check = await labSsh(
+                    // perl-base is essential in Debian (the lab hosts have no python): its crypt() is the C library's.
+                    `perl -e 'print crypt($ARGV[0], $ARGV[1]) eq $ARGV[1] ? "True\\n" : "False\\n"' '${PASSWORDS.pupil01}' '${shadow.trim()}'`,
+                    host,
+                );
+                expect(check).toBe("True\n");
+                expect(await labSsh("stat -c '%U %a' /home/pupil17 && sshd -T | grep -i '^x11forwarding'", host)).toBe(
+                    "pupil17 750\nx11forwarding yes\n",
+                );
+            }
+            // ldminfod answers over the LAN, from the LTSP server (bash's /dev/tcp: the lab server has no nc).
+            const answer = await labSsh(`exec 3<>/dev/tcp/${env.NETBOOT_LAB_H1_LAN_ADDR}/9571; cat <&3`);
+            expect(answer).toMatch(/^rating: \d+\ncores: \d+\n/);
+            expect(answer).toContain("sessions: 0\n");
+            console.log(`ldminfod on h1 (asked from the LTSP server):\n${answer}`);
+            // The first up builds the image (debootstrap, kernel, initramfs, squashfs): beyond the lab default of 15 min on a
+            // machine shared with other lab groups (seen: 15 min reached while update-initramfs ran), as render's allows.
+        },
+        40 * 60_000,
+    );
+
+    it("every service listens only where its clients are: the LAN (issue 17); passwords only from the LAN", async () => {
+        const quoted = (address: string) => address.replace(/\./g, "\\.");
+        const lan = env.NETBOOT_LAB_SERVER_LAN_ADDR;
+        // The LTSP server: nbd-server (10809) and lighttpd (80) on its LAN address only.
+        for (const [port, process] of [
+            [10809, "nbd-server"],
+            [80, "lighttpd"],
+        ] as const) {
+            const lines = await listeners(port);
+            console.log(`server: ss -ltnp 'sport = :${port}':\n  ${lines.join("\n  ")}`);
+            expect(lines.length).toBeGreaterThan(0);
+            for (const line of lines) expect(line).toMatch(new RegExp(`^${quoted(lan)}:${port} users:\\(\\("${process}"`));
         }
-        // ldminfod answers over the LAN, from the LTSP server (bash's /dev/tcp: the lab server has no nc).
-        const answer = await labSsh(`exec 3<>/dev/tcp/${env.NETBOOT_LAB_H1_LAN_ADDR}/9571; cat <&3`);
-        expect(answer).toMatch(/^rating: \d+\ncores: \d+\n/);
-        expect(answer).toContain("sessions: 0\n");
-        console.log(`ldminfod on h1 (asked from the LTSP server):\n${answer}`);
+        expect(await labSsh("cat /etc/nbd-server/allow | grep -v '^#'")).toBe(`${lanPrefix}.0/${env.NETBOOT_LAB_LAN_PREFIX}\n`);
+        // From the management side (this machine, through the veth), nothing answers on the server's port 80.
+        expect(
+            await fetch(`http://${env.NETBOOT_LAB_HOST}/`).then(
+                () => "answered",
+                () => "refused",
+            ),
+        ).toBe("refused");
+
+        for (const k of [1, 2]) {
+            const host = `h${k}`;
+            const hostLan = env[`NETBOOT_LAB_H${k}_LAN_ADDR`];
+            const hostSsh = env[`NETBOOT_LAB_H${k}_ADDR`];
+            // ldminfod: systemd holds the socket, on the LAN address only.
+            const lines = await listeners(9571, host);
+            console.log(`${host}: ss -ltnp 'sport = :9571':\n  ${lines.join("\n  ")}`);
+            expect(lines).toHaveLength(1);
+            expect(lines[0]).toMatch(new RegExp(`^${quoted(hostLan)}:9571 users:\\(\\("systemd"`));
+            // sshd's effective settings for a login from a thin client's address and from this machine's (the SSH side).
+            const effective = (addr: string) =>
+                labSsh(
+                    `sshd -T -C user=pupil01,host=client,addr=${addr} | grep -E '^(passwordauthentication|kbdinteractiveauthentication) ' | sort`,
+                    host,
+                );
+            expect(await effective(`${lanPrefix}.21`)).toBe("kbdinteractiveauthentication no\npasswordauthentication yes\n");
+            expect(await effective(env.NETBOOT_LAB_HOST_ADDR ?? env.NETBOOT_LAB_HOST)).toBe(
+                "kbdinteractiveauthentication no\npasswordauthentication no\n",
+            );
+            // And what a client sees: over the LAN (from the LTSP server) sshd offers a password; from this machine, keys only.
+            const probe =
+                "-o BatchMode=yes -o PubkeyAuthentication=no -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=10";
+            const fromLan = await labSsh(`ssh ${probe} pupil01@${hostLan} true 2>&1 | grep -o 'Permission denied ([a-z,-]*)' || true`);
+            const fromOutside = await run("sh", ["-c", `ssh ${probe} pupil01@${hostSsh} true 2>&1 | grep -o 'Permission denied ([a-z,-]*)' || true`]);
+            console.log(
+                `${host}: ssh pupil01@${hostLan} from the LAN: ${fromLan.trim()}; pupil01@${hostSsh} from this machine: ${fromOutside.output.trim()}`,
+            );
+            expect(fromLan).toBe("Permission denied (publickey,password)\n");
+            expect(fromOutside.output.trim()).toBe("Permission denied (publickey)");
+        }
+    });
+
+    it("the image pins each application server's host keys; a server with another key is refused before any login", async () => {
+        const image = "/srv/ltsp/images/thin.img";
+        const pinned = await labSsh(`unsquashfs -cat ${image} etc/ssh/ssh_known_hosts | grep -v '^#'`);
+        const expected: string[] = [];
+        for (const k of [1, 2]) {
+            const keys = await labSsh("for f in /etc/ssh/ssh_host_*_key.pub; do cut -d' ' -f1,2 \"$f\"; done | LC_ALL=C sort", `h${k}`);
+            for (const key of keys.trim().split("\n")) expected.push(`${env[`NETBOOT_LAB_H${k}_LAN_ADDR`]} ${key}`);
+        }
+        console.log(`ssh_known_hosts in the image:\n${pinned}`);
+        expect(pinned.trim().split("\n")).toEqual(expected);
+        expect(await labSsh(`unsquashfs -cat ${image} etc/ssh/ssh_config.d/netboot-pin.conf | grep -v '^#'`)).toContain("StrictHostKeyChecking yes");
+
+        // ssh as the image runs it, from the LTSP server on the LAN, with the image's file: h1 is h1 (its sshd asks
+        // for a password); with h2's keys written under h1's address (a spoofed h1), ssh refuses before authenticating.
+        const pin = "/run/netboot-test-known_hosts";
+        await labSsh(`unsquashfs -cat ${image} etc/ssh/ssh_known_hosts > ${pin}`);
+        const h1 = env.NETBOOT_LAB_H1_LAN_ADDR;
+        const login = (file: string) =>
+            labSsh(
+                `ssh -o BatchMode=yes -o PubkeyAuthentication=no -o StrictHostKeyChecking=yes -o GlobalKnownHostsFile=${file} -o UserKnownHostsFile=/dev/null pupil01@${h1} true 2>&1 | grep -oE 'Permission denied \\([a-z,-]*\\)|Host key verification failed' || true`,
+            );
+        const genuine = await login(pin);
+        await labSsh(`grep '^${env.NETBOOT_LAB_H2_LAN_ADDR} ' ${pin} | sed 's/^[^ ]*/${h1}/' > ${pin}.spoofed`);
+        const spoofed = await login(`${pin}.spoofed`);
+        console.log(`ssh pupil01@${h1} with the image's keys: ${genuine.trim()}; with h2's keys as h1's: ${spoofed.trim()}`);
+        expect(genuine).toBe("Permission denied (publickey,password)\n");
+        expect(spoofed).toBe("Host key verification failed\n");
+        await labSsh(`rm -f ${pin} ${pin}.spoofed`);
     });
 
     it(

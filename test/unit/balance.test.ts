@@ -215,8 +215,8 @@ describe("balancing in ltsp.conf", () => {
     });
 
     it("renders ldminfod's units: a socket per connection and a sandboxed service", () => {
-        const units = ldminfodUnits({ resource: "school", port: 9571, sessionsPerCore: 12 });
-        expect(units["ldminfod.socket"]).toMatch(/^ListenStream=9571$/m);
+        const units = ldminfodUnits({ resource: "school", address: "10.0.1.2", network: "10.0.1.0/24", port: 9571, sessionsPerCore: 12 });
+        expect(units["ldminfod.socket"]).toMatch(/^ListenStream=10\.0\.1\.2:9571$/m);
         expect(units["ldminfod.socket"]).toMatch(/^Accept=yes$/m);
         expect(units["ldminfod@.service"]).toMatch(/^StandardOutput=socket$/m);
         expect(units["ldminfod@.service"]).toMatch(/^DynamicUser=yes$/m);

@@ -219,7 +219,7 @@ describe("what a transport adds to the server", () => {
         expect(Object.keys(files)).toEqual(expect.arrayContaining([LTSP_IPXE, NBD_SERVER_CONF, LIGHTTPD_CONF]));
         // nbd-server(5): [generic] then one section per export; sorted by name.
         expect(files[NBD_SERVER_CONF]).toContain(
-            "[generic]\n    user = root\n    group = root\n\n[thin-a]\n    exportname = /srv/ltsp/images/thin-a.img\n    readonly = true\n\n[thin-b]\n    exportname = /srv/ltsp/images/thin-b.img\n    readonly = true\n",
+            "[generic]\n    user = root\n    group = root\n    listenaddr = 10.213.1.1\n\n[thin-a]\n    exportname = /srv/ltsp/images/thin-a.img\n    readonly = true\n    authfile = /etc/nbd-server/allow\n\n[thin-b]\n    exportname = /srv/ltsp/images/thin-b.img\n    readonly = true\n    authfile = /etc/nbd-server/allow\n",
         );
         expect(files[LIGHTTPD_CONF]).toContain('server.document-root = "/srv/tftp"');
         // validServerInputs puts the server on 10.213.1.1/24: lighttpd listens there only.
@@ -231,6 +231,6 @@ describe("what a transport adds to the server", () => {
         expect(serverServices(nfs)).toEqual(["dnsmasq"]);
         expect(serverPackages(nfs)).not.toContain("nbd-server");
         expect(renderServerFiles(nfs, "test").map((f) => f.path)).toEqual(expect.not.arrayContaining([NBD_SERVER_CONF, LIGHTTPD_CONF]));
-        expect(renderNbdServerConf([], "test")).toContain("[generic]");
+        expect(renderNbdServerConf([], { address: "10.213.1.1", network: "10.213.1.0/24" }, "test")).toContain("[generic]");
     });
 });

@@ -51,7 +51,7 @@ describe("LtspServer monitoring.nodeExporter", () => {
         const files = renderServerFiles(withExporter, "t");
         const defaults = files.find((f) => f.path === NODE_EXPORTER_DEFAULTS)!;
         // Debian's unit runs `prometheus-node-exporter $ARGS` with EnvironmentFile=/etc/default/prometheus-node-exporter.
-        expect(defaults.content).toMatch(/^ARGS="--web\.listen-address=:9100"$/m);
+        expect(defaults.content).toMatch(/^ARGS="--web\.listen-address=10\.213\.0\.2:9100"$/m);
         const packages = serverPackages(withExporter);
         expect(packages).toContain("prometheus-node-exporter");
 

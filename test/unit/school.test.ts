@@ -27,11 +27,14 @@ import { sessionBalanceProvider } from "../../resources/sessionBalance";
 import { TEST_KEY, TEST_PIN } from "./helpers";
 
 const CONNECTION = { host: "10.213.0.6", privateKey: TEST_KEY, hostKeyFingerprint: TEST_PIN };
+/** The application server on the thin clients' LAN. */
+const LAN = { address: "10.213.1.11/24" };
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDYB0PgYaHOhnNc0Sw3KyUM8/T5tYm9+4z1nnQXqa2Yo kiosk";
 
 function spec(overrides: Record<string, unknown> = {}): AppServerSpec {
     const result = validateAppServer({
         connection: CONNECTION,
+        lan: LAN,
         users: [{ name: "pupil01", uid: 2001, authorizedKeys: [KEY] }, { name: "pupil02" }],
         passwords: { pupil01: sha512Crypt("secret-1", "saltsalt"), pupil02: sha512Crypt("secret-2", "pepper") },
         ...overrides,
@@ -78,6 +81,7 @@ describe("AppServer: a changed password shows in the preview", () => {
     it("check gives each user a digest of its hash: the same while the password is, another when it changes; never the password", async () => {
         const news = (password: string) => ({
             connection: CONNECTION,
+            lan: LAN,
             users: [{ name: "pupil01" }, { name: "pupil02" }],
             passwords: { pupil01: password, pupil02: "kept" },
             managedBy: "test",
@@ -107,7 +111,7 @@ describe("AppServer: a changed password shows in the preview", () => {
 
 describe("AppServer inputs", () => {
     it("rejects a password for a user it does not have, naming the field and never the value", () => {
-        const result = validateAppServer({ connection: CONNECTION, users: [{ name: "pupil01" }], passwords: { pupil09: "top-secret" } });
+        const result = validateAppServer({ connection: CONNECTION, lan: LAN, users: [{ name: "pupil01" }], passwords: { pupil09: "top-secret" } });
         expect(result.ok).toBe(false);
         const reasons = result.ok ? [] : result.failures.map((f) => f.reason);
         expect(reasons.join("\n")).toContain("passwords.pupil09: [secret] is not a user of this server (users: pupil01)");
@@ -117,6 +121,7 @@ describe("AppServer inputs", () => {
     it("rejects a user named twice, a shared uid and a system uid", () => {
         const result = validateAppServer({
             connection: CONNECTION,
+            lan: LAN,
             users: [
                 { name: "a", uid: 2000 },
                 { name: "a", uid: 2000 },

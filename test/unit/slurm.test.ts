@@ -74,7 +74,7 @@ describe("slurm.conf and the node image", () => {
         expect(key).toMatchObject({ owner: "munge:munge", file: { mode: "0400", content: KEY } });
         const rsyncd = files.find((f) => f.file.path === "/etc/rsyncd.conf")!.file.content;
         expect(rsyncd).toContain("[render]\n    path = /srv/render\n");
-        expect(rsyncd).toContain("hosts allow = 10.213.1.0/24 127.0.0.1");
+        expect(rsyncd).toMatch(/^ {4}hosts allow = 10\.213\.1\.0\/24\n {4}hosts deny = \*$/m);
     });
 
     it("the image starts slurmd -Z with --conf-server, copies the key on the server and carries only its fingerprint", () => {
