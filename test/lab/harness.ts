@@ -74,7 +74,6 @@ export function labSsh(command: string, host?: string): Promise<string> {
     return mustRun(LAB, ["ssh", ...(host ? ["--host", host] : []), command]);
 }
 
-/** Powers a lab host (server, h1..h3) off, its disk kept, or boots it again. */
 /**
  * The TCP sockets listening on `port` on a lab host, as `ss -ltnp` prints them: one
  * "LOCAL-ADDRESS:PORT PROCESS" a listener (e.g. `10.213.7.1:10809 users:(("nbd-server",pid=812,fd=3))`).
@@ -88,6 +87,7 @@ export async function listeners(port: number, host?: string): Promise<string[]> 
         .map((f) => `${f[3]} ${f.slice(5).join(" ")}`.trim());
 }
 
+/** Powers a lab host (server, h1..h3) off, its disk kept, or boots it again. */
 export async function labPower(action: "stop" | "start", name: string): Promise<void> {
     await mustRun(LAB, [action, name]);
 }
