@@ -20,18 +20,20 @@ import { TEST_KEY, TEST_PIN } from "./helpers";
 import { ChrootHost } from "./support/chrootHost";
 
 const CONNECTION = { host: "10.213.0.6", privateKey: TEST_KEY, hostKeyFingerprint: TEST_PIN };
+/** The application server on the thin clients' LAN (ldminfod and password logins are bound to it). */
+const LAN = { address: "10.213.1.11/24" };
 const OWNER = "school/lab: AppServer app1";
 const H1 = sha512Crypt("secret-1", "saltsalt");
 const H2 = sha512Crypt("secret-2", "pepper");
 
 function spec(overrides: Record<string, unknown> = {}): AppServerSpec {
-    const result = validateAppServer({ connection: CONNECTION, users: [{ name: "pupil01" }, { name: "pupil02" }], ...overrides });
+    const result = validateAppServer({ connection: CONNECTION, lan: LAN, users: [{ name: "pupil01" }, { name: "pupil02" }], ...overrides });
     if (!result.ok) throw new Error(result.failures.map((f) => f.reason).join("\n"));
     return result.spec;
 }
 
 function reasons(inputs: Record<string, unknown>): string[] {
-    const result = validateAppServer({ connection: CONNECTION, ...inputs });
+    const result = validateAppServer({ connection: CONNECTION, lan: LAN, ...inputs });
     return result.ok ? [] : result.failures.map((f) => f.reason);
 }
 
