@@ -211,9 +211,8 @@ export class RemoteHost implements Host {
     }
 
     /** The lock's channel: resolves once it holds the lock (and stays open) or with the holder's line. */
-    private async openLockChannel(command: string): Promise<{ locked: true } | { locked: false; holder: string }> {
-        const stream = await this.openChannel(command, "the host lock");
-        return new Promise((resolve, reject) => {
+    private openLockChannel(command: string): Promise<{ locked: true } | { locked: false; holder: string }> {
+        return this.withChannel(command, "the host lock", (stream, resolve, reject) => {
             let out = "";
             let errOut = "";
             let settled = false;
@@ -242,8 +241,16 @@ export class RemoteHost implements Host {
         return `${this.target.sudo ? "sudo -n " : ""}sh -c ${shq(script)} netboot ${shqAll(args)}`;
     }
 
-    /** A new exec channel on the connection (`what` names it in the error). */
-    private openChannel(command: string, what: string): Promise<ClientChannel> {
+    /**
+     * A new exec channel on the connection, handed to `use` inside the channel's callback: its
+     * listeners must be on before the callback returns, since ssh2 may parse the command's whole
+     * answer (data, exit status, close) from the same network read and emit it at once.
+     */
+    private withChannel<T>(
+        command: string,
+        what: string,
+        use: (stream: ClientChannel, resolve: (value: T) => void, reject: (err: Error) => void) => void,
+    ): Promise<T> {
         return new Promise((resolve, reject) => {
             if (this.closed) {
                 reject(new SshConnectError(`connection to ${this.label} is closed`));
@@ -251,7 +258,7 @@ export class RemoteHost implements Host {
             }
             this.client.exec(command, (err, stream) => {
                 if (err) reject(new SshConnectError(`${this.label}: cannot open a channel for ${what}: ${err.message}`));
-                else resolve(stream);
+                else use(stream, resolve, reject);
             });
         });
     }
@@ -263,10 +270,9 @@ export class RemoteHost implements Host {
         return Buffer.from(result.stdout, "base64");
     }
 
-    private async execRaw(command: string, opts: ExecOptions): Promise<ExecResult> {
+    private execRaw(command: string, opts: ExecOptions): Promise<ExecResult> {
         const timeoutMs = opts.timeoutMs ?? 120_000;
-        const stream = await this.openChannel(command, "a command");
-        return new Promise((resolve, reject) => {
+        return this.withChannel(command, "a command", (stream, resolve, reject) => {
             const out: Buffer[] = [];
             const errOut: Buffer[] = [];
             let code = -1;
