@@ -209,19 +209,29 @@ describe("the boot model on the lab server, through the real CLI, and clients bo
     );
 
     it("rejects at preview: a duplicate MAC (naming both nodes), an unknown image, a bad MAC", async () => {
-        await stack.setConfig("nodes[1].mac", "52:54:00:b0:00:01");
-        let preview = await stack.preview({ allowFailure: true });
-        expect(preview.code).not.toBe(0);
-        expect(preview.output).toContain('NodeAssignment uefi-client: mac "52:54:00:b0:00:01" is also the mac of node bios-client');
-        await stack.setConfig("nodes[1].mac", "52:54:00:b0:00:02");
-        await stack.setConfig("nodes[1].image", "thin-z");
-        preview = await stack.preview({ allowFailure: true });
-        expect(preview.output).toContain('netboot:nodes[1].image: "thin-z" (node uefi-client) is not an image of this stack (known: thin-a, thin-b)');
-        await stack.setConfig("nodes[1].image", "thin-b");
-        await stack.setConfig("nodes[1].mac", "52:54:00:b0:00:zz");
-        preview = await stack.preview({ allowFailure: true });
-        expect(preview.output).toContain('mac: "52:54:00:b0:00:zz" is not a MAC address');
-        await stack.setConfig("nodes[1].mac", "52:54:00:b0:00:02");
+        try {
+            await stack.setConfig("nodes[1].mac", "52:54:00:b0:00:01");
+            let preview = await stack.preview({ allowFailure: true });
+            expect(preview.code).not.toBe(0);
+            // The stack names both places in its config (lib/site/siteNodes.ts), before any resource is made.
+            expect(preview.output).toContain(
+                'netboot:nodes[1] (uefi-client): mac "52:54:00:b0:00:01" is also the mac of netboot:nodes[0] (bios-client)',
+            );
+            await stack.setConfig("nodes[1].mac", "52:54:00:b0:00:02");
+            await stack.setConfig("nodes[1].image", "thin-z");
+            preview = await stack.preview({ allowFailure: true });
+            expect(preview.output).toContain(
+                'netboot:nodes[1].image: "thin-z" (node uefi-client) is not an image of this stack (known: thin-a, thin-b)',
+            );
+            await stack.setConfig("nodes[1].image", "thin-b");
+            await stack.setConfig("nodes[1].mac", "52:54:00:b0:00:zz");
+            preview = await stack.preview({ allowFailure: true });
+            expect(preview.output).toContain('mac: "52:54:00:b0:00:zz" is not a MAC address');
+        } finally {
+            // The later tests start from the valid config, whatever failed here.
+            await stack.setConfig("nodes[1].mac", "52:54:00:b0:00:02");
+            await stack.setConfig("nodes[1].image", "thin-b");
+        }
     });
 
     for (const kind of ["dnsmasq", "isc", "kea"] as const) {
