@@ -10,7 +10,7 @@ import type { ServiceState } from "../lib/host/observe";
 import { anotherMachine, checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { LazyDynamicResource } from "../lib/provider/lazy";
 import { progress } from "../lib/provider/progress";
-import { replacementNotice } from "../lib/provider/replacement";
+import { announceReplacement } from "../lib/provider/replacement";
 import { connectHost } from "../lib/ssh/pool";
 
 /**
@@ -112,10 +112,8 @@ export const appServerProvider: pulumi.dynamic.ResourceProvider = {
             SERVICES.some((s) => olds.services?.[s]?.active !== "active") ||
             (news.users ?? []).some((u) => !(olds.presentUsers ?? []).includes(u.name));
         const replaces = anotherMachine(olds, news);
-        if (replaces.length) {
-            const destroyed = { accounts: olds.createdUsers ?? [], homes: olds.removeHomesOnDelete, files: Object.keys(olds.managedFiles ?? {}) };
-            progress(replacementNotice(olds.managedBy, olds.connection?.host, news.connection?.host, destroyed));
-        }
+        const destroyed = { accounts: olds.createdUsers ?? [], homes: olds.removeHomesOnDelete, files: Object.keys(olds.managedFiles ?? {}) };
+        announceReplacement(replaces, olds.managedBy, { olds, news }, destroyed);
         return { changes: changed.length > 0 || drifted, replaces };
     },
 

@@ -6,7 +6,7 @@ import { buildHash, type ImageSpec, type imageSchema, validateImage } from "../l
 import { anotherMachine, checkInputs, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { LazyDynamicResource } from "../lib/provider/lazy";
 import { progress } from "../lib/provider/progress";
-import { replacementNotice } from "../lib/provider/replacement";
+import { announceReplacement } from "../lib/provider/replacement";
 import { connectHost } from "../lib/ssh/pool";
 
 /**
@@ -47,10 +47,7 @@ export const chrootImageProvider: pulumi.dynamic.ResourceProvider = {
         const other = olds.aptProxy !== news.aptProxy || JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
         // Another name is another image; another machine (host key) another server.
         const replaces = [...(olds.name !== news.name ? ["name"] : []), ...anotherMachine(olds, news)];
-        if (replaces.length) {
-            const resource = olds.managedBy ?? `ChrootImage ${olds.name}`;
-            progress(replacementNotice(resource, olds.connection?.host, news.connection?.host, { paths: olds.created ?? [] }));
-        }
+        announceReplacement(replaces, olds.managedBy ?? `ChrootImage ${olds.name}`, { olds, news }, { paths: olds.created ?? [] });
         return { changes: rebuild || rollback || other, replaces };
     },
 

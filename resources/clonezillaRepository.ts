@@ -16,8 +16,7 @@ import { sha256Hex } from "../lib/core/sha256";
 import type { MenuEntry } from "../lib/ltsp/bootMenu";
 import { anotherMachine, checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { LazyDynamicResource } from "../lib/provider/lazy";
-import { progress } from "../lib/provider/progress";
-import { replacementNotice } from "../lib/provider/replacement";
+import { announceReplacement } from "../lib/provider/replacement";
 import { connectHost } from "../lib/ssh/pool";
 
 /**
@@ -72,18 +71,9 @@ export const clonezillaRepositoryProvider: pulumi.dynamic.ResourceProvider = {
         // Drift seen by refresh: the drop-in edited or removed, the key pair gone.
         const drift = olds.sshdConfig !== sha256Hex(news.sshdConfigText ?? "") || olds.keyFingerprint === "missing";
         const replaces = anotherMachine(olds, news);
-        if (replaces.length) {
-            // removeRepository: the account's access (sshd drop-in, key pair); the saved images stay.
-            const destroyed = { paths: ["the repository's sshd drop-in and key pair (the saved images stay)"] };
-            progress(
-                replacementNotice(
-                    olds.managedBy ?? `ClonezillaRepository ${olds.repository}`,
-                    olds.connection?.host,
-                    news.connection?.host,
-                    destroyed,
-                ),
-            );
-        }
+        // removeRepository: the account's access (sshd drop-in, key pair); the saved images stay.
+        const destroyed = { paths: ["the repository's sshd drop-in and key pair (the saved images stay)"] };
+        announceReplacement(replaces, olds.managedBy ?? `ClonezillaRepository ${olds.repository}`, { olds, news }, destroyed);
         return { changes: changed.length > 0 || drift, replaces };
     },
 

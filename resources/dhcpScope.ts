@@ -9,8 +9,7 @@ import type { ManagedFileRecord } from "../lib/engine/steps";
 import type { ServiceState } from "../lib/host/observe";
 import { anotherMachine, checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { LazyDynamicResource } from "../lib/provider/lazy";
-import { progress } from "../lib/provider/progress";
-import { replacementNotice } from "../lib/provider/replacement";
+import { announceReplacement } from "../lib/provider/replacement";
 import { claimDhcp } from "../lib/site/dhcpClaims";
 import { connectHost } from "../lib/ssh/pool";
 
@@ -86,13 +85,11 @@ export const dhcpScopeProvider: pulumi.dynamic.ResourceProvider = {
             // A Windows scope is its scope ID: another network is another scope (a new mask on the same network is an update, guarded by the apply).
             ...(olds.kind === "windows" && news.kind === "windows" ? windowsReplaceKeys(olds, news) : []),
         ];
-        if (replaces.length) {
-            const what =
-                olds.kind === "windows"
-                    ? { paths: [`what it created in Windows scope ${olds.windows?.scopeId ?? ""} (an adopted scope stays)`] }
-                    : { files: Object.keys(olds.managedFiles ?? {}) };
-            progress(replacementNotice(olds.managedBy, olds.connection?.host, news.connection?.host, what, true));
-        }
+        const destroyed =
+            olds.kind === "windows"
+                ? { paths: [`what it created in Windows scope ${olds.windows?.scopeId ?? ""} (an adopted scope stays)`] }
+                : { files: Object.keys(olds.managedFiles ?? {}) };
+        announceReplacement(replaces, olds.managedBy, { olds, news }, destroyed, true);
         return { changes: changed || drifted, replaces, deleteBeforeReplace: replaces.length > 0 };
     },
 

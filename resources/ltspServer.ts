@@ -10,7 +10,7 @@ import { type LtspServerSpec, ltspServerSchema, validateLtspServer } from "../li
 import { anotherMachine, checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { LazyDynamicResource } from "../lib/provider/lazy";
 import { progress } from "../lib/provider/progress";
-import { replacementNotice } from "../lib/provider/replacement";
+import { announceReplacement } from "../lib/provider/replacement";
 import { claimDhcp } from "../lib/site/dhcpClaims";
 import { connectHost } from "../lib/ssh/pool";
 
@@ -74,10 +74,8 @@ export const ltspServerProvider: pulumi.dynamic.ResourceProvider = {
                     `this stack may not change what another stack manages`,
             );
         }
-        if (replaces.length) {
-            const destroyed = { files: Object.keys(olds.managedFiles ?? {}), paths: olds.generatedFiles ?? [] };
-            progress(replacementNotice(olds.managedBy, olds.connection?.host, news.connection?.host, destroyed));
-        }
+        const destroyed = { files: Object.keys(olds.managedFiles ?? {}), paths: olds.generatedFiles ?? [] };
+        announceReplacement(replaces, olds.managedBy, { olds, news }, destroyed);
         return { changes: changed.length > 0 || drifted, replaces };
     },
 

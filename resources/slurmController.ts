@@ -4,8 +4,7 @@ import { ownerName } from "../lib/core/ownership";
 import type { ManagedFileRecord } from "../lib/engine/steps";
 import { anotherMachine, checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { LazyDynamicResource } from "../lib/provider/lazy";
-import { progress } from "../lib/provider/progress";
-import { replacementNotice } from "../lib/provider/replacement";
+import { announceReplacement } from "../lib/provider/replacement";
 import {
     type ClusterSpec,
     clusterFields,
@@ -90,12 +89,8 @@ export const slurmControllerProvider: pulumi.dynamic.ResourceProvider = {
     async diff(_id, olds: Outputs, news: CheckedInputs) {
         const changed = inputsDiffer(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, INPUT_KEYS);
         const replaces = anotherMachine(olds, news);
-        if (replaces.length) {
-            const destroyed = { files: Object.keys(olds.managedFiles ?? {}), services: ["slurmctld", "the rsync daemon"] };
-            progress(
-                replacementNotice(olds.managedBy ?? `SlurmController ${olds.clusterName}`, olds.connection?.host, news.connection?.host, destroyed),
-            );
-        }
+        const destroyed = { files: Object.keys(olds.managedFiles ?? {}), services: ["slurmctld", "the rsync daemon"] };
+        announceReplacement(replaces, olds.managedBy ?? `SlurmController ${olds.clusterName}`, { olds, news }, destroyed);
         return { changes: changed.length > 0 || olds.filesInPlace === false, replaces };
     },
 

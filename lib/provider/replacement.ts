@@ -1,3 +1,5 @@
+import { progress } from "./progress";
+
 /**
  * What a replacement destroys, said at preview. A resource is replaced only on another machine
  * (another pinned host key, `anotherMachine`): Pulumi builds the new one there, then runs the old
@@ -36,4 +38,16 @@ export function replacementNotice(
     const built = `built on ${newHost ?? "the new host"}`;
     // deleteFirst: never two DHCP servers on one LAN, the old one goes before the new one starts.
     return `${resource}: replaced, another machine (another pinned host key): ${deleteFirst ? `first ${deletes}, then ${built}` : `${built}, then ${deletes}`}`;
+}
+
+/** A diff's `replaces` made visible: when there are any, the notice above as a line of the preview. */
+export function announceReplacement(
+    replaces: readonly string[],
+    resource: string,
+    hosts: { olds: { connection?: { host?: string } }; news: { connection?: { host?: string } } },
+    destroyed: Destroyed,
+    deleteFirst = false,
+): void {
+    if (!replaces.length) return;
+    progress(replacementNotice(resource, hosts.olds.connection?.host, hosts.news.connection?.host, destroyed, deleteFirst));
 }
