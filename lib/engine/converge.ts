@@ -133,10 +133,13 @@ export function othersThingsText(taken: Record<string, string>): string {
         .join("; ");
 }
 
-/** Refuses, before anything changes (under the host lock), when another stack owns any of `things`, naming each owner. */
-export async function refuseOthersThings(host: Host, things: readonly string[], owner: string): Promise<void> {
-    if (!things.length) return;
+/**
+ * Takes the host lock, then refuses, before anything changes, when another stack owns any of
+ * `things`, naming each owner (no `owner`: the lock alone).
+ */
+export async function refuseOthersThings(host: Host, things: readonly string[], owner: string | undefined): Promise<void> {
     await lockHost(host);
+    if (!owner || !things.length) return;
     const taken = await othersThings(host, things, owner);
     if (Object.keys(taken).length) {
         throw new ConvergeError(
@@ -212,11 +215,8 @@ export async function recoverInterrupted(host: Host, journal: string, services: 
  * back by checksum. Returns the new record of managed files.
  */
 export async function converge(host: Host, steps: readonly Step[], opts: ConvergeOptions): Promise<ConvergeResult> {
-    if (steps.length) {
-        // One stack at a time on a host; then, under the lock, nobody else's files.
-        await lockHost(host);
-        if (opts.owner) await refuseOthersThings(host, ownedPaths(steps).map(ownedFile), opts.owner);
-    }
+    // One stack at a time on a host; then, under the lock, nobody else's files.
+    if (steps.length) await refuseOthersThings(host, opts.owner ? ownedPaths(steps).map(ownedFile) : [], opts.owner);
     const managed = { ...opts.managed };
     const installed: string[] = [];
     const reloadOnRestore = new Set<string>();

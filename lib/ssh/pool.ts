@@ -23,6 +23,12 @@ function poolKey(t: SshTarget): string {
     return [t.user, t.host, t.port, t.hostKeyFingerprint, t.sudo, secretPart].join("|");
 }
 
+/** The connection's stack, from the first resource that names its owner. */
+function named(host: RemoteHost, owner: string | undefined): RemoteHost {
+    if (owner !== undefined) host.stack ??= stackOf(owner);
+    return host;
+}
+
 /**
  * The pooled connection to `target`. `owner` (a resource's "project/stack: Kind name") names the
  * stack in the host lock its first change takes (RemoteHost.holdApplyLock).
@@ -33,17 +39,13 @@ export async function connectHost(target: SshTarget, owner?: string): Promise<Ho
     const existing = connections.get(key);
     if (existing) {
         const host = await existing.catch(() => undefined);
-        if (host && !host.isClosed) {
-            host.stack ??= owner === undefined ? undefined : stackOf(owner);
-            return host;
-        }
+        if (host && !host.isClosed) return named(host, owner);
         connections.delete(key);
     }
     const dialing = RemoteHost.connect(target);
     connections.set(key, dialing);
     dialing.catch(() => connections.delete(key));
-    const host = await dialing;
-    host.stack ??= owner === undefined ? undefined : stackOf(owner);
+    const host = named(await dialing, owner);
     if (target.sudo) {
         await host.run("check passwordless sudo (sudo -n true)", "true").catch((err: Error) => {
             connections.delete(key);
