@@ -16,12 +16,9 @@ import { type AppServerSpec, validateAppServer } from "../../lib/appserver/spec"
 import { sha256Hex } from "../../lib/core/sha256";
 import type { Step } from "../../lib/engine/steps";
 import { remoteScript } from "../../lib/remote/scripts";
-import { TEST_KEY, TEST_PIN } from "./helpers";
+import { APP_SERVER_CONNECTION as CONNECTION, APP_SERVER_LAN as LAN } from "./helpers";
 import { ChrootHost } from "./support/chrootHost";
 
-const CONNECTION = { host: "10.213.0.6", privateKey: TEST_KEY, hostKeyFingerprint: TEST_PIN };
-/** The application server on the thin clients' LAN (ldminfod and password logins are bound to it). */
-const LAN = { address: "10.213.1.11/24" };
 const OWNER = "school/lab: AppServer app1";
 const H1 = sha512Crypt("secret-1", "saltsalt");
 const H2 = sha512Crypt("secret-2", "pepper");

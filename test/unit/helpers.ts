@@ -29,3 +29,7 @@ export function validScopeInputs(overrides: Record<string, unknown> = {}): Recor
         ...overrides,
     };
 }
+
+/** An application server as the AppServer tests reach it, and its address on the thin clients' LAN. */
+export const APP_SERVER_CONNECTION = { host: "10.213.0.6", privateKey: TEST_KEY, hostKeyFingerprint: TEST_PIN };
+export const APP_SERVER_LAN = { address: "10.213.1.11/24" };

@@ -24,11 +24,8 @@ import type { HostObservation } from "../../lib/host/observe";
 import { clientImageFiles, schoolBalanceFailures } from "../../lib/school/site";
 import { appServerProvider, hashPasswords } from "../../resources/appServer";
 import { sessionBalanceProvider } from "../../resources/sessionBalance";
-import { TEST_KEY, TEST_PIN } from "./helpers";
+import { APP_SERVER_CONNECTION as CONNECTION, APP_SERVER_LAN as LAN } from "./helpers";
 
-const CONNECTION = { host: "10.213.0.6", privateKey: TEST_KEY, hostKeyFingerprint: TEST_PIN };
-/** The application server on the thin clients' LAN. */
-const LAN = { address: "10.213.1.11/24" };
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDYB0PgYaHOhnNc0Sw3KyUM8/T5tYm9+4z1nnQXqa2Yo kiosk";
 
 function spec(overrides: Record<string, unknown> = {}): AppServerSpec {
