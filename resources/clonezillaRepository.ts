@@ -72,7 +72,7 @@ export const clonezillaRepositoryProvider: pulumi.dynamic.ResourceProvider = {
         const drift = olds.sshdConfig !== sha256Hex(news.sshdConfigText ?? "") || olds.keyFingerprint === "missing";
         const replaces = anotherMachine(olds, news);
         // removeRepository: the account's access (sshd drop-in, key pair); the saved images stay.
-        const destroyed = { paths: ["the repository's sshd drop-in and key pair (the saved images stay)"] };
+        const destroyed = { paths: ["the repository's sshd drop-in, key pair and key door (the saved images stay)"] };
         announceReplacement(replaces, olds.managedBy ?? `ClonezillaRepository ${olds.repository}`, { olds, news }, destroyed);
         return { changes: changed.length > 0 || drift, replaces };
     },

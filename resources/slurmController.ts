@@ -69,7 +69,7 @@ function outputs(spec: ClusterSpec & { aptProxy?: string }, record: Omit<Outputs
         mungeKeySha256: sum,
         slurmConfText: controllerFiles(spec, record.controllerHostname)[1].file.content,
         ...record,
-        nodeImage: nodeImageParts(layout, sum),
+        nodeImage: nodeImageParts(layout),
         filesInPlace: true,
     };
 }

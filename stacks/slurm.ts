@@ -3,7 +3,7 @@ import { z } from "zod";
 import { cidr, debianPackage, parseSubnet } from "../lib/core/fields";
 import { imageName } from "../lib/core/node";
 import { scopeSchema } from "../lib/dhcp/scopeSpec";
-import { countRoles, pinNodes } from "../lib/slurm/nodeRoles";
+import { countRoles, pinNodes, TERMINAL_ROLE } from "../lib/slurm/nodeRoles";
 import { ChrootImage, type ChrootImageArgs } from "../resources/chrootImage";
 import { DhcpScope, type DhcpScopeArgs } from "../resources/dhcpScope";
 import { LtspServer, type LtspServerArgs } from "../resources/ltspServer";
@@ -62,6 +62,8 @@ const CLUSTER_SET_BY_STACK: Record<string, string> = {
     controllerAddress: "netboot:lan.address (the server's address)",
     clientNetwork: "netboot:lan.address (its network)",
     mungeKey: "netboot:mungeKey (a secret: pulumi config set --secret netboot:mungeKey <value>)",
+    mungeKeyFor: "netboot:joinUnknown and netboot:nodes (the workers' MACs, or any machine)",
+    mungeKeyNotFor: "netboot:nodes (the terminals' MACs)",
 };
 
 export function slurmSiteSchema(site: "render" | "compute") {
@@ -95,6 +97,12 @@ export function slurmSiteSchema(site: "render" | "compute") {
                 .strict()
                 .default({ name: site, architecture: "amd64", initramfsModules: "netboot", packages: [] }),
             nodes: z.array(nodeConfig).default([]),
+            /**
+             * Whether a machine no config names joins the cluster by booting (it gets the munge key from
+             * the server's key door): the render farm's "adding a node is plugging it in" (default
+             * there); the compute site gives the key to its listed workers only.
+             */
+            joinUnknown: z.boolean().default(site === "render"),
             inventoryFile: z.string().min(1).optional(),
             dhcpScopes: z.array(scopeConfig).default([]),
         })
@@ -107,6 +115,20 @@ export function slurmSite(site: "render" | "compute", config: pulumi.Config) {
     const aptProxy = cfg.aptProxy;
     const subnet = parseSubnet(cfg.lan.address)!;
     const workerRole = site === "render" ? "render-node" : "compute-node";
+    const imageConfig = cfg.image;
+
+    const placed = siteNodes(cfg.nodes, cfg.inventoryFile ? readInventoryFile(cfg.inventoryFile, [imageConfig.name]) : undefined);
+    const { nodes: pinned, problems } = pinNodes(
+        placed.map(({ node }) => node),
+        imageConfig.name,
+        workerRole,
+    );
+    if (problems.length) throw configError(`stack config: ${problems.map((p) => `${placed[p.index].place}: ${p.reason}`).join("; ")}`);
+    pinned.forEach((node, i) => {
+        if (node.image !== imageConfig.name) {
+            throw configError(`${placed[i].place}: image "${node.image}" is not this site's image "${imageConfig.name}"`);
+        }
+    });
 
     const controller = new SlurmController("slurm-controller", {
         ...(cfg.cluster as Omit<SlurmControllerArgs, "connection" | "mungeKey" | "controllerAddress" | "clientNetwork">),
@@ -116,10 +138,12 @@ export function slurmSite(site: "render" | "compute", config: pulumi.Config) {
         controllerAddress: subnet.address,
         clientNetwork: `${subnet.network}/${subnet.prefix}`,
         mungeKey: config.requireSecret("mungeKey"),
+        // The key door: workers and (joinUnknown) any machine get the key at boot; terminals never.
+        mungeKeyFor: cfg.joinUnknown ? ["any"] : pinned.filter((n) => n.role !== TERMINAL_ROLE).map((n) => n.mac),
+        mungeKeyNotFor: pinned.filter((n) => n.role === TERMINAL_ROLE).map((n) => n.mac),
     });
 
-    // The node image: built after the controller, whose munge key it copies on the server.
-    const imageConfig = cfg.image;
+    // The node image: built after the controller, whose key door's asking key it copies on the server.
     const source = controller.nodeImage.apply((parts) => ({
         debootstrap: {
             architecture: imageConfig.architecture,
@@ -136,18 +160,6 @@ export function slurmSite(site: "render" | "compute", config: pulumi.Config) {
         compression: imageConfig.compression as ChrootImageArgs["compression"],
     });
 
-    const placed = siteNodes(cfg.nodes, cfg.inventoryFile ? readInventoryFile(cfg.inventoryFile, [imageConfig.name]) : undefined);
-    const { nodes: pinned, problems } = pinNodes(
-        placed.map(({ node }) => node),
-        imageConfig.name,
-        workerRole,
-    );
-    if (problems.length) throw configError(`stack config: ${problems.map((p) => `${placed[p.index].place}: ${p.reason}`).join("; ")}`);
-    pinned.forEach((node, i) => {
-        if (node.image !== imageConfig.name) {
-            throw configError(`${placed[i].place}: image "${node.image}" is not this site's image "${imageConfig.name}"`);
-        }
-    });
     const nodes = pinned.map((node) => new NodeAssignment(node.hostname, node as unknown as NodeAssignmentArgs));
 
     // Unknown MACs see the menu, then boot its default entry: the cluster image.

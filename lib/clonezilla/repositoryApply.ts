@@ -4,8 +4,9 @@ import { sha256Hex } from "../core/sha256";
 import { writeFile } from "../engine/converge";
 import type { Host } from "../engine/host";
 import { installPackages } from "../engine/services";
+import { closeDoorArgs } from "../keydoor/door";
 import { remoteScript } from "../remote/scripts";
-import { PATHS, parseSetupOutput, type RepositoryFacts, type RepositorySpec, setupArgs, sshdDropIn } from "./repositorySpec";
+import { OCS_DOOR, ocsDoor, PATHS, parseSetupOutput, type RepositoryFacts, type RepositorySpec, setupArgs, sshdDropIn } from "./repositorySpec";
 
 /** The server side of the Clonezilla repository, over SSH: account, directories, key pair, sshd. */
 
@@ -19,6 +20,12 @@ export interface RepositoryRecord extends RepositoryFacts {
 export async function ensureRepository(host: Host, spec: RepositorySpec, aptProxy?: string): Promise<RepositoryRecord> {
     await installPackages(host, ["openssh-server"], aptProxy);
     const facts = parseSetupOutput(await host.mutate(`Clonezilla repository ${spec.repository}`, SETUP_SCRIPT, setupArgs(spec)));
+    // The key's door for the clients: the image has no key; a PC `clients` names fetches it for its job.
+    const door = ocsDoor(spec);
+    await host.mutate("the repository key's door", remoteScript("key-door-setup"), door.setupArgs);
+    for (const file of door.files) {
+        if ((await host.readFile(file.path))?.toString("utf8") !== file.content) await writeFile(host, file);
+    }
     const wanted = sshdDropIn(spec);
     const current = await host.readFile(PATHS.sshdDropIn);
     if (current?.toString("utf8") !== wanted) {
@@ -51,9 +58,10 @@ export async function repositoryFacts(host: Host, spec: Pick<RepositorySpec, "re
 }
 
 /**
- * Delete: the account can no longer log in (sshd drop-in and key pair gone). The images and the
- * account that owns them stay: they are data, not configuration.
+ * Delete: the account can no longer log in (sshd drop-in and key pair gone) and the key's door
+ * closes. The images and the account that owns them stay: they are data, not configuration.
  */
 export async function removeRepository(host: Host): Promise<void> {
     await host.mutate("remove Clonezilla repository access", remoteScript("clonezilla-remove"), [PATHS.sshdDropIn, PATHS.keyDir]);
+    await host.mutate(`close the ${OCS_DOOR} key door`, remoteScript("key-door-remove"), closeDoorArgs(OCS_DOOR));
 }

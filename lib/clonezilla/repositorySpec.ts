@@ -4,6 +4,7 @@ import { z } from "zod";
 import { connectionSchema } from "../core/connection";
 import { cidr, formatIssues, hostAddressProblem, ipv4, loginAccount, ownedDirectory, parseSubnet, port, type Validated } from "../core/fields";
 import { imageName } from "../core/node";
+import { allowList, doorClient, doorFiles, doorImageParts, doorPaths } from "../keydoor/door";
 import type { MenuEntry } from "../ltsp/bootMenu";
 import { renderTemplate, TEMPLATE_DIR } from "../render/templates";
 
@@ -74,6 +75,14 @@ export const repositoryFields = z
         bootImage: imageName.default("clonezilla"),
         /** The boot menu's Clonezilla entries. */
         entries: z.array(entrySchema).default([]),
+        /**
+         * The PCs that may save to and restore from the repository (their MACs), or ["any"]: every
+         * machine on the client networks. Each gets the repository's key from the server's key
+         * door when it runs a job; the Clonezilla image (readable by anyone on the LAN) has none.
+         */
+        clients: z
+            .array(doorClient)
+            .min(1, 'needs the MACs of the PCs that save or restore images, or ["any"] (then every machine on the client networks gets the key)'),
     })
     .strict();
 
@@ -222,10 +231,24 @@ export interface ClonezillaImageParts {
     postInstall: string[];
 }
 
+/** The repository key's door on the server (lib/keydoor). */
+export const OCS_DOOR = "ocs";
+
+/** The door's allow list, its files and the arguments of its setup and close scripts. */
+export function ocsDoor(spec: Pick<RepositorySpec, "clients" | "clientNetworks">) {
+    const allow = allowList(OCS_DOOR, spec.clients);
+    return {
+        files: doorFiles(OCS_DOOR, allow),
+        setupArgs: [OCS_DOOR, doorPaths(OCS_DOOR).dir, doorPaths(OCS_DOOR).account, spec.clientNetworks.join(","), PATHS.serverPrivateKey],
+    };
+}
+
 /**
- * The Clonezilla image's own files. The private key and the server's host key are copied into
- * the chroot on the server (`serverFiles`): they never pass through the Pulumi program or its
- * state. The key's fingerprint is written into the image so that a new key makes a new build.
+ * The Clonezilla image's own files. The image carries no key to the repository: the job's unit
+ * fetches it from the server's key door before it runs (a PC `clients` does not name is refused
+ * and its job does not start). The door's asking key and the server's host key are copied into
+ * the chroot on the server (`serverFiles`). The repository key's fingerprint is written into the
+ * image so that a new key pair (a new door with it) makes a new build.
  */
 export function clonezillaImageParts(spec: RepositorySpec, keyFingerprint: string): ClonezillaImageParts {
     const conf = renderTemplate("clonezilla-ocs.conf", {
@@ -241,6 +264,7 @@ export function clonezillaImageParts(spec: RepositorySpec, keyFingerprint: strin
         restoreOptions: ocsRestoreOptions(spec).join(" "),
         poweroff: spec.poweroff ? "yes" : "no",
     });
+    const door = doorImageParts(OCS_DOOR, { server: spec.server, service: "netboot-ocs", dest: PATHS.imageKey, owner: "root:root", mode: "0600" });
     return {
         packages: CLONEZILLA_PACKAGES,
         extraFiles: {
@@ -248,10 +272,11 @@ export function clonezillaImageParts(spec: RepositorySpec, keyFingerprint: strin
             [PATHS.imageKeyFingerprint]: `${keyFingerprint}\n`,
             [PATHS.imageScript]: clientScript(),
             [PATHS.imageUnit]: renderTemplate("clonezilla-ocs.service", { script: `/bin/sh ${PATHS.imageScript}` }),
+            ...door.extraFiles,
         },
         serverFiles: {
-            [PATHS.imageKey]: PATHS.serverPrivateKey,
             [PATHS.imageKnownHosts]: PATHS.serverKnownHosts,
+            ...door.serverFiles,
         },
         postInstall: ["systemctl enable netboot-ocs.service"],
     };

@@ -28,7 +28,8 @@ export function macToClientId(mac: string): string {
     return mac.replace(/:/g, "-");
 }
 
-const mac = z.string().transform((value, ctx) => {
+/** A network card's MAC in any common notation, normalized (52:54:00:12:34:56). */
+export const macAddress = z.string().transform((value, ctx) => {
     const normal = normalizeMac(value);
     if (!normal) {
         ctx.addIssue({ code: "custom", input: value, message: "is not a MAC address (like 52:54:00:12:34:56, 52-54-00-12-34-56 or 5254.0012.3456)" });
@@ -54,7 +55,7 @@ export const nodeSchema = z
     .object({
         /** The Pulumi resource name, so messages can name the node. */
         nodeName: z.string(),
-        mac,
+        mac: macAddress,
         hostname: clientHostname,
         /** The ChrootImage (its name) this client boots by default. */
         image: imageName,

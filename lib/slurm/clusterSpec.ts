@@ -1,8 +1,10 @@
 import { z } from "zod";
 import { connectionSchema } from "../core/connection";
 import { cidr, dnsLabel, formatIssues, hostAddressProblem, ipv4, ownedDirectory, parseSubnet, SECRET_VALUE, type Validated } from "../core/fields";
+import { macAddress } from "../core/node";
 import { sha256Hex } from "../core/sha256";
 import type { DesiredFile } from "../engine/steps";
+import { ANY_MACHINE, allowList, closeDoorArgs, doorClient, doorImageParts, doorObservedFiles, planDoor } from "../keydoor/door";
 import { renderTemplate } from "../render/templates";
 
 /**
@@ -52,6 +54,14 @@ export const clusterFields = z
             const problem = mungeKeyProblem(key);
             if (problem) ctx.addIssue({ code: "custom", message: problem, input: SECRET_VALUE });
         }),
+        /**
+         * Who gets the munge key from the server's key door when it boots the node image (the image
+         * carries none): MACs, or "any" (every machine on clientNetwork: plugging a machine in is
+         * adding a node). The key is what lets a machine run jobs as anyone, root included.
+         */
+        mungeKeyFor: z.array(doorClient).min(1, 'needs the nodes\' MACs, or ["any"]').default([ANY_MACHINE]),
+        /** Never these machines, even under "any" (the site's terminals: they boot the image and run no slurmd). */
+        mungeKeyNotFor: z.array(macAddress).default([]),
     })
     .strict();
 
@@ -90,11 +100,12 @@ export const PATHS = {
 /** The server's packages: the controller, the client commands (sbatch, srun, sinfo), munge, the rsync daemon. */
 export const CONTROLLER_PACKAGES = ["munge", "rsync", "slurm-client", "slurmctld"];
 /**
- * The node image's packages: the node daemon, munge, the renderer, rsync to push frames, and
+ * The node image's packages: the node daemon, munge, the renderer, rsync to push frames, ssh to
+ * fetch the munge key from the key door, and
  * dbus: slurmd 22.05's cgroup/v2 plugin asks systemd over D-Bus for its scope, and without dbus
  * slurmd exits 1 ten seconds after it starts (seen on the lab's nodes: a minbase image has no dbus).
  */
-export const NODE_PACKAGES = ["dbus", "munge", "povray", "rsync", "slurmd"];
+export const NODE_PACKAGES = ["dbus", "munge", "openssh-client", "povray", "rsync", "slurmd"];
 
 /** Which services read which file (restarted when it changes). */
 export const SERVICES_OF: Record<string, string[]> = {
@@ -140,31 +151,55 @@ export function mungeKeyFingerprint(key: string): string {
 /**
  * What the node image is built with (a ChrootImage debootstrap source's packages, extraFiles,
  * serverFiles, postInstall): slurmd started with -Z and --conf-server (no slurm.conf in the
- * image, no per-node config anywhere), the LTSP init hook that masks slurmd on a node whose
- * ltsp.conf says MOSIX=N, the render helper, and the munge key copied on the server from the
- * controller's (it never passes through the program). The key's fingerprint is an extra file, so
- * the image is rebuilt when the key changes.
+ * image, no per-node config anywhere), the LTSP init hook that masks slurmd and munged on a node
+ * whose ltsp.conf says MOSIX=N, the render helper, and no munge key: munged fetches it from the
+ * server's key door when it starts (lib/keydoor), the door's asking key and the server's host key
+ * copied into the image on the server. The key munge's package made at install goes: it belongs
+ * to no cluster, and an image is readable by anyone on the LAN.
  */
-export function nodeImageParts(spec: ClusterLayout, keyFingerprint: string) {
+export function nodeImageParts(spec: ClusterLayout) {
     const context = templateContext(spec, "");
+    const door = doorImageParts(MUNGE_DOOR, {
+        server: spec.controllerAddress,
+        service: "munge",
+        dest: PATHS.mungeKey,
+        owner: "munge:munge",
+        mode: "0400",
+    });
+    const extraFiles: Record<string, string> = {
+        "/etc/default/slurmd": renderTemplate("etc/default/slurmd", context),
+        "/etc/systemd/system/slurmd.service.d/netboot.conf": renderTemplate("etc/systemd/system/slurmd.service.d/netboot.conf", context),
+        "/usr/share/ltsp/client/init/57-slurmnode.sh": renderTemplate("usr/share/ltsp/client/init/57-slurmnode.sh", context),
+        "/usr/local/bin/netboot-render": renderTemplate("usr/local/bin/netboot-render", context),
+        ...door.extraFiles,
+    };
     return {
         packages: NODE_PACKAGES,
-        extraFiles: {
-            "/etc/default/slurmd": renderTemplate("etc/default/slurmd", context),
-            "/etc/systemd/system/slurmd.service.d/netboot.conf": renderTemplate("etc/systemd/system/slurmd.service.d/netboot.conf", context),
-            "/usr/share/ltsp/client/init/57-slurmnode.sh": renderTemplate("usr/share/ltsp/client/init/57-slurmnode.sh", context),
-            "/usr/local/bin/netboot-render": renderTemplate("usr/local/bin/netboot-render", context),
-            "/etc/munge/netboot-key.sha256": `${keyFingerprint}\n`,
-        },
-        serverFiles: { [PATHS.mungeKey]: PATHS.mungeKey },
-        postInstall: [
-            "chown munge:munge /etc/munge/munge.key",
-            "chmod 0400 /etc/munge/munge.key",
-            "chmod 0755 /usr/local/bin/netboot-render",
-            "systemctl enable munge.service slurmd.service",
-        ],
+        extraFiles,
+        serverFiles: door.serverFiles,
+        postInstall: [`rm -f ${PATHS.mungeKey}`, "chmod 0755 /usr/local/bin/netboot-render", "systemctl enable munge.service slurmd.service"],
     };
 }
+
+/** The munge key's door on the controller (lib/keydoor). */
+export const MUNGE_DOOR = "munge";
+
+/** The door's allow list: the machines that may have the key, never the site's terminals. */
+export function mungeAllowList(spec: Pick<ClusterSpec, "mungeKeyFor" | "mungeKeyNotFor">): string {
+    return allowList(MUNGE_DOOR, spec.mungeKeyFor, spec.mungeKeyNotFor);
+}
+
+/** The door as engine steps (after the key file is written: the door copies it). */
+export function planMungeDoor(spec: ClusterSpec, seen: Record<string, string | null>) {
+    return planDoor(
+        MUNGE_DOOR,
+        { from: spec.clientNetwork, secretSource: PATHS.mungeKey, secretSha256: sha256Hex(spec.mungeKey), allow: mungeAllowList(spec) },
+        seen,
+    );
+}
+
+export const MUNGE_DOOR_FILES = doorObservedFiles(MUNGE_DOOR);
+export const MUNGE_DOOR_CLOSE = closeDoorArgs(MUNGE_DOOR);
 
 export type NodeImageParts = ReturnType<typeof nodeImageParts>;
 

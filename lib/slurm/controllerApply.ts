@@ -12,7 +12,10 @@ import {
     type JoinedNode,
     joinedNodes,
     type Lease,
+    MUNGE_DOOR_CLOSE,
+    MUNGE_DOOR_FILES,
     parseDnsmasqLeases,
+    planMungeDoor,
     SERVICES_OF,
 } from "./clusterSpec";
 
@@ -27,7 +30,8 @@ export function outputMarker(spec: Pick<ClusterSpec, "outputDir">): string {
 /**
  * The controller's apply as engine steps, from what the server has now: the packages if any is
  * missing, the shared output directory if netboot has not made it, each file that differs,
- * then each service restarted whose file changed or that is not running, and enabled. Pure.
+ * the munge key's door for the nodes (after the key: it copies it), then each service restarted
+ * whose file changed or that is not running, and enabled. Pure.
  */
 export function planController(spec: ClusterSpec, controllerHostname: string, seen: HostObservation, aptProxy?: string): Step[] {
     const steps: Step[] = [];
@@ -47,6 +51,7 @@ export function planController(spec: ClusterSpec, controllerHostname: string, se
         steps.push({ kind: "write", file, owner, reload: SERVICES_OF[file.path] });
         for (const s of SERVICES_OF[file.path] ?? []) restart.add(s);
     }
+    steps.push(...planMungeDoor(spec, seen.files));
     for (const service of CONTROLLER_SERVICES) {
         const state = seen.services[service];
         if (restart.has(service) || state?.active !== "active")
@@ -67,7 +72,7 @@ export interface ControllerRecord {
 
 async function observe(host: Host, spec: ClusterSpec): Promise<HostObservation> {
     return observeHost(host, {
-        files: [...controllerFiles(spec, "").map((f) => f.file.path), outputMarker(spec)],
+        files: [...controllerFiles(spec, "").map((f) => f.file.path), outputMarker(spec), ...MUNGE_DOOR_FILES],
         services: CONTROLLER_SERVICES,
         packages: CONTROLLER_PACKAGES,
     });
@@ -105,9 +110,13 @@ export async function readController(
     return { ...(await clusterFacts(host)), fileSums: seen.files };
 }
 
-/** Delete: slurmctld and the rsync daemon stop, every file goes back as it was; the output directory (data) stays. */
+/**
+ * Delete: slurmctld and the rsync daemon stop, every file goes back as it was, the munge key's
+ * door closes (no node that boots gets the key from here); the output directory (data) stays.
+ */
 export async function removeController(host: Host, managed: Record<string, ManagedFileRecord>, owner?: string): Promise<void> {
     await host.mutate("stop slurmctld and the rsync daemon", remoteScript("slurm-remove"));
     for (const [path, record] of Object.entries(managed)) await restoreOriginal(host, path, record, owner);
+    await host.mutate("close the munge key's door", remoteScript("key-door-remove"), MUNGE_DOOR_CLOSE);
     if (managed["/etc/munge/munge.key"]) await host.mutate("restart munge on its previous key", remoteScript("restart-if-active"), ["munge"]);
 }

@@ -4,7 +4,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeProofDisk, qemuImg, SECTOR, sha256OfRange } from "./diskImage";
-import { labSsh, labStackConfig, labUp, listeners, pxeBootUntil, TestStack } from "./harness";
+import { labSsh, labStackConfig, labUp, listeners, outsiderReads, pxeBootUntil, TestStack } from "./harness";
 
 /**
  * Proof for Clonezilla from Debian packages (issue 7): VM A, whose qcow2 disk has a partition
@@ -21,6 +21,8 @@ import { labSsh, labStackConfig, labUp, listeners, pxeBootUntil, TestStack } fro
  */
 const MAC_A = "52:54:00:c2:00:0a";
 const MAC_B = "52:54:00:c2:00:0b";
+/** A machine on the LAN that is neither of the two PCs. */
+const OUTSIDER_MAC = "52:54:00:c2:00:0e";
 const DISK_MIB = 64;
 const WORK = join(__dirname, "..", "..", ".test-work", "clonezilla");
 const KNOWN = `netboot clonezilla proof ${randomBytes(8).toString("hex")}\n`;
@@ -56,6 +58,8 @@ describe("Clonezilla: save a client's disk to the server, restore it to another"
                 boot: { rootTransport: "nbd", http: true, defaultEntry: "ocs-save-proof-vda" },
                 clonezilla: {
                     clientNetworks: [env.NETBOOT_LAB_SUBNET],
+                    // The two PCs that may save and restore: they alone get the repository key.
+                    clients: [MAC_A, MAC_B],
                     server: env.NETBOOT_LAB_SERVER_LAN_ADDR,
                     disk: "vda",
                     restoreMode: "verbatim",
@@ -103,11 +107,24 @@ describe("Clonezilla: save a client's disk to the server, restore it to another"
                 ":ocs-save-proof-vda\nset img clonezilla\nset cmdline_client ${cmdline_client} netboot.ocs=save netboot.ocs_image=proof netboot.ocs_disk=vda\ngoto images",
             );
             expect(menu).toContain("netboot.ocs=restore netboot.ocs_image=proof netboot.ocs_disk=vda");
-            // The key is in the image (copied on the server), never in the Pulumi state.
+            // The repository key is on the server only, never in the Pulumi state, never in the image (issue 17):
+            // the job fetches it from the key door, which admits the two PCs named in `clients`.
             const keyBody = (await labSsh("sed -n 2p /etc/netboot/ocs/client/id_ed25519")).trim();
             expect(keyBody.length).toBeGreaterThan(40);
             expect(await stack.exportState()).not.toContain(keyBody);
-            expect(await labSsh("unsquashfs -cat /srv/ltsp/images/clonezilla.img etc/netboot/ocs/id_ed25519 | sed -n 2p")).toBe(`${keyBody}\n`);
+            expect(await labSsh("unsquashfs -l /srv/ltsp/images/clonezilla.img | grep -c 'etc/netboot/ocs/id_ed25519' || true")).toBe("0\n");
+            expect((await labSsh("cat /var/lib/netboot/doors/ocs/allow")).split("\n").slice(1)).toEqual([`allow ${MAC_A}`, `allow ${MAC_B}`, ""]);
+            // A machine on the LAN that is none of them reads every export and finds no key; the door refuses it;
+            // the image's asking key opens no SFTP session in the repository.
+            const outsider = await outsiderReads(env, OUTSIDER_MAC, [keyBody], { sftpAccount: "partimag" });
+            console.log(`outsider on the LAN:\n  ${outsider.output.trim().split("\n").join("\n  ")}`);
+            expect(Object.keys(outsider.read)).toContain("clonezilla");
+            expect(outsider.secrets).toEqual([]);
+            expect(outsider.hashes).toEqual([]);
+            expect(outsider.privateKeys).toEqual(["clonezilla /etc/netboot/doors/ocs/request"]);
+            expect(outsider.doors).toEqual({ "clonezilla ocs": 3 });
+            expect(outsider.sftp["clonezilla ocs"]).not.toBe(0);
+            expect(await labSsh("ls /srv/partimag/images/")).not.toContain("outsider-was-here");
         },
         45 * 60_000,
     );
@@ -117,6 +134,8 @@ describe("Clonezilla: save a client's disk to the server, restore it to another"
         console.log(`save: ${result.seconds.toFixed(0)} s\n  ${jobLines(result.console).join("\n  ")}`);
         expect(result.ok, result.console.slice(-4000)).toBe(true);
         expect(result.console).toContain("netboot-ocs: finished: save of proof (/dev/vda) OK");
+        expect(result.console).toContain("netboot-door: the ocs key came from");
+        expect(await labSsh("journalctl -t netboot-door --no-pager -o cat")).toContain(`ocs: given to ${MAC_A} at `);
         expect(await labSsh("cat /srv/partimag/images/proof/disk /srv/partimag/images/proof/parts")).toBe("vda\nvda1\n");
         expect(await labSsh("stat -c %U /srv/partimag/images/proof")).toBe("partimag\n");
     });

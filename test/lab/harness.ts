@@ -324,3 +324,70 @@ export function labStackConfig(env: Record<string, string>, overrides: Record<st
 export function readPrivateKey(env: Record<string, string>): string {
     return readFileSync(env.NETBOOT_LAB_KEY, "utf8");
 }
+
+/** What a machine on the clients' LAN that is no client found (test/lab/fixtures/outsider.sh). */
+export interface OutsiderFindings {
+    /** Exports read whole, with their size. */
+    read: Record<string, number>;
+    http: string[];
+    privateKeys: string[];
+    secrets: string[];
+    hashes: string[];
+    /** "EXPORT DOOR" -> ssh's exit status when it asked that door with the image's asking key (3: refused). */
+    doors: Record<string, number>;
+    /** "EXPORT DOOR" -> sftp's exit status writing as `sftpAccount` with that asking key. */
+    sftp: Record<string, number>;
+    output: string;
+}
+
+/**
+ * Reads every NBD export of the lab server (from its nbd-server config) and its boot files over
+ * HTTP as a machine with `mac` on the clients' LAN, searching them for private keys, password
+ * hashes and the given secrets; and knocks on every key door an image names. The secrets go to
+ * the script in a file, never on a command line.
+ */
+export async function outsiderReads(
+    env: Record<string, string>,
+    mac: string,
+    secrets: string[],
+    opts: { sftpAccount?: string } = {},
+): Promise<OutsiderFindings> {
+    const exports = (await labSsh("cat /etc/nbd-server/config"))
+        .split("\n")
+        .map((l) => /^\[(.+)\]$/.exec(l.trim())?.[1])
+        .filter((name): name is string => name !== undefined && name !== "generic");
+    mkdirSync(WORK, { recursive: true });
+    const dir = mkdtempSync(join(WORK, "outsider-"));
+    const patterns = join(dir, "patterns");
+    writeFileSync(patterns, `${secrets.join("\n")}\n`, { mode: 0o600 });
+    try {
+        const output = await mustRun(LAB, [
+            "lan-run",
+            "--mac",
+            mac,
+            "--",
+            "env",
+            `SFTP_ACCOUNT=${opts.sftpAccount ?? ""}`,
+            "bash",
+            join(ROOT, "test", "lab", "fixtures", "outsider.sh"),
+            env.NETBOOT_LAB_SERVER_LAN_ADDR,
+            patterns,
+            ...exports,
+        ]);
+        const found: OutsiderFindings = { read: {}, http: [], privateKeys: [], secrets: [], hashes: [], doors: {}, sftp: {}, output };
+        for (const line of output.split("\n")) {
+            const [kind, ...rest] = line.split(" ");
+            if (kind === "read") found.read[rest[0]] = Number(rest[1]);
+            else if (kind === "http") found.http.push(rest[0]);
+            else if (kind === "private-key") found.privateKeys.push(`${rest[0]} ${rest[1]}`);
+            else if (kind === "secret") found.secrets.push(`${rest[0]} ${rest[1]}`);
+            else if (kind === "hash") found.hashes.push(`${rest[0]} ${rest[1]}`);
+            else if (kind === "door") found.doors[`${rest[0]} ${rest[1]}`] = Number(rest[2]);
+            else if (kind === "sftp") found.sftp[`${rest[0]} ${rest[1]}`] = Number(rest[2]);
+        }
+        for (const name of exports) if (!(name in found.read)) throw new Error(`the outsider did not read export ${name}:\n${output}`);
+        return found;
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
+}

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { labSsh, labStackConfig, labUp, listeners, loginPrompt, ROOT, run, serialLoginLtspConf, TestStack } from "./harness";
+import { labSsh, labStackConfig, labUp, listeners, loginPrompt, outsiderReads, ROOT, run, serialLoginLtspConf, TestStack } from "./harness";
 
 /**
  * The render and compute sites of issue 9 on the lab, one image build and one round of boots:
@@ -10,7 +10,10 @@ import { labSsh, labStackConfig, labUp, listeners, loginPrompt, ROOT, run, seria
  * rsync module); three TCG clients boot the site's image side by side over NBD:
  * - an unknown MAC (no config names it): boots the menu's default entry and joins the queue by itself;
  * - a pinned fast node;
- * - a pinned slow node (ltspConf MOSIX "N", as seed 001 marked them): a terminal, slurmd masked.
+ * - a pinned slow node (ltspConf MOSIX "N", as seed 001 marked them): a terminal, slurmd and munged
+ *   masked, and the munge key's door refuses its MAC;
+ * - no image holds the munge key: a machine on the LAN that is no node reads every export and
+ *   finds no key, no hash; the nodes that join get the key from the door at boot.
  * A render job submitted on the server with sbatch runs on a node and its frame lands on the
  * server; refresh (running the program) lists the node that joined; `srun -N2 hostname` prints
  * exactly the two fast nodes; then the same stack as `netboot:site: compute` (same image,
@@ -134,14 +137,28 @@ describe("render and compute sites: nodes PXE-boot the Slurm image, join the que
                 for (const line of lines) expect(line).toMatch(new RegExp(`^${lan}:${port} users:\\(\\("${process}"`));
             }
             console.log(`ss -ltnp 'sport = :6817':\n  ${(await listeners(6817)).join("\n  ")}`);
-            // The image has the server's key (copied on the server), owned by the image's munge user, and no slurm.conf (configless).
+            // The image has no munge key (issue 17): munged fetches it from the server's key door at boot.
+            // No slurm.conf either (configless).
             const image = await labSsh(
-                "sha256sum </etc/munge/munge.key; sha256sum </srv/ltsp/render/etc/munge/munge.key; chroot /srv/ltsp/render stat -c '%U %a' /etc/munge/munge.key; ls /srv/ltsp/render/etc/slurm/slurm.conf 2>&1 || true",
+                "ls /srv/ltsp/render/etc/munge/munge.key 2>&1 || true; ls /srv/ltsp/render/etc/slurm/slurm.conf 2>&1 || true; cat /var/lib/netboot/doors/munge/allow; stat -c '%U:%G %a' /var/lib/netboot/doors/munge/secret; sha256sum </var/lib/netboot/doors/munge/secret; sha256sum </etc/munge/munge.key",
             );
             const lines = image.trim().split("\n");
-            expect(lines[0]).toBe(lines[1]);
-            expect(lines[2]).toBe("munge 400");
-            expect(lines[3]).toMatch(/No such file/);
+            expect(lines[0]).toMatch(/No such file/);
+            expect(lines[1]).toMatch(/No such file/);
+            // Any machine may join (the render farm's plugging in); the pinned terminal never gets the key.
+            expect(lines.slice(3, 5)).toEqual([`deny ${SLOW_MAC}`, "allow any"]);
+            expect(lines[5]).toBe("root:netboot-door-munge 440");
+            expect(lines[6]).toBe(lines[7]);
+            // A machine on the LAN that is no node reads every export whole and finds no key and no hash; it
+            // knocks on the door with the image's asking key under the terminal's MAC and is refused.
+            const outsider = await outsiderReads(env, SLOW_MAC, [mungeKey]);
+            console.log(`outsider on the LAN:\n  ${outsider.output.trim().split("\n").join("\n  ")}`);
+            expect(Object.keys(outsider.read)).toContain("render");
+            expect(outsider.secrets).toEqual([]);
+            expect(outsider.hashes).toEqual([]);
+            expect(outsider.privateKeys).toEqual(["render /etc/netboot/doors/munge/request"]);
+            expect(outsider.doors).toEqual({ "render munge": 3 });
+            expect(await labSsh("journalctl -t netboot-door --no-pager -o cat")).toContain(`munge: refused to ${SLOW_MAC} at `);
             expect(await labSsh("printf '%s' \"$(cat /etc/munge/munge.key)\"")).toBe(mungeKey);
             const state = await stack.exportState();
             expect(state).not.toContain(mungeKey);
@@ -181,7 +198,13 @@ describe("render and compute sites: nodes PXE-boot the Slurm image, join the que
             expect(nodes).not.toContain("slow1");
             const unknownName = nodes.find((n) => n !== "fast1")!;
             expect(unknownName).toMatch(/^ltsp\d+$/); // LTSP's default name for a client no ltsp.conf section names
-            expect(consoleOf(slow)).toContain("netboot-slurm: MOSIX=N: slurmd masked, slow1 is a terminal");
+            expect(consoleOf(slow)).toContain("netboot-slurm: MOSIX=N: slurmd and munged masked, slow1 is a terminal");
+            // The key came from the door to the two that joined, never to the terminal (its MAC is denied).
+            const doorLog = await labSsh("journalctl -t netboot-door --no-pager -o cat");
+            console.log(`the munge key's door:\n  ${doorLog.trim().split("\n").join("\n  ")}`);
+            for (const mac of [FAST_MAC, UNKNOWN_MAC]) expect(doorLog).toContain(`munge: given to ${mac} at `);
+            expect(doorLog).not.toContain(`munge: given to ${SLOW_MAC}`);
+            expect(consoleOf(fast)).toContain("netboot-door: the munge key came from");
             expect(consoleOf(unknown)).toContain(`netboot-slurm: ${unknownName} joins cluster render`);
             expect(consoleOf(fast)).toContain("netboot-slurm: fast1 joins cluster render");
 

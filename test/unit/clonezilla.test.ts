@@ -9,6 +9,7 @@ import {
     clonezillaImageParts,
     menuEntries,
     menuSpec,
+    ocsDoor,
     ocsRestoreOptions,
     ocsSaveOptions,
     PATHS,
@@ -21,7 +22,7 @@ import { clonezillaMenuSpec } from "../../stacks/clonezilla";
 import { TEST_KEY, TEST_PIN } from "./helpers";
 
 const connection = { host: "10.213.0.2", privateKey: TEST_KEY, hostKeyFingerprint: TEST_PIN };
-const base = { connection, clientNetworks: ["10.213.1.0/24"], server: "10.213.1.1" };
+const base = { connection, clientNetworks: ["10.213.1.0/24"], server: "10.213.1.1", clients: ["52:54:00:c2:00:0a"] };
 
 function spec(extra: Record<string, unknown> = {}) {
     const r = validateRepository({ ...base, ...extra });
@@ -163,11 +164,20 @@ describe("Clonezilla repository: what the server and the image get", () => {
         ]);
     });
 
-    it("the image: packages, its files, the key and host key copied on the server, the unit enabled", () => {
+    it("the image: packages, its files, no repository key (the job fetches it from the door), the host keys pinned, the unit enabled", () => {
         const parts = clonezillaImageParts(spec({ compression: "gzip", restoreMode: "verbatim", disk: "vda" }), "SHA256:abc");
         expect(parts.packages).toEqual(expect.arrayContaining(["clonezilla", "partclone", "sshfs", "openssh-client", "ntfs-3g", "parted", "procps"]));
-        expect(parts.serverFiles).toEqual({ [PATHS.imageKey]: PATHS.serverPrivateKey, [PATHS.imageKnownHosts]: PATHS.serverKnownHosts });
-        // No key material passes through the program: only its fingerprint, which rebuilds the image when the key changes.
+        // Copied on the server: the repository's host key and the door's asking key and host key; never the repository key.
+        expect(parts.serverFiles).toEqual({
+            [PATHS.imageKnownHosts]: PATHS.serverKnownHosts,
+            "/etc/netboot/doors/ocs/request": "/var/lib/netboot/doors/ocs/request",
+            "/etc/netboot/doors/ocs/known_hosts": "/var/lib/netboot/doors/ocs/known_hosts",
+        });
+        expect(Object.values(parts.serverFiles)).not.toContain(PATHS.serverPrivateKey);
+        expect(parts.extraFiles["/etc/systemd/system/netboot-ocs.service.d/netboot-door.conf"]).toMatch(
+            /^ExecStartPre=\+\/bin\/sh \/usr\/local\/sbin\/netboot-fetch-secret ocs 10\.213\.1\.1 \/etc\/netboot\/ocs\/id_ed25519 root:root 0600$/m,
+        );
+        // No key material passes through the program: only its fingerprint, which rebuilds the image when the key pair is new.
         expect(JSON.stringify(parts)).not.toMatch(/PRIVATE KEY/);
         expect(parts.extraFiles[PATHS.imageKeyFingerprint]).toBe("SHA256:abc\n");
         const conf = parts.extraFiles[PATHS.imageConf];
@@ -180,6 +190,20 @@ describe("Clonezilla repository: what the server and the image get", () => {
         expect(parts.extraFiles[PATHS.imageUnit]).toContain("ConditionKernelCommandLine=netboot.ocs\n");
         expect(parts.extraFiles[PATHS.imageScript]).toMatch(/^#!\/bin\/sh\n/);
         expect(parts.postInstall).toEqual(["systemctl enable netboot-ocs.service"]);
+    });
+
+    it("the key door admits the listed PCs only, unless told any; an empty list is an error", () => {
+        const door = ocsDoor(spec({ clients: ["52-54-00-C2-00-0B", "52:54:00:c2:00:0a"] }));
+        expect(
+            door.files
+                .find((f) => f.path === "/var/lib/netboot/doors/ocs/allow")
+                ?.content.split("\n")
+                .slice(1),
+        ).toEqual(["allow 52:54:00:c2:00:0a", "allow 52:54:00:c2:00:0b", ""]);
+        expect(door.setupArgs).toEqual(["ocs", "/var/lib/netboot/doors/ocs", "netboot-door-ocs", "10.213.1.0/24", PATHS.serverPrivateKey]);
+        expect(ocsDoor(spec({ clients: ["any"] })).files[1].content).toMatch(/\nallow any\n$/);
+        expect(reasons({ clients: [] })[0]).toMatch(/^clients: \[\] needs the MACs of the PCs that save or restore images, or \["any"\]/);
+        expect(reasons({ clients: ["pc01"] })[0]).toMatch(/^clients\.0: "pc01" is neither a MAC address/);
     });
 });
 

@@ -25,7 +25,7 @@ import { TEST_KEY, TEST_PIN, validScopeInputs, validServerInputs } from "./helpe
 
 const connection = { host: "10.213.0.2", privateKey: TEST_KEY, hostKeyFingerprint: TEST_PIN };
 const repository = (extra: Record<string, unknown>) =>
-    validateRepository({ connection, clientNetworks: ["10.213.1.0/24"], server: "10.213.1.1", ...extra });
+    validateRepository({ connection, clientNetworks: ["10.213.1.0/24"], server: "10.213.1.1", clients: ["any"], ...extra });
 const cluster = (extra: Record<string, unknown>) =>
     validateCluster({ connection, controllerAddress: "10.213.1.1", clientNetwork: "10.213.1.0/24", mungeKey: "k".repeat(40), ...extra });
 const reasons = (r: { ok: true } | { ok: false; failures: { reason: string }[] }) => (r.ok ? [] : r.failures.map((f) => f.reason));

@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../lib/core/sha256";
+import type { Step } from "../../lib/engine/steps";
 import type { HostObservation } from "../../lib/host/observe";
+import { doorFiles } from "../../lib/keydoor/door";
 import {
     type ClusterSpec,
     controllerFiles,
     joinedNodes,
+    mungeAllowList,
     nodeImageParts,
     parseDnsmasqLeases,
     parseScontrolNodes,
@@ -77,17 +80,46 @@ describe("slurm.conf and the node image", () => {
         expect(rsyncd).toMatch(/^ {4}hosts allow = 10\.213\.1\.0\/24\n {4}hosts deny = \*$/m);
     });
 
-    it("the image starts slurmd -Z with --conf-server, copies the key on the server and carries only its fingerprint", () => {
+    it("the image starts slurmd -Z with --conf-server and carries no munge key: munged fetches it from the door at start", () => {
         const { mungeKey: _k, connection: _c, ...layout } = spec();
-        const parts = nodeImageParts(layout, sha256Hex(KEY));
+        const parts = nodeImageParts(layout);
         expect(parts.extraFiles["/etc/default/slurmd"]).toContain('SLURMD_OPTIONS="-Z --conf-server 10.213.1.1 --conf Feature=render"');
-        expect(parts.serverFiles).toEqual({ "/etc/munge/munge.key": "/etc/munge/munge.key" });
-        expect(parts.extraFiles["/etc/munge/netboot-key.sha256"]).toBe(`${sha256Hex(KEY)}\n`);
+        // Copied on the server: the door's asking key and the server's host key, never the munge key.
+        expect(parts.serverFiles).toEqual({
+            "/etc/netboot/doors/munge/request": "/var/lib/netboot/doors/munge/request",
+            "/etc/netboot/doors/munge/known_hosts": "/var/lib/netboot/doors/munge/known_hosts",
+        });
+        expect(Object.keys(parts.extraFiles).filter((p) => p.startsWith("/etc/munge"))).toEqual([]);
+        // munge's package makes a key of its own at install: it goes.
+        expect(parts.postInstall).toContain("rm -f /etc/munge/munge.key");
+        expect(parts.extraFiles["/etc/systemd/system/munge.service.d/netboot-door.conf"]).toMatch(
+            /^ExecStartPre=\+\/bin\/sh \/usr\/local\/sbin\/netboot-fetch-secret munge 10\.213\.1\.1 \/etc\/munge\/munge\.key munge:munge 0400$/m,
+        );
         expect(JSON.stringify(parts)).not.toContain(KEY);
         // Debian's slurmd.service has ConditionPathExists=/etc/slurm/slurm.conf; configless nodes have none.
         expect(parts.extraFiles["/etc/systemd/system/slurmd.service.d/netboot.conf"]).toMatch(/^ConditionPathExists=$/m);
-        expect(parts.extraFiles["/usr/share/ltsp/client/init/57-slurmnode.sh"]).toContain('if [ "$MOSIX" = "N" ]; then');
-        expect(parts.packages).toEqual(expect.arrayContaining(["slurmd", "munge", "povray", "rsync", "dbus"]));
+        const hook = parts.extraFiles["/usr/share/ltsp/client/init/57-slurmnode.sh"];
+        expect(hook).toContain('if [ "$MOSIX" = "N" ]; then');
+        expect(hook).toContain("ln -sf /dev/null /etc/systemd/system/munge.service");
+        expect(parts.packages).toEqual(expect.arrayContaining(["slurmd", "munge", "openssh-client", "povray", "rsync", "dbus"]));
+    });
+
+    it("the door's allow list: the site's terminals refused first, then the nodes or any machine", () => {
+        expect(mungeAllowList(spec())).toBe(
+            "# Managed by netboot: who may have the munge key (read by ./serve; the first rule that matches wins).\nallow any\n",
+        );
+        const listed = spec({ mungeKeyFor: ["52-54-00-00-0C-02", "52:54:00:00:0c:01"], mungeKeyNotFor: ["52:54:00:00:0c:03"] });
+        expect(mungeAllowList(listed).split("\n").slice(1)).toEqual([
+            "deny 52:54:00:00:0c:03",
+            "allow 52:54:00:00:0c:01",
+            "allow 52:54:00:00:0c:02",
+            "",
+        ]);
+        expect(validateCluster(clusterInputs({ mungeKeyFor: ["everyone"] }))).toMatchObject({
+            ok: false,
+            failures: [{ reason: expect.stringMatching(/^mungeKeyFor\.0: "everyone" is neither a MAC address .* nor "any"/) }],
+        });
+        expect(validateCluster(clusterInputs({ mungeKeyFor: [] }))).toMatchObject({ ok: false });
     });
 });
 
@@ -96,7 +128,14 @@ describe("planController", () => {
     const files = controllerFiles(s, "ltsp-lab");
     function seen(overrides: Partial<HostObservation> = {}): HostObservation {
         return {
-            files: { ...Object.fromEntries(files.map((f) => [f.file.path, f.file.sha256])), [outputMarker(s)]: "x" },
+            files: {
+                ...Object.fromEntries(files.map((f) => [f.file.path, f.file.sha256])),
+                [outputMarker(s)]: "x",
+                // The door as key-door-setup.sh and the engine left it.
+                "/var/lib/netboot/doors/munge/secret": sha256Hex(KEY),
+                "/var/lib/netboot/doors/munge/from": sha256Hex("10.213.1.0/24\n"),
+                ...Object.fromEntries(doorFiles("munge", mungeAllowList(s)).map((f) => [f.path, f.sha256])),
+            },
             services: Object.fromEntries(["munge", "slurmctld", "rsync"].map((n) => [n, { active: "active", enabled: "enabled" }])),
             packages: { munge: "1", rsync: "1", "slurm-client": "1", slurmctld: "1" },
             ...overrides,
@@ -120,6 +159,9 @@ describe("planController", () => {
             "write",
             "write",
             "write",
+            "run",
+            "write",
+            "write",
             "restart",
             "enable",
             "restart",
@@ -130,14 +172,23 @@ describe("planController", () => {
         expect(steps[0]).toMatchObject({ aptProxy: "http://10.213.0.1:3142" });
     });
 
-    it("a new key: only the key is written, munge and slurmctld restart (both read it)", () => {
+    const named = (x: Step) =>
+        x.kind === "write" ? `write ${x.file.path}` : x.kind === "run" ? `run ${x.script}` : `${x.kind} ${"service" in x ? x.service : ""}`;
+
+    it("a new key: the key is written, the door copies it, munge and slurmctld restart (both read it)", () => {
         const other = spec({ mungeKey: "z".repeat(40) });
         const steps = planController(other, "ltsp-lab", seen());
-        expect(steps.map((x) => (x.kind === "write" ? `write ${x.file.path}` : `${x.kind} ${"service" in x ? x.service : ""}`))).toEqual([
-            "write /etc/munge/munge.key",
-            "restart munge",
-            "restart slurmctld",
-        ]);
+        expect(steps.map(named)).toEqual(["write /etc/munge/munge.key", "run key-door-setup", "restart munge", "restart slurmctld"]);
+        expect(steps[1]).toMatchObject({
+            args: ["munge", "/var/lib/netboot/doors/munge", "netboot-door-munge", "10.213.1.0/24", "/etc/munge/munge.key"],
+        });
+    });
+
+    it("a node pinned as a terminal: only the door's allow list changes, nothing restarts", () => {
+        const other = spec({ mungeKeyNotFor: ["52:54:00:00:0c:03"] });
+        const steps = planController(other, "ltsp-lab", seen());
+        expect(steps.map(named)).toEqual(["write /var/lib/netboot/doors/munge/allow"]);
+        expect(steps[0]).toMatchObject({ file: { content: expect.stringContaining("\ndeny 52:54:00:00:0c:03\nallow any\n") } });
     });
 });
 
