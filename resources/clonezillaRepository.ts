@@ -13,6 +13,7 @@ import {
 } from "../lib/clonezilla/repositorySpec";
 import { ownerName } from "../lib/core/ownership";
 import { sha256Hex } from "../lib/core/sha256";
+import type { ManagedFileRecord } from "../lib/engine/steps";
 import type { MenuEntry } from "../lib/ltsp/bootMenu";
 import { anotherMachine, checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { LazyDynamicResource } from "../lib/provider/lazy";
@@ -54,9 +55,9 @@ function parse(inputs: Record<string, unknown>): CheckedInputs {
     };
 }
 
-async function converge(spec: CheckedInputs): Promise<Outputs> {
+async function converge(spec: CheckedInputs, managed: Record<string, ManagedFileRecord>): Promise<Outputs> {
     const host = await connectHost(spec.connection, spec.managedBy);
-    const record = await ensureRepository(host, spec, spec.aptProxy);
+    const record = await ensureRepository(host, spec, spec.aptProxy, managed, spec.managedBy);
     return { ...spec, ...record, menuEntries: menuEntries(spec), imageParts: clonezillaImageParts(spec, record.keyFingerprint) };
 }
 
@@ -79,11 +80,11 @@ export const clonezillaRepositoryProvider: pulumi.dynamic.ResourceProvider = {
 
     async create(inputs) {
         const spec = parse(inputs);
-        return { id: `${spec.connection.host}:${spec.repository}`, outs: await converge(spec) };
+        return { id: `${spec.connection.host}:${spec.repository}`, outs: await converge(spec, {}) };
     },
 
-    async update(_id, _olds, news) {
-        return { outs: await converge(parse(news)) };
+    async update(_id, olds: Outputs, news) {
+        return { outs: await converge(parse(news), olds.managedFiles ?? {}) };
     },
 
     async read(id, props: Outputs) {
@@ -93,7 +94,7 @@ export const clonezillaRepositoryProvider: pulumi.dynamic.ResourceProvider = {
 
     async delete(_id, props: Outputs) {
         const host = await connectHost(props.connection, props.managedBy);
-        await removeRepository(host);
+        await removeRepository(host, props.managedFiles ?? {}, props.managedBy);
     },
 };
 

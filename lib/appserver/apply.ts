@@ -1,3 +1,4 @@
+import { SSH_SERVICE } from "../core/sshd";
 import { converge, journalFor, recoverInterrupted, restoreOriginal } from "../engine/converge";
 import type { Host } from "../engine/host";
 import type { ManagedFileRecord } from "../engine/steps";
@@ -18,7 +19,6 @@ import {
     refusalError,
     renderAppServerFiles,
     SERVICES,
-    SSH_SERVICE,
     SSHD_DROPIN,
 } from "./plan";
 import type { AppServerSpec } from "./spec";

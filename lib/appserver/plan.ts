@@ -4,6 +4,7 @@ import { LDMINFOD_SCRIPT, ldminfodUnits } from "../balance/units";
 import { parseSubnet } from "../core/fields";
 import { stackOf } from "../core/ownership";
 import { sha256Hex } from "../core/sha256";
+import { SSH_SERVICE, SSHD_CHECK } from "../core/sshd";
 import type { DesiredFile, ManagedFileRecord, Step } from "../engine/steps";
 import type { HostObservation } from "../host/observe";
 import { renderTemplate } from "../render/templates";
@@ -20,8 +21,6 @@ export const SSHD_DROPIN = "/etc/ssh/sshd_config.d/netboot-sessions.conf";
 export const APT_PROXY_CONF = "/etc/apt/apt.conf.d/01netboot-proxy";
 export const UNIT_DIR = "/etc/systemd/system";
 export const LDMINFOD_SOCKET = "ldminfod.socket";
-/** Debian's unit for sshd. */
-export const SSH_SERVICE = "ssh";
 export const SERVICES = [SSH_SERVICE, LDMINFOD_SOCKET];
 
 /**
@@ -30,9 +29,6 @@ export const SERVICES = [SSH_SERVICE, LDMINFOD_SOCKET];
  * count; the lab's minimal hosts lack it).
  */
 export const BASE_PACKAGES = ["openssh-server", "xauth", "libpam-systemd"];
-
-/** sshd's own check of a candidate drop-in (host keys and /run/sshd are the server's). */
-export const SSHD_CHECK = 'sshd -t -f "$1"';
 
 /** lib/balance/ldminfod.sh, installed as it is. */
 const LDMINFOD_SOURCE = join(__dirname, "..", "balance", "ldminfod.sh");

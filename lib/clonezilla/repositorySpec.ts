@@ -4,7 +4,11 @@ import { z } from "zod";
 import { connectionSchema } from "../core/connection";
 import { cidr, formatIssues, hostAddressProblem, ipv4, loginAccount, ownedDirectory, parseSubnet, port, type Validated } from "../core/fields";
 import { imageName } from "../core/node";
-import { allowList, doorClient, doorFiles, doorImageParts, doorPaths } from "../keydoor/door";
+import { sha256Hex } from "../core/sha256";
+import { SSH_SERVICE, SSHD_CHECK } from "../core/sshd";
+import type { Step } from "../engine/steps";
+import type { HostObservation } from "../host/observe";
+import { allowList, doorClient, doorImageParts, doorObservedFiles, planDoor } from "../keydoor/door";
 import type { MenuEntry } from "../ltsp/bootMenu";
 import { renderTemplate, TEMPLATE_DIR } from "../render/templates";
 
@@ -234,13 +238,10 @@ export interface ClonezillaImageParts {
 /** The repository key's door on the server (lib/keydoor). */
 export const OCS_DOOR = "ocs";
 
-/** The door's allow list, its files and the arguments of its setup and close scripts. */
+/** The door's allow list (the PCs in `clients`) and the networks its asking key is good from. */
 export function ocsDoor(spec: Pick<RepositorySpec, "clients" | "clientNetworks">) {
-    const allow = allowList(OCS_DOOR, spec.clients);
-    return {
-        files: doorFiles(OCS_DOOR, allow),
-        setupArgs: [OCS_DOOR, doorPaths(OCS_DOOR).dir, doorPaths(OCS_DOOR).account, spec.clientNetworks.join(","), PATHS.serverPrivateKey],
-    };
+    // OpenSSH's from= takes a comma-separated pattern list, CIDR allowed.
+    return { allow: allowList(OCS_DOOR, spec.clients), from: spec.clientNetworks.join(",") };
 }
 
 /**
@@ -297,35 +298,65 @@ export function sshdDropIn(spec: Pick<RepositorySpec, "account" | "repository">)
     });
 }
 
-/** Arguments of lib/clonezilla/repository-setup.sh. */
+/** Arguments of lib/remote/clonezilla-setup.sh. */
 export function setupArgs(spec: RepositorySpec): string[] {
     // OpenSSH's from= takes a comma-separated pattern list, CIDR allowed.
     return [spec.repository, PATHS.imagesDir, spec.account, PATHS.keyDir, HOST_KEY_ALIAS, spec.clientNetworks.join(",")];
 }
 
 export interface RepositoryFacts {
-    /** SHA256 fingerprint of the repository key's public half. */
+    /** SHA256 fingerprint of the repository key's public half ("missing" when there is none). */
     keyFingerprint: string;
     /** The server's ed25519 host key the clients pin. */
     hostKeyFingerprint: string;
     /** Disk images in the repository (directories with a `disk` file). */
     images: string[];
+    /** sha256 of the sshd drop-in on the server, or "missing". */
+    sshdConfig: string;
 }
 
-export function parseSetupOutput(output: string): RepositoryFacts {
-    const facts = Object.fromEntries(
+/** lib/remote/clonezilla-facts.sh's KEY=VALUE lines. */
+export function parseFacts(output: string): RepositoryFacts {
+    const values = Object.fromEntries(
         output
             .split("\n")
             .map((line) => /^(\w+)=(.*)$/.exec(line))
             .filter((m): m is RegExpExecArray => m !== null)
             .map((m) => [m[1], m[2].trim()]),
     );
-    if (!/^SHA256:/.test(facts.keyFingerprint ?? "") || !/^SHA256:/.test(facts.hostKeyFingerprint ?? "")) {
-        throw new Error(`the repository setup printed no key fingerprints:\n${output}`);
-    }
     return {
-        keyFingerprint: facts.keyFingerprint,
-        hostKeyFingerprint: facts.hostKeyFingerprint,
-        images: facts.images ? facts.images.split(/\s+/).filter(Boolean) : [],
+        keyFingerprint: values.keyFingerprint ?? "missing",
+        hostKeyFingerprint: values.hostKeyFingerprint ?? "missing",
+        images: (values.images ?? "").split(/\s+/).filter(Boolean),
+        sshdConfig: values.sshdConfig ?? "missing",
     };
+}
+
+/** What a plan reads on the server first. */
+export const OBSERVED = { packages: ["openssh-server"], files: () => [PATHS.sshdDropIn, ...doorObservedFiles(OCS_DOOR)] };
+
+/**
+ * The repository's apply as engine steps, from what the server has: openssh-server if missing,
+ * the account, directories and key pair (clonezilla-setup.sh, idempotent), the key's door for the
+ * clients, and the sshd drop-in that confines the account when it differs (sshd's own check
+ * first; a reload keeps open sessions). Pure.
+ */
+export function planRepository(spec: RepositorySpec, aptProxy: string | undefined, seen: HostObservation): Step[] {
+    const steps: Step[] = [];
+    if (!seen.packages["openssh-server"]) steps.push({ kind: "install", packages: OBSERVED.packages, aptProxy, why: "missing: openssh-server" });
+    steps.push({
+        kind: "run",
+        what: `Clonezilla repository ${spec.repository}: account, directories, key pair`,
+        script: "clonezilla-setup",
+        args: setupArgs(spec),
+    });
+    const door = ocsDoor(spec);
+    steps.push(...planDoor(OCS_DOOR, { from: door.from, secretSource: PATHS.serverPrivateKey, allow: door.allow }, seen.files));
+    const dropIn = sshdDropIn(spec);
+    const file = { path: PATHS.sshdDropIn, content: dropIn, mode: "0644", sha256: sha256Hex(dropIn) };
+    if (seen.files[file.path] !== file.sha256) {
+        steps.push({ kind: "write", file, check: SSHD_CHECK, reload: [SSH_SERVICE] });
+        steps.push({ kind: "run", what: `reload ${SSH_SERVICE} (open sessions stay)`, script: "reload-service", args: [SSH_SERVICE] });
+    }
+    return steps;
 }

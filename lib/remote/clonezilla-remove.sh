@@ -1,8 +1,9 @@
 #!/bin/sh
-# clonezilla-remove.sh DROPIN KEYDIR: the repository account can no longer log in (its sshd
-# drop-in and key pair go); the images and the account that owns them stay: they are data.
+# clonezilla-remove.sh KEYDIR [DROPIN]: the repository account can no longer log in (its key pair
+# goes; its sshd drop-in went back as a managed file, or goes here for a repository recorded before
+# the engine managed it). The images and the account that owns them stay: they are data.
 set -eu
-rm -f -- "$1"
-rm -rf -- "$2"
+rm -rf -- "$1"
+if [ -n "${2:-}" ]; then rm -f -- "$2"; fi
 sshd -t
 systemctl reload ssh

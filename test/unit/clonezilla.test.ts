@@ -13,10 +13,15 @@ import {
     ocsRestoreOptions,
     ocsSaveOptions,
     PATHS,
+    planRepository,
     setupArgs,
     sshdDropIn,
     validateRepository,
 } from "../../lib/clonezilla/repositorySpec";
+import { sha256Hex } from "../../lib/core/sha256";
+import type { Step } from "../../lib/engine/steps";
+import type { HostObservation } from "../../lib/host/observe";
+import { doorFiles } from "../../lib/keydoor/door";
 import { menuEntrySchema } from "../../lib/ltsp/bootMenu";
 import { clonezillaMenuSpec } from "../../stacks/clonezilla";
 import { TEST_KEY, TEST_PIN } from "./helpers";
@@ -193,17 +198,48 @@ describe("Clonezilla repository: what the server and the image get", () => {
     });
 
     it("the key door admits the listed PCs only, unless told any; an empty list is an error", () => {
-        const door = ocsDoor(spec({ clients: ["52-54-00-C2-00-0B", "52:54:00:c2:00:0a"] }));
-        expect(
-            door.files
-                .find((f) => f.path === "/var/lib/netboot/doors/ocs/allow")
-                ?.content.split("\n")
-                .slice(1),
-        ).toEqual(["allow 52:54:00:c2:00:0a", "allow 52:54:00:c2:00:0b", ""]);
-        expect(door.setupArgs).toEqual(["ocs", "/var/lib/netboot/doors/ocs", "netboot-door-ocs", "10.213.1.0/24", PATHS.serverPrivateKey]);
-        expect(ocsDoor(spec({ clients: ["any"] })).files[1].content).toMatch(/\nallow any\n$/);
+        const door = ocsDoor(spec({ clients: ["52-54-00-C2-00-0B", "52:54:00:c2:00:0a"], clientNetworks: ["10.213.1.0/24", "10.9.0.0/16"] }));
+        expect(door.allow.split("\n").slice(1)).toEqual(["allow 52:54:00:c2:00:0a", "allow 52:54:00:c2:00:0b", ""]);
+        expect(door.from).toBe("10.213.1.0/24,10.9.0.0/16");
+        expect(ocsDoor(spec({ clients: ["any"] })).allow).toMatch(/\nallow any\n$/);
         expect(reasons({ clients: [] })[0]).toMatch(/^clients: \[\] needs the MACs of the PCs that save or restore images, or \["any"\]/);
         expect(reasons({ clients: ["pc01"] })[0]).toMatch(/^clients\.0: "pc01" is neither a MAC address/);
+    });
+});
+
+describe("Clonezilla repository: the plan (every change through the engine)", () => {
+    const named = (x: Step) => (x.kind === "write" ? `write ${x.file.path}` : x.kind === "run" ? `run ${x.script}` : x.kind);
+    const fresh: HostObservation = { files: {}, services: {}, packages: { "openssh-server": null } };
+
+    it("a fresh server: openssh-server, the account and key pair, the door, the sshd drop-in after sshd's check, a reload", () => {
+        const steps = planRepository(spec(), "http://10.213.0.1:3142", fresh);
+        expect(steps.map(named)).toEqual([
+            "install",
+            "run clonezilla-setup",
+            "run key-door-setup",
+            "write /var/lib/netboot/doors/ocs/serve",
+            "write /var/lib/netboot/doors/ocs/allow",
+            `write ${PATHS.sshdDropIn}`,
+            "run reload-service",
+        ]);
+        expect(steps[2]).toMatchObject({ args: ["ocs", "/var/lib/netboot/doors/ocs", "netboot-door-ocs", "10.213.1.0/24", PATHS.serverPrivateKey] });
+        expect(steps[5]).toMatchObject({ check: 'sshd -t -f "$1"', reload: ["ssh"] });
+    });
+
+    it("as the server has it: the idempotent setups only (the key pair and the door's copy of it are made there), no write, no reload", () => {
+        const dropIn = sshdDropIn(spec());
+        const door = ocsDoor(spec());
+        const seen: HostObservation = {
+            files: {
+                [PATHS.sshdDropIn]: sha256Hex(dropIn),
+                ...Object.fromEntries(doorFiles("ocs", door.allow).map((f) => [f.path, f.sha256])),
+            },
+            services: {},
+            packages: { "openssh-server": "1:9.2p1-2" },
+        };
+        expect(planRepository(spec(), undefined, seen).map(named)).toEqual(["run clonezilla-setup", "run key-door-setup"]);
+        const moreClients = planRepository(spec({ clients: ["any"] }), undefined, seen);
+        expect(moreClients.map(named)).toEqual(["run clonezilla-setup", "run key-door-setup", "write /var/lib/netboot/doors/ocs/allow"]);
     });
 });
 

@@ -12,14 +12,13 @@ import {
     planAppServer,
     renderAppServerFiles,
     SERVICES,
-    SSH_SERVICE,
-    SSHD_CHECK,
     SSHD_DROPIN,
 } from "../../lib/appserver/plan";
 import { sha512Crypt, sha512CryptMatches } from "../../lib/appserver/shaCrypt";
 import { type AppServerSpec, validateAppServer } from "../../lib/appserver/spec";
 import { LDMINFOD_SCRIPT } from "../../lib/balance/units";
 import { sha256Hex } from "../../lib/core/sha256";
+import { SSH_SERVICE, SSHD_CHECK } from "../../lib/core/sshd";
 import type { HostObservation } from "../../lib/host/observe";
 import { clientImageFiles, schoolBalanceFailures } from "../../lib/school/site";
 import { appServerProvider, hashPasswords } from "../../resources/appServer";

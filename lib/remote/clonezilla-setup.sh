@@ -1,7 +1,8 @@
 #!/bin/sh
-# Server side of the Clonezilla image repository (run as root on the boot server).
+# Server side of the Clonezilla image repository (run as root on the boot server), a step of
+# ClonezillaRepository's plan (the sshd drop-in that confines the account is a file the engine writes).
 #
-#   repository-setup.sh REPOSITORY IMAGES_DIR ACCOUNT KEY_DIR HOST_KEY_ALIAS FROM
+#   clonezilla-setup.sh REPOSITORY IMAGES_DIR ACCOUNT KEY_DIR HOST_KEY_ALIAS FROM
 #
 # - ACCOUNT: a system account with no password and no shell, home REPOSITORY;
 # - REPOSITORY: root-owned, not writable by others (sshd's ChrootDirectory demands it of every
@@ -11,7 +12,7 @@
 #   this same server);
 # - KEY_DIR/authorized_keys: that key, `restrict` and `from="FROM"` (the client networks);
 # - KEY_DIR/client/known_hosts: this server's ed25519 host key under HOST_KEY_ALIAS.
-# Prints facts as KEY=VALUE lines. Idempotent: an existing key is kept.
+# Idempotent: an existing key is kept. Its facts are clonezilla-facts.sh's to read.
 set -eu
 repo=$1 images=$2 account=$3 keys=$4 alias=$5 from=$6
 
@@ -57,7 +58,3 @@ chmod 0644 "$keys/authorized_keys"
 
 [ -f /etc/ssh/ssh_host_ed25519_key.pub ] || { echo "this server has no ed25519 host key" >&2; exit 1; }
 printf '%s %s\n' "$alias" "$(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub)" >"$keys/client/known_hosts"
-
-printf 'keyFingerprint=%s\n' "$(ssh-keygen -lf "$keys/client/id_ed25519.pub" | cut -d' ' -f2)"
-printf 'hostKeyFingerprint=%s\n' "$(ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2)"
-printf 'images=%s\n' "$(find "$repo/$images" -mindepth 2 -maxdepth 2 -name disk -printf '%h\n' 2>/dev/null | xargs -r -n1 basename | sort | tr '\n' ' ')"
