@@ -1,5 +1,6 @@
 /**
- * boot-iac as a library: the four resources, their inputs, and the inventory loader. A Pulumi
+ * boot-iac as a library: the LTSP server, image, node and DHCP scope resources, their inputs, and the
+ * inventory loader (the other four resources are used by this repository's own site stacks only). A Pulumi
  * program that installed the package uses them as this repository's own stacks do:
  *
  *     import { LtspServer, NodeAssignment, loadInventory } from "boot-iac";

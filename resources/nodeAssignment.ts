@@ -85,7 +85,7 @@ export class NodeAssignment extends LazyDynamicResource {
         // The fields that are set, and the declared outputs set or not (so that they exist; `complete`
         // makes the unset ones null). Not every field: the SDK makes four promises for each registered
         // property, each taking a stack trace that ts-node source-maps, so an unset field registered as
-        // undefined costs the program as much as a set one (1400 nodes: README, "1400 clients").
+        // undefined costs the program as much as a set one (1400 nodes: docs/benchmarks.md, "1400 clients").
         const fields = args as Record<string, unknown>;
         const props: Record<string, unknown> = { nodeName: name };
         for (const k of KEYS) if (k !== "nodeName" && (fields[k] !== undefined || DECLARED_OUTPUTS.includes(k))) props[k] = fields[k];

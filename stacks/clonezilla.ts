@@ -46,8 +46,7 @@ export function clonezillaMenuSpec(cz: Pick<ClonezillaConfig, "entries" | "disk"
     return result.spec;
 }
 
-export function clonezillaOutputs(parts: ClonezillaParts | undefined) {
-    if (!parts) return undefined;
+export function clonezillaOutputs(parts: ClonezillaParts) {
     return {
         keyFingerprint: parts.repository.keyFingerprint,
         hostKeyFingerprint: parts.repository.hostKeyFingerprint,

@@ -158,6 +158,7 @@ export function labSite(config: pulumi.Config) {
         ),
         nodes: nodes.map((node) => ({ hostname: node.hostname, mac: node.mac, image: node.image, role: node.role })),
         dhcpScopes: scopes.map((scope) => ({ kind: scope.kind, service: scope.service, managedFiles: scope.managedFiles })),
-        clonezilla: clonezillaOutputs(clonezilla),
+        // Only a site with a repository has this output: Pulumi warns about an output whose value is undefined.
+        ...(clonezilla ? { clonezilla: clonezillaOutputs(clonezilla) } : {}),
     };
 }

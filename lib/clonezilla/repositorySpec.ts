@@ -68,16 +68,23 @@ export const repositoryFields = z
         clientNetworks: z.array(cidr).min(1, "needs at least one network, like 10.213.1.0/24"),
         /** The server's address on the client LAN (what the clients connect to). */
         server: ipv4,
+        /** The SSH port the clients mount the repository from. */
         port: port.default(22),
+        /** Image compression: zstd (ocs-sr -z9p), gzip (-z1p), xz (-z5p), none (-z0). */
         compression: z.enum(Object.keys(COMPRESSION_OPTIONS) as [Compression, ...Compression[]]).default("zstd"),
         /** The disk an entry saves or restores when it names none. */
         disk: diskName.default("sda"),
+        /**
+         * adapt: Clonezilla's usual unattended restore (-e1 auto -e2 -r: NTFS boot geometry, fsck and grow
+         * file systems to the partitions, drop udev hardware records, refresh syslinux/initrd); verbatim:
+         * partitions come back byte for byte (-irhr -ius -iui, no -r).
+         */
         restoreMode: z.enum(RESTORE_MODES).default("adapt"),
         /** Power the client off after a job that succeeded (a failed one stays up for its console). */
         poweroff: z.boolean().default(true),
         /** The ChrootImage that holds Clonezilla; its name in the boot menu entries. */
         bootImage: imageName.default("clonezilla"),
-        /** The boot menu's Clonezilla entries. */
+        /** The boot menu's Clonezilla entries: one menu entry each. */
         entries: z.array(entrySchema).default([]),
         /**
          * The PCs that may save to and restore from the repository (their MACs), or ["any"]: every

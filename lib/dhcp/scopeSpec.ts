@@ -48,30 +48,39 @@ const windowsSchema = z
 
 export const scopeSchema = z
     .object({
+        /** Which DHCP server: dnsmasq (on the LTSP server), ISC dhcpd (end of life), Kea DHCPv4, or Windows DHCP Server. */
         kind: z.enum(DHCP_KINDS),
         /** SSH to the DHCP server (OpenSSH for Windows Server with the DhcpServer module for "windows"). */
         connection: connectionSchema,
+        /** The scope's name: dnsmasq's /etc/dnsmasq.d/netboot-scope-NAME.conf, the Windows scope's Name. */
         name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, "is not a scope name (lower-case letters, digits, -)"),
         /** The interface the DHCP server answers on (Linux servers). */
         interface: z
             .string()
             .regex(/^[A-Za-z0-9_.:-]{1,15}$/, "is not a network interface name")
             .optional(),
+        /** The scope's network with its prefix (10.20.0.0/24). */
         subnet: cidr,
         /** proxy: dnsmasq only, boot information beside another DHCP server. */
         mode: z.enum(["full", "proxy"]).default("full"),
+        /** The dynamic range (required in full mode), inside the subnet. */
         rangeStart: ipv4.optional(),
         rangeEnd: ipv4.optional(),
+        /** Option 3. */
         router: ipv4.optional(),
+        /** Option 6. */
         dnsServers: z.array(ipv4).default([]),
         domain: z
             .string()
             .regex(/^[A-Za-z0-9.-]+$/, "is not a domain name")
             .optional(),
+        /** Lease time in seconds. */
         leaseSeconds: z.number().int().min(60, "is shorter than a minute").default(43200),
+        /** Where PXE and iPXE clients get their boot files. */
         boot: bootSchema,
         /** The clients; those with an `ip` get a reservation. */
         nodes: z.array(nodeSchema).default([]),
+        /** kind "windows" only: how the scope is known and managed on the Windows server. */
         windows: windowsSchema.optional(),
     })
     .strict()

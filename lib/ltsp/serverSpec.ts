@@ -22,8 +22,9 @@ export const DHCP_MODES = ["full", "proxy", "none"] as const;
 
 const dhcpSchema = z
     .object({
-        /** full: hand out addresses; proxy: boot info beside another DHCP server; none: TFTP only. */
+        /** full: hand out addresses; proxy: boot info beside another DHCP server (proxyDHCP); none: TFTP only (a DHCP server elsewhere points the clients here). */
         mode: z.enum(DHCP_MODES),
+        /** full only (so are the fields below): the dynamic range. */
         rangeStart: ipv4.optional(),
         rangeEnd: ipv4.optional(),
         leaseTime: dhcpLeaseTime.default("12h"),
@@ -52,12 +53,19 @@ export const ltspServerSchema = z
             .string()
             .refine((v) => /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/.test(v), "is not a proxy URL like http://10.0.0.1:3142")
             .optional(),
+        /** More Debian packages to install. */
         extraPackages: z.array(debianPackage).default([]),
         /** On delete, also purge the packages this resource installed. */
         removePackagesOnDelete: z.boolean().default(false),
         /** The LAN the clients boot on: the server's interface and its address with prefix. */
         lan: z.object({ interface: z.string().regex(/^[A-Za-z0-9_.:-]{1,15}$/, "is not a network interface name"), address: cidr }).strict(),
         dhcp: dhcpSchema,
+        /**
+         * ltsp.conf's [server], [common] and [clients] sections: typed fields (menuTimeout, defaultImage,
+         * kernelParameters, ...), `extra` for any other KEY: value, and `commands` for the parameters LTSP
+         * runs as commands on the clients (POST_INIT_x, PRE_LOGIN_x, CRONTAB_x, ...: one-line shell,
+         * written single-quoted so it arrives exactly as given; `extra` refuses them).
+         */
         ltspConf: ltspConfSchema.default({}),
         /** Export the images over NFS (`ltsp nfs`); needs a kernel NFS server on the host. */
         nfs: z.boolean().default(false),

@@ -125,7 +125,7 @@ describe("the packed library", () => {
         expect(node.newState?.inputs?.mac).toBe("52:54:00:00:07:01");
         const server = steps.find((s) => s.urn.endsWith("::ltsp-b"))!;
         const rendered = server.newState?.inputs?.rendered as Record<string, string>;
-        // ltsp.conf, the dnsmasq config and the iPXE menu, which an LtspServer always renders (README: "How a client boots").
+        // ltsp.conf, the dnsmasq config and the iPXE menu, which an LtspServer always renders (docs/resources/ltsp-server.md, "How a client boots").
         expect(Object.keys(rendered).sort()).toEqual(["/etc/dnsmasq.d/ltsp-dnsmasq.conf", "/etc/ltsp/ltsp.conf", "/srv/tftp/ltsp/ltsp.ipxe"]);
         expect(rendered["/etc/ltsp/ltsp.conf"]).toContain("managed by netboot (consumer/consumer: LtspServer ltsp-b)");
 
