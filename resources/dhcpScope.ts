@@ -2,13 +2,14 @@ import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { sha256Hex } from "../lib/core/sha256";
 import { linuxBackend } from "../lib/dhcp/linuxBackends";
-import { applyScope, readScope, removeScope } from "../lib/dhcp/scopeApply";
+import { applyScope, readScope, removalsAtPreview, removeScope } from "../lib/dhcp/scopeApply";
 import { type ScopeSpec, scopeSchema, validateScope } from "../lib/dhcp/scopeSpec";
-import { desiredWindowsScope, type WindowsOwned, windowsReplaceKeys } from "../lib/dhcp/windows";
+import { desiredWindowsScope, type WindowsOwned, type WindowsState, windowsReplaceKeys } from "../lib/dhcp/windows";
 import type { ManagedFileRecord } from "../lib/engine/steps";
 import type { ServiceState } from "../lib/host/observe";
 import { anotherMachine, checkInputs, inputsDiffer, type ResourceArgs, requireValid, withoutProvider } from "../lib/provider/inputs";
 import { LazyDynamicResource } from "../lib/provider/lazy";
+import { progress } from "../lib/provider/progress";
 import { announceReplacement } from "../lib/provider/replacement";
 import { claimDhcp } from "../lib/site/dhcpClaims";
 import { connectHost } from "../lib/ssh/pool";
@@ -37,6 +38,8 @@ interface Outputs extends CheckedInputs {
     pendingRemovals: string[];
     /** Windows: what this resource created on the server; update and delete remove nothing else. */
     windowsOwned?: WindowsOwned;
+    /** Windows: the scope as the last refresh read it (a preview plans a config change against it). */
+    observedWindows?: WindowsState;
 }
 
 const KEYS = [...Object.keys(scopeSchema.shape), "aptProxy", "managedBy", "rendered"];
@@ -90,6 +93,10 @@ export const dhcpScopeProvider: pulumi.dynamic.ResourceProvider = {
                 ? { paths: [`what it created in Windows scope ${olds.windows?.scopeId ?? ""} (an adopted scope stays)`] }
                 : { files: Object.keys(olds.managedFiles ?? {}) };
         announceReplacement(replaces, olds.managedBy, { olds, news }, destroyed, true);
+        // A config change that would remove something from a Windows scope: said by cmdlet, at preview,
+        // from the scope as the last refresh read it.
+        const removals = replaces.length ? [] : removalsAtPreview(news, news.managedBy, olds.observedWindows, olds.windowsOwned);
+        if (removals.length) progress(`${news.managedBy ?? `DhcpScope ${news.name}`}: the apply would send ${removals.join("; ")}`);
         return { changes: changed || drifted, replaces, deleteBeforeReplace: replaces.length > 0 };
     },
 

@@ -13,6 +13,7 @@ import {
     planWindowsScope,
     removalCmdlets,
     type WindowsOwned,
+    type WindowsState,
     windowsActionSteps,
     windowsReadCommandLine,
     windowsRemovalSteps,
@@ -27,6 +28,22 @@ export interface ScopeState {
     pendingRemovals: string[];
     /** Windows: what this resource created on the server (removals are computed from it alone). */
     windowsOwned?: WindowsOwned;
+    /** Windows: the scope as the last refresh read it, so that a preview can plan a config change against it. */
+    observedWindows?: WindowsState;
+}
+
+/**
+ * What a preview can say before an up talks to a Windows server: the cmdlets that would remove
+ * something if `spec` were applied to the scope as the last refresh read it (none known without a
+ * refresh), or the refusal the apply would give.
+ */
+export function removalsAtPreview(spec: ScopeSpec, resource: string | undefined, observed: WindowsState | undefined, owned?: WindowsOwned): string[] {
+    if (spec.kind !== "windows" || !observed) return [];
+    try {
+        return removalCmdlets(planWindowsScope(desiredWindowsScope(spec, resource), observed, owned));
+    } catch (err) {
+        return [`# refused: ${(err as Error).message}`];
+    }
 }
 
 async function windowsState(host: Host, spec: ScopeSpec) {
@@ -62,9 +79,10 @@ export async function applyScope(
             reconnect,
         });
         // Windows has no journal to restore from: read it back and say what still differs.
-        const left = planWindowsScope(desired, await windowsState(host, spec), plan.owned);
+        const after = await windowsState(host, spec);
+        const left = planWindowsScope(desired, after, plan.owned);
         if (left.length) throw new Error(`${host.label}: after configuring, the scope still differs:\n${left.join("\n")}`);
-        return { managedFiles: {}, service: null, pendingCommands: [], pendingRemovals: [], windowsOwned: plan.owned };
+        return { managedFiles: {}, service: null, pendingCommands: [], pendingRemovals: [], windowsOwned: plan.owned, observedWindows: after };
     }
     const state = await applyLinuxScope(host, linuxBackend(spec, resource), previous, resource, aptProxy, reconnect);
     return { ...state, pendingCommands: [], pendingRemovals: [] };
@@ -86,9 +104,9 @@ export async function readScope(
         const state = await windowsState(host, spec);
         try {
             const pendingCommands = planWindowsScope(desiredWindowsScope(spec, resource), state, owned);
-            return { pendingCommands, pendingRemovals: removalCmdlets(pendingCommands) };
+            return { pendingCommands, pendingRemovals: removalCmdlets(pendingCommands), observedWindows: state };
         } catch (err) {
-            return { pendingCommands: [`# refused: ${(err as Error).message}`], pendingRemovals: [] };
+            return { pendingCommands: [`# refused: ${(err as Error).message}`], pendingRemovals: [], observedWindows: state };
         }
     }
     const service = linuxBackend(spec, resource).service;

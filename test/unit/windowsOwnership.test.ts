@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import * as pulumi from "@pulumi/pulumi";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { WindowsState } from "../../lib/dhcp/windows";
 import { useHostsForTests } from "../../lib/ssh/pool";
 import { dhcpScopeProvider } from "../../resources/dhcpScope";
@@ -201,6 +202,33 @@ describe("Windows DHCP: never take over a scope it did not create", () => {
         expect(updated.windowsOwned.scopeOptions).toEqual([]);
         expect(server.state.options).toContainEqual({ OptionId: 15, Value: ["compute.example"], PolicyName: null });
         expect(updated.windowsOwned.originals).toEqual({ scope: { Name: "compute-site", LeaseSeconds: 691200 } });
+    });
+
+    it("after a refresh, the preview of a config change names every cmdlet of it that removes something, before the up sends them", async () => {
+        server.state = computeSite();
+        const created = await create(inputs({ adopt: true }));
+        const refreshed = (await dhcpScopeProvider.read!("id", created)).props as Props;
+        expect(refreshed.pendingRemovals).toEqual([]);
+        // The config drops the root path (17, this resource's) and pc01: the preview must say so.
+        const changed = inputs({ adopt: true }, { boot: { nextServer: "10.213.1.1" }, nodes: [] });
+        const info = vi.spyOn(pulumi.log, "info").mockResolvedValue(undefined);
+        const [mutations, sent] = [host.mutations.length, server.cmdlets.length];
+        const diff = await dhcpScopeProvider.diff!("id", refreshed, await checked(changed));
+        // The preview talked to nobody.
+        expect([host.mutations.length, server.cmdlets.length]).toEqual([mutations, sent]);
+        const said = info.mock.calls.map((c) => String(c[0]));
+        info.mockRestore();
+        expect(diff.changes).toBe(true);
+        const from = server.cmdlets.length;
+        await up(refreshed, changed);
+        const removed = sentSince(from).filter((c) => c.startsWith("Remove-"));
+        expect(removed).toEqual([
+            "Remove-DhcpServerv4OptionValue -ScopeId '10.213.1.0' -OptionId 17",
+            "Remove-DhcpServerv4Reservation -ScopeId '10.213.1.0' -ClientId '52-54-00-00-01-01'",
+        ]);
+        expect(said).toEqual([
+            expect.stringMatching(new RegExp(`: the apply would send ${removed.map((r) => r.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("; ")}$`)),
+        ]);
     });
 
     it("refresh shows a plan that would be refused as one comment line, and the up refuses it before any change", async () => {
