@@ -109,8 +109,10 @@ describe("Clonezilla: save a client's disk to the server, restore it to another"
             expect(menu).toContain("netboot.ocs=restore netboot.ocs_image=proof netboot.ocs_disk=vda");
             // The repository key is on the server only, never in the Pulumi state, never in the image (issue 17):
             // the job fetches it from the key door, which admits the two PCs named in `clients`.
-            const keyBody = (await labSsh("sed -n 2p /etc/netboot/ocs/client/id_ed25519")).trim();
+            // Lines 4-5 of an OpenSSH ed25519 key file hold its private half (line 2 is the same header in every such key).
+            const keyBody = (await labSsh("sed -n 4p /etc/netboot/ocs/client/id_ed25519")).trim();
             expect(keyBody.length).toBeGreaterThan(40);
+            expect(await labSsh("sed -n 4p /var/lib/netboot/doors/ocs/secret")).toBe(`${keyBody}\n`);
             expect(await stack.exportState()).not.toContain(keyBody);
             expect(await labSsh("unsquashfs -l /srv/ltsp/images/clonezilla.img | grep -c 'etc/netboot/ocs/id_ed25519' || true")).toBe("0\n");
             expect((await labSsh("cat /var/lib/netboot/doors/ocs/allow")).split("\n").slice(1)).toEqual([`allow ${MAC_A}`, `allow ${MAC_B}`, ""]);
