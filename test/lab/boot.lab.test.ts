@@ -25,6 +25,31 @@ const RESERVED_MAC = "52:54:00:b0:00:03";
 /** In no node: boots the menu's default entry. */
 const UNKNOWN_MAC = "52:54:00:b0:00:98";
 
+/**
+ * What a MAC without a section boots (boot.defaultEntry): thin-b, the menu's second item, so that a menu
+ * ignoring defaultEntry (and falling to its first item, thin-a) shows in the unknown MAC's boot.
+ */
+const DEFAULT_ENTRY = "thin-b";
+
+/**
+ * The changed lines ("+ ..." or "- ...", trimmed) of one generated file's diff in a preview's `rendered`
+ * input; never its unchanged context lines. Empty when the file is not shown as changed.
+ */
+function changedLines(preview: string, path: string): string[] {
+    const lines = preview.split("\n");
+    const at = lines.findIndex((line) => new RegExp(`^\\s*~ ${path.replaceAll(".", "\\.")}\\s*:\\s*$`).test(line));
+    if (at < 0) return [];
+    const indent = /^ */.exec(lines[at])![0].length;
+    const changed: string[] = [];
+    // The file's diff is indented past its key; the next key (changed or not) ends it.
+    for (const line of lines.slice(at + 1)) {
+        if (/^ */.exec(line)![0].length <= indent + 2) break;
+        const change = /^\s*([+-]) (.*)$/.exec(line);
+        if (change) changed.push(`${change[1]} ${change[2].trim()}`);
+    }
+    return changed;
+}
+
 /** The lab LAN's address ending in `host` (the lab LANs are /24s). */
 const lanAddress = (env: Record<string, string>, host: number) => env.NETBOOT_LAB_SERVER_LAN_ADDR.replace(/\d+$/, String(host));
 
@@ -72,7 +97,7 @@ describe("the boot model on the lab server, through the real CLI, and clients bo
                 nodes: nodes(env),
                 // Unknown MACs see the menu for 3 s, then boot the site's default entry.
                 ltspConf: serialLoginLtspConf(3000),
-                boot: { rootTransport: "nbd", http: true, defaultEntry: "thin-a" },
+                boot: { rootTransport: "nbd", http: true, defaultEntry: DEFAULT_ENTRY },
             }),
         );
     });
@@ -182,8 +207,9 @@ describe("the boot model on the lab server, through the real CLI, and clients bo
             await stack.setConfig("nodes[0].image", "thin-b");
             const preview = await stack.preview();
             expect(preview.output).toMatch(/~\s+pulumi-nodejs:dynamic\/netboot:NodeAssignment: \(update\)[\s\S]*bios-client/);
-            // The rendered menu is an input of the server: its diff is in the preview.
-            expect(preview.output).toMatch(/set img thin-a[\s\S]*set img thin-b/);
+            // The rendered menu is an input of the server: its diff is in the preview, the client's line changed
+            // (the menu's other "set img" lines, the default's and the other clients', are unchanged context).
+            expect(changedLines(preview.output, "/srv/tftp/ltsp/ltsp.ipxe")).toEqual(["- set img thin-a", "+ set img thin-b"]);
             await stack.up();
             expect(await stack.lastChanges()).toEqual({ same: 5, update: 2 });
             const added = (await log()).split("\n").filter(Boolean).slice(before);
@@ -194,9 +220,9 @@ describe("the boot model on the lab server, through the real CLI, and clients bo
 
             const [reassigned, unknown] = await Promise.all([
                 pxeBootUntil(BIOS_MAC, { until: [show("b", "bios-client", "N"), LOGIN], timeoutSeconds: BOOT_SECONDS }),
-                // No [MAC] section: the menu times out to boot.defaultEntry (thin-a); no MOSIX for it.
+                // No [MAC] section: the menu times out to boot.defaultEntry (thin-b, not the menu's first item); no MOSIX for it.
                 pxeBootUntil(UNKNOWN_MAC, {
-                    until: ["netboot-show: image=thin-a hostname=[^ ]+ MOSIX=unset", LOGIN],
+                    until: [`netboot-show: image=${DEFAULT_ENTRY} hostname=[^ ]+ MOSIX=unset`, LOGIN],
                     disk: "1G",
                     timeoutSeconds: BOOT_SECONDS,
                 }),
@@ -288,16 +314,24 @@ describe("the boot model on the lab server, through the real CLI, and clients bo
         await stack.setConfig("nodes[2].ip", lanAddress(env, 51));
         const preview = await stack.preview();
         console.log(`one-node change preview:\n${preview.stdout}`);
-        const updates = [...preview.stdout.matchAll(/~ pulumi-nodejs:dynamic\/netboot:(\w+): \(update\)/g)].map((m) => m[1]).sort();
-        expect(updates).toEqual(["DhcpScope", "LtspServer", "NodeAssignment"]);
+        // Every resource step of the preview, whatever its operation (create, delete, replace, update), but "same".
+        const steps = [...preview.stdout.matchAll(/^\s*(\S+) pulumi-nodejs:dynamic\/netboot:(\w+): \(([\w-]+)\)\s*$/gm)]
+            .map((m) => `${m[1]} ${m[2]} (${m[3]})`)
+            .sort();
+        expect(steps).toEqual(["~ DhcpScope (update)", "~ LtspServer (update)", "~ NodeAssignment (update)"]);
+        // And the CLI's own summary: three updates, nothing else.
+        expect(preview.stdout).toMatch(/^Resources:\n\s+~ 3 to update\n\s+\d+ unchanged\n/m);
         expect(preview.stdout).not.toContain("[unknown]");
-        // The new ltsp.conf line in the server's rendered file, the new reservation in Kea's.
-        expect(preview.stdout).toMatch(/\+\s*KERNEL_PARAMETERS="quiet splash"/);
-        // Kea writes a reservation on one line: the whole line is removed and added again.
+        // The changed lines of each generated file, never its context: the new ltsp.conf line and the menu's, the
+        // new reservation in Kea's (Kea writes a reservation on one line: the whole line is removed and added again).
+        expect(changedLines(preview.stdout, "/etc/ltsp/ltsp.conf")).toEqual(['+ KERNEL_PARAMETERS="quiet splash"']);
+        expect(changedLines(preview.stdout, "/srv/tftp/ltsp/ltsp.ipxe")).toEqual(["+ set cmdline_client quiet splash"]);
         const keaReservation = (sign: string, host: number) =>
-            new RegExp(`^\\s*${sign}\\s*\\{ "hw-address": "52:54:00:b0:00:03", "ip-address": "${lanAddress(env, host).replaceAll(".", "\\.")}"`, "m");
-        expect(preview.stdout).toMatch(keaReservation("-", 50));
-        expect(preview.stdout).toMatch(keaReservation("\\+", 51));
+            new RegExp(`^${sign} \\{ "hw-address": "52:54:00:b0:00:03", "ip-address": "${lanAddress(env, host).replaceAll(".", "\\.")}"`);
+        const kea = changedLines(preview.stdout, "/etc/kea/kea-dhcp4.conf");
+        expect(kea).toHaveLength(2);
+        expect(kea[0]).toMatch(keaReservation("-", 50));
+        expect(kea[1]).toMatch(keaReservation("\\+", 51));
     });
 
     it("a preview that adds a node with a bad MAC while changing another fails, naming the field", async () => {

@@ -104,6 +104,18 @@ function preferredServers(ltspConf: string): Record<string, string> {
     return out;
 }
 
+/** [MAC] -> the lines of its section, as the server's ltsp.conf has them. */
+function clientSections(ltspConf: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    let section = "";
+    for (const line of ltspConf.split("\n")) {
+        const header = /^\[([^\]]+)\]$/.exec(line.trim());
+        if (header) section = header[1].toLowerCase();
+        else if (section && line.trim()) out[section] = `${out[section] ?? ""}${line.trim()}\n`;
+    }
+    return out;
+}
+
 /** Polls `command` on `host` until `match` shows in its output; returns that output. */
 async function waitOn(host: string, command: string, match: RegExp, seconds: number): Promise<string> {
     const deadline = Date.now() + seconds * 1000;
@@ -308,7 +320,8 @@ describe("the school site: thin clients' sessions balanced across two applicatio
     );
 
     it("adding a server: the preview updates exactly the clients that move, and up moves those and no others", async () => {
-        const before = preferredServers(await labSsh("cat /etc/ltsp/ltsp.conf"));
+        const confBefore = await labSsh("cat /etc/ltsp/ltsp.conf");
+        const before = preferredServers(confBefore);
         stack.writeConfig(schoolConfig(env, kioskPublicKey, { servers: 3 }));
         await stack.pulumi(["config", "set", "--secret", "netboot:userPasswords", JSON.stringify(PASSWORDS)]);
         const preview = await stack.preview();
@@ -328,9 +341,23 @@ describe("the school site: thin clients' sessions balanced across two applicatio
         const listed = /balance: (\d+) client\(s\) move: ([^\n]*)/.exec(preview.output);
         console.log(`preview: NodeAssignments updated: ${updated.join(" ")}\n${listed?.[0]}`);
         expect(updated.length).toBeGreaterThan(0);
+        // The balance's line, "MAC app1 -> app3, ...": each moving client by name, with where from and where to.
+        const listedMoves = (listed?.[2] ?? "")
+            .trim()
+            .split(", ")
+            .map((move) => {
+                const [mac, from, arrow, to] = move.trim().split(" ");
+                expect(arrow).toBe("->");
+                return { mac: mac.toLowerCase(), from, to };
+            });
 
-        // Apply only the balance and the clients (app3's host is not a real server): what moves on the LTSP server's conf?
-        const targets = ["SessionBalance::balance", ...MACS.map((_, i) => `NodeAssignment::tc${String(i + 1).padStart(2, "0")}`)];
+        // Apply the balance, the clients and the LTSP server that writes their sections into ltsp.conf (not app3's
+        // AppServer: its host is not a real server). What moves is read back from the LTSP server's ltsp.conf.
+        const targets = [
+            "SessionBalance::balance",
+            "LtspServer::ltsp-server",
+            ...MACS.map((_, i) => `NodeAssignment::tc${String(i + 1).padStart(2, "0")}`),
+        ];
         const project = `urn:pulumi:${stack.name}::netboot::pulumi-nodejs:dynamic/netboot:`;
         await stack.pulumi(["up", "--yes", "--skip-preview", ...targets.flatMap((t) => ["--target", project + t])]);
         // The balance's stored plan (its outputs in the state; a targeted up does not rewrite the stack's outputs).
@@ -338,13 +365,27 @@ describe("the school site: thin clients' sessions balanced across two applicatio
         const balance = state.deployment.resources.find((r: { type: string }) => r.type === "pulumi-nodejs:dynamic/netboot:SessionBalance");
         const plan = balance.outputs.plan.assignment as Record<string, string>;
         const address: Record<string, string> = { app1: env.NETBOOT_LAB_H1_LAN_ADDR, app2: env.NETBOOT_LAB_H2_LAN_ADDR, app3: `${lanPrefix}.13` };
-        const movedMacs = MACS.filter((mac) => address[plan[mac]] !== before[mac]);
-        const moved = movedMacs.map((mac) => `tc${String(MACS.indexOf(mac) + 1).padStart(2, "0")}`);
+        const confAfter = await labSsh("cat /etc/ltsp/ltsp.conf");
+        const after = preferredServers(confAfter);
+        const hostname = (mac: string) => `tc${String(MACS.indexOf(mac) + 1).padStart(2, "0")}`;
+        const movedMacs = MACS.filter((mac) => after[mac] !== before[mac]);
+        const moved = movedMacs.map(hostname);
         // Mostly to app3; a server left over its (now smaller) bound also hands its lowest-scoring clients on (sticky.ts).
-        console.log(`up: moved ${movedMacs.map((mac) => `tc${String(MACS.indexOf(mac) + 1).padStart(2, "0")} -> ${plan[mac]}`).join(", ")}`);
-        // The preview's updated clients are exactly those whose server changed, every one of them to the new server.
-        expect(updated.sort()).toEqual(moved.sort());
-        expect(Number(listed?.[1])).toBe(moved.length);
+        console.log(`up: moved (the host's ltsp.conf) ${movedMacs.map((mac) => `${hostname(mac)} ${before[mac]} -> ${after[mac]}`).join(", ")}`);
+        // The host's ltsp.conf names, for every client, the server the stored plan gives it.
+        expect(Object.fromEntries(MACS.map((mac) => [mac, after[mac]]))).toEqual(Object.fromEntries(MACS.map((mac) => [mac, address[plan[mac]]])));
+        // The preview's updated clients are exactly those whose server changed on the host, and the balance's line names
+        // exactly those, each from its old server to its new one.
+        expect(updated.sort()).toEqual([...moved].sort());
+        expect(Number(listed?.[1])).toBe(listedMoves.length);
+        expect(listedMoves.map((m) => m.mac).sort()).toEqual([...movedMacs].sort());
+        for (const m of listedMoves) {
+            expect(address[m.from]).toBe(before[m.mac]);
+            expect(address[m.to]).toBe(after[m.mac]);
+        }
+        // Nobody else's section changed on the host.
+        const [sectionsBefore, sectionsAfter] = [clientSections(confBefore), clientSections(confAfter)];
+        for (const mac of MACS.filter((m) => !movedMacs.includes(m))) expect(sectionsAfter[mac]).toBe(sectionsBefore[mac]);
     });
 
     it("bad balance values fail the preview, each naming its config key", async () => {
