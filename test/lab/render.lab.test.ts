@@ -199,6 +199,11 @@ describe("render and compute sites: nodes PXE-boot the Slurm image, join the que
             const unknownName = nodes.find((n) => n !== "fast1")!;
             expect(unknownName).toMatch(/^ltsp\d+$/); // LTSP's default name for a client no ltsp.conf section names
             expect(consoleOf(slow)).toContain("netboot-slurm: MOSIX=N: slurmd and munged masked, slow1 is a terminal");
+            // That line is the image's own script's, printed whether or not the mask holds. slurmd never ran on slow1:
+            // after its login prompt the controller has never heard of it (a dynamic node exists only once its slurmd
+            // registers), while it knows the fast node.
+            expect(await labSsh("scontrol show node slow1 2>&1 || true")).toMatch(/^Node slow1 not found/m);
+            expect(await labSsh("scontrol show node fast1 2>&1 || true")).toMatch(/^NodeName=fast1 /m);
             // The key came from the door to the two that joined, never to the terminal (its MAC is denied).
             const doorLog = await labSsh("journalctl -t netboot-door --no-pager -o cat");
             console.log(`the munge key's door:\n  ${doorLog.trim().split("\n").join("\n  ")}`);
@@ -254,6 +259,8 @@ describe("render and compute sites: nodes PXE-boot the Slurm image, join the que
             console.log(`compute site, srun -N2 hostname:\n${again}`);
             expect(again.trim().split("\n")).toEqual([unknownName, "fast1"].sort());
             expect(consoleOf(slow)).toMatch(loginPrompt("slow1"));
+            // Minutes later, still never registered.
+            expect(await labSsh("scontrol show node slow1 2>&1 || true")).toMatch(/^Node slow1 not found/m);
         },
         40 * 60_000,
     );
