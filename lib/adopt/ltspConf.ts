@@ -1,5 +1,5 @@
 import { LTSP_COMMAND_KEY, LTSP_SECRET_KEY } from "../core/fields";
-import { nodeSchema, normalizeMac } from "../core/node";
+import { NORMAL_MAC, nodeSchema, normalizeMac } from "../core/node";
 import { DIRECTIVES, type LtspConfSection, ltspConfSectionSchema } from "../ltsp/ltspConf";
 
 /**
@@ -151,7 +151,7 @@ export function adoptLtspConf(text: string, images: readonly string[], file = "/
     const nodes: AdoptedNode[] = [];
     for (const [name, params] of parsed.sections) {
         if (["server", "common", "clients"].includes(name)) continue;
-        const mac = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(name) ? normalizeMac(name) : undefined;
+        const mac = NORMAL_MAC.test(name) ? normalizeMac(name) : undefined;
         if (!mac) {
             notExpressed.push({
                 where: `${file} [${name}]`,

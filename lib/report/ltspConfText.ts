@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
+import { NORMAL_MAC } from "../core/node";
 
 /** ltsp.conf sections by name -> their lines (comments and blank lines left out). */
 export function ltspConfSections(text: string): Map<string, string[]> {
@@ -34,7 +35,7 @@ export function describeSectionChanges(before: string, after: string): string {
     const added = changed.filter((n) => !a.has(n)).length;
     const removed = changed.filter((n) => !b.has(n)).length;
     const modified = changed.filter((n) => a.has(n) && b.has(n));
-    const named = modified.filter((n) => !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(n)).map((n) => `[${n}]`);
+    const named = modified.filter((n) => !NORMAL_MAC.test(n)).map((n) => `[${n}]`);
     const clients = modified.length - named.length;
     const what = [...named, ...(clients ? [`${clients} client section${clients === 1 ? "" : "s"}`] : [])].join(", ");
     return `ltsp.conf sections: ${modified.length} changed${what ? ` (${what})` : ""}, ${added} added, ${removed} removed.`;
