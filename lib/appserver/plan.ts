@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LDMINFOD_SCRIPT, ldminfodUnits } from "../balance/units";
 import { parseSubnet } from "../core/fields";
+import { APT_PROXY_CONF } from "../core/hostPaths";
 import { stackOf } from "../core/ownership";
 import { sha256Hex } from "../core/sha256";
 import type { DesiredFile, ManagedFileRecord, Step } from "../engine/steps";
@@ -17,7 +18,6 @@ import { type AppServerSpec, type AppServerUser, homeOf } from "./spec";
 
 /** sshd's drop-in directory, which Debian's sshd_config includes before its own settings. */
 export const SSHD_DROPIN = "/etc/ssh/sshd_config.d/netboot-sessions.conf";
-export const APT_PROXY_CONF = "/etc/apt/apt.conf.d/01netboot-proxy";
 export const UNIT_DIR = "/etc/systemd/system";
 export const LDMINFOD_SOCKET = "ldminfod.socket";
 /** Debian's unit for sshd. */
