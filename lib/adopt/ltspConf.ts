@@ -1,6 +1,6 @@
 import { LTSP_COMMAND_KEY, LTSP_SECRET_KEY } from "../core/fields";
 import { NORMAL_MAC, nodeSchema, normalizeMac } from "../core/node";
-import { DIRECTIVES, type LtspConfSection, ltspConfSectionSchema } from "../ltsp/ltspConf";
+import { DIRECTIVES, type LtspConfSection, ltspConfLines, ltspConfSectionSchema } from "../ltsp/ltspConf";
 
 /**
  * Reading an administrator's /etc/ltsp/ltsp.conf back into LtspServer inputs: the [server],
@@ -42,24 +42,17 @@ export function shellValue(raw: string): string | undefined {
 export function parseLtspConf(text: string): ParsedLtspConf {
     const sections: ParsedLtspConf["sections"] = new Map();
     const unparsed: ParsedLtspConf["unparsed"] = [];
-    let current = "";
-    text.split("\n").forEach((raw, i) => {
-        const line = raw.trim();
-        if (!line || line.startsWith("#")) return;
-        const header = /^\[([^\]]+)\]$/.exec(line);
-        if (header) {
-            current = header[1].toLowerCase();
-            if (!sections.has(current)) sections.set(current, []);
-            return;
+    for (const [name, lines] of ltspConfLines(text)) {
+        if (name !== "") sections.set(name, []);
+        for (const { text: line, line: number } of lines) {
+            const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+            const value = assignment ? shellValue(assignment[2]) : undefined;
+            if (!assignment || value === undefined || name === "") unparsed.push({ line: number, text: line });
+            else sections.get(name)!.push({ key: assignment[1], value, line: number });
         }
-        const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-        const value = assignment ? shellValue(assignment[2]) : undefined;
-        if (!assignment || value === undefined || current === "") {
-            unparsed.push({ line: i + 1, text: line });
-            return;
-        }
-        sections.get(current)!.push({ key: assignment[1], value, line: i + 1 });
-    });
+    }
+    // In file order: a section may stand in several places.
+    unparsed.sort((a, b) => a.line - b.line);
     return { sections, unparsed };
 }
 

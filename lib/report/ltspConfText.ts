@@ -1,23 +1,10 @@
 import { isDeepStrictEqual } from "node:util";
 import { NORMAL_MAC } from "../core/node";
+import { ltspConfLines } from "../ltsp/ltspConf";
 
-/** ltsp.conf sections by name -> their lines (comments and blank lines left out). */
-export function ltspConfSections(text: string): Map<string, string[]> {
-    const sections = new Map<string, string[]>();
-    let current = "";
-    for (const raw of text.split("\n")) {
-        const line = raw.trim();
-        if (!line || line.startsWith("#")) continue;
-        const header = /^\[(.+)\]$/.exec(line);
-        if (header) {
-            current = header[1].toLowerCase();
-            if (!sections.has(current)) sections.set(current, []);
-            continue;
-        }
-        if (!sections.has(current)) sections.set(current, []);
-        sections.get(current)!.push(line);
-    }
-    return sections;
+/** ltsp.conf sections by name -> their lines' text (comments and blank lines left out). */
+function ltspConfSections(text: string): Map<string, string[]> {
+    return new Map([...ltspConfLines(text)].map(([name, lines]) => [name, lines.map((l) => l.text)]));
 }
 
 /** Names of the sections that differ between two ltsp.conf texts. */
