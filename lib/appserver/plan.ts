@@ -67,6 +67,7 @@ export function renderAppServerFiles(spec: AppServerSpec, resource: string): App
         network,
         port: spec.ldminfod.port,
         sessionsPerCore: spec.ldminfod.sessionsPerCore,
+        unitDir: UNIT_DIR,
     });
     for (const [name, content] of Object.entries(units)) files.push(desired(`${UNIT_DIR}/${name}`, content));
     for (const user of spec.users) {

@@ -145,8 +145,12 @@ export interface NamedSection {
     section: LtspConfSection;
 }
 
+/** Where LTSP 23 reads its configuration. */
+export const LTSP_CONF = "/etc/ltsp/ltsp.conf";
+
 export function renderLtspConf(resource: string, sections: readonly NamedSection[]): string {
     return renderTemplate("ltsp.conf", {
+        path: LTSP_CONF,
         resource,
         sections: sections.map(({ name, section }) => ({ name, lines: sectionLines(section) })),
     });

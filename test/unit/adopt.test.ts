@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import { adoptServer, stackConfigYaml } from "../../lib/adopt/adopt";
 import { adoptDnsmasq, parseIpAddr } from "../../lib/adopt/dnsmasq";
 import { adoptLtspConf, parseLtspConf, shellValue } from "../../lib/adopt/ltspConf";
-import { ltspConfLines } from "../../lib/ltsp/ltspConf";
-import { DNSMASQ_CONF, LTSP_CONF, renderServerFiles } from "../../lib/ltsp/serverPlan";
+import { LTSP_CONF, ltspConfLines } from "../../lib/ltsp/ltspConf";
+import { DNSMASQ_CONF, renderServerFiles } from "../../lib/ltsp/serverPlan";
 import { validateLtspServer } from "../../lib/ltsp/serverSpec";
 import { TEST_KEY, TEST_PIN } from "./helpers";
 
