@@ -1,5 +1,5 @@
 import { LTSP_COMMAND_KEY, LTSP_SECRET_KEY } from "../core/fields";
-import { NORMAL_MAC, nodeSchema, normalizeMac } from "../core/node";
+import { NORMAL_MAC, type NodeSpec, nodeSchema, normalizeMac } from "../core/node";
 import { DIRECTIVES, type LtspConfSection, ltspConfLines, ltspConfSectionSchema } from "../ltsp/ltspConf";
 
 /**
@@ -87,15 +87,8 @@ function merge(into: LtspConfSection, part: LtspConfSection): LtspConfSection {
 }
 
 /** A node as the lab site's `netboot:nodes` holds it. */
-export interface AdoptedNode {
-    hostname: string;
-    mac: string;
-    image: string;
-    ip?: string;
-    kernelParameters?: string;
-    menuTimeout?: number;
-    ltspConf?: Record<string, string>;
-}
+export type AdoptedNode = Pick<NodeSpec, "hostname" | "mac" | "image" | "ip" | "kernelParameters" | "menuTimeout"> &
+    Partial<Pick<NodeSpec, "ltspConf">>;
 
 export interface AdoptedLtspConf {
     ltspConf: { server?: LtspConfSection; common?: LtspConfSection; clients?: LtspConfSection };
