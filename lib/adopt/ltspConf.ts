@@ -1,6 +1,6 @@
 import { LTSP_COMMAND_KEY, LTSP_SECRET_KEY } from "../core/fields";
 import { NORMAL_MAC, type NodeSpec, nodeSchema, normalizeMac } from "../core/node";
-import { DIRECTIVES, type LtspConfSection, ltspConfLines, ltspConfSectionSchema } from "../ltsp/ltspConf";
+import { DIRECTIVES, LTSP_CONF, type LtspConfSection, ltspConfLines, ltspConfSectionSchema } from "../ltsp/ltspConf";
 
 /**
  * Reading an administrator's /etc/ltsp/ltsp.conf back into LtspServer inputs: the [server],
@@ -100,7 +100,7 @@ export interface AdoptedLtspConf {
  * ltsp.conf -> `ltspConf` and `nodes`. A [MAC] section needs HOSTNAME; its image is its
  * DEFAULT_IMAGE, else the site-wide one, else the only image served (what LTSP's menu boots).
  */
-export function adoptLtspConf(text: string, images: readonly string[], file = "/etc/ltsp/ltsp.conf"): AdoptedLtspConf {
+export function adoptLtspConf(text: string, images: readonly string[], file = LTSP_CONF): AdoptedLtspConf {
     const parsed = parseLtspConf(text);
     const notExpressed: NotExpressed[] = parsed.unparsed.map((u) => ({
         where: `${file} line ${u.line}`,

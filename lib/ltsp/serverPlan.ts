@@ -18,7 +18,8 @@ import {
 import { LTSP_CONF, type NamedSection, nodeSection, renderLtspConf } from "./ltspConf";
 import { type LtspServerSpec, nodeExporterAddress } from "./serverSpec";
 
-/** Paths as LTSP 23 and Debian lay them out. */
+// Paths as LTSP 23 and Debian lay them out (the TFTP tree: lib/core/hostPaths.ts).
+
 /** The file `ltsp dnsmasq` writes; we render the same settings into it from a template. */
 export const DNSMASQ_CONF = "/etc/dnsmasq.d/ltsp-dnsmasq.conf";
 export const NFS_EXPORTS = "/etc/exports.d/ltsp-nfs.exports";
