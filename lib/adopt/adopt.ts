@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import { imageName } from "../core/node";
+import { LTSP_CONF } from "../ltsp/ltspConf";
 import { adoptDnsmasq, applyReservations, parseIpAddr } from "./dnsmasq";
 import { adoptLtspConf, type NotExpressed } from "./ltspConf";
 
@@ -52,7 +53,7 @@ export function adoptServer(facts: ServerFacts, connection: AdoptConnection, opt
     });
     const ltsp = adoptLtspConf(facts.ltspConf ?? "", images);
     if (facts.ltspConf === undefined)
-        notExpressed.push({ where: "/etc/ltsp/ltsp.conf", text: "(missing)", why: "the stack writes one; the first up creates it" });
+        notExpressed.push({ where: LTSP_CONF, text: "(missing)", why: "the stack writes one; the first up creates it" });
     notExpressed.push(...ltsp.notExpressed);
     const dhcp = adoptDnsmasq(facts.dnsmasq ?? "", parseIpAddr(facts.ipAddr), { sshAddress: connection.host, lanInterface: opts.lanInterface });
     if (facts.dnsmasq === undefined) {

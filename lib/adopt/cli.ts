@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { fingerprintFromKnownHosts } from "../core/hostKey";
+import { LTSP_CONF } from "../ltsp/ltspConf";
 import { remoteScript } from "../remote/scripts";
 import { RemoteHost } from "../ssh/remoteHost";
 import { adoptServer, type ServerFacts, stackConfigYaml } from "./adopt";
@@ -63,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
         const facts = sections(await remote.run("read addresses, images and apt proxy", remoteScript("adopt-facts")));
         const read = async (path: string) => (await remote.readFile(path))?.toString("utf8");
         const serverFacts: ServerFacts = {
-            ltspConf: await read("/etc/ltsp/ltsp.conf"),
+            ltspConf: await read(LTSP_CONF),
             dnsmasq: await read("/etc/dnsmasq.d/ltsp-dnsmasq.conf"),
             ipAddr: (facts.ip ?? []).join("\n"),
             images: facts.images ?? [],

@@ -1,4 +1,6 @@
+import { basename } from "node:path";
 import { inSubnet, parseSubnet, type Subnet } from "../core/fields";
+import { BIOS_BOOT_FILE, IPXE_SCRIPT, TFTP_ROOT, UEFI_BOOT_FILE } from "../core/hostPaths";
 import { normalizeMac } from "../core/node";
 import type { AdoptedNode, NotExpressed } from "./ltspConf";
 
@@ -42,13 +44,13 @@ const LTSP_BOOT_LOGIC = new Set([
     "dhcp-match=set:ipxe-efi,175,36",
     "tag-if=set:ipxe,tag:ipxe-http,tag:ipxe-menu,tag:ipxe-pxe,tag:ipxe-bzimage",
     "tag-if=set:ipxe,tag:ipxe-http,tag:ipxe-menu,tag:ipxe-efi",
-    'pxe-service=tag:proxy,tag:!ipxe,X86PC,"undionly.kpxe",ltsp/undionly.kpxe',
-    'pxe-service=tag:proxy,tag:!ipxe,X86-64_EFI,"snponly.efi",ltsp/snponly.efi',
-    'pxe-service=tag:proxy,tag:ipxe,X86PC,"ltsp.ipxe",ltsp/ltsp.ipxe',
-    'pxe-service=tag:proxy,tag:ipxe,X86-64_EFI,"ltsp.ipxe",ltsp/ltsp.ipxe',
-    "dhcp-boot=tag:!ipxe,tag:X86PC,ltsp/undionly.kpxe",
-    "dhcp-boot=tag:!ipxe,tag:X86-64_EFI,ltsp/snponly.efi",
-    "dhcp-boot=tag:ipxe,ltsp/ltsp.ipxe",
+    `pxe-service=tag:proxy,tag:!ipxe,X86PC,"${basename(BIOS_BOOT_FILE)}",${BIOS_BOOT_FILE}`,
+    `pxe-service=tag:proxy,tag:!ipxe,X86-64_EFI,"${basename(UEFI_BOOT_FILE)}",${UEFI_BOOT_FILE}`,
+    `pxe-service=tag:proxy,tag:ipxe,X86PC,"${basename(IPXE_SCRIPT)}",${IPXE_SCRIPT}`,
+    `pxe-service=tag:proxy,tag:ipxe,X86-64_EFI,"${basename(IPXE_SCRIPT)}",${IPXE_SCRIPT}`,
+    `dhcp-boot=tag:!ipxe,tag:X86PC,${BIOS_BOOT_FILE}`,
+    `dhcp-boot=tag:!ipxe,tag:X86-64_EFI,${UEFI_BOOT_FILE}`,
+    `dhcp-boot=tag:ipxe,${IPXE_SCRIPT}`,
 ]);
 
 /**
@@ -116,7 +118,7 @@ export function adoptDnsmasq(
         const text = lines[i].trim();
         if (!text || text.startsWith("#")) continue;
         seen.add(text.split("=")[0]);
-        if (["port=0", "enable-tftp", "tftp-root=/srv/tftp", "bind-interfaces"].includes(text)) continue;
+        if (["port=0", "enable-tftp", `tftp-root=${TFTP_ROOT}`, "bind-interfaces"].includes(text)) continue;
         if (LTSP_BOOT_LOGIC.has(text) || STACK_BOOT_LOGIC.test(text)) continue;
         if (LTSP_RPI.test(text)) {
             note(line, text, "Raspberry Pi boot: the stack's dnsmasq config has no Raspberry Pi entries (the first up drops it)");

@@ -1,6 +1,6 @@
 import { LTSP_COMMAND_KEY, LTSP_SECRET_KEY } from "../core/fields";
-import { nodeSchema, normalizeMac } from "../core/node";
-import { DIRECTIVES, type LtspConfSection, ltspConfSectionSchema } from "../ltsp/ltspConf";
+import { NORMAL_MAC, type NodeSpec, nodeSchema, normalizeMac } from "../core/node";
+import { DIRECTIVES, LTSP_CONF, type LtspConfSection, ltspConfLines, ltspConfSectionSchema } from "../ltsp/ltspConf";
 
 /**
  * Reading an administrator's /etc/ltsp/ltsp.conf back into LtspServer inputs: the [server],
@@ -42,24 +42,17 @@ export function shellValue(raw: string): string | undefined {
 export function parseLtspConf(text: string): ParsedLtspConf {
     const sections: ParsedLtspConf["sections"] = new Map();
     const unparsed: ParsedLtspConf["unparsed"] = [];
-    let current = "";
-    text.split("\n").forEach((raw, i) => {
-        const line = raw.trim();
-        if (!line || line.startsWith("#")) return;
-        const header = /^\[([^\]]+)\]$/.exec(line);
-        if (header) {
-            current = header[1].toLowerCase();
-            if (!sections.has(current)) sections.set(current, []);
-            return;
+    for (const [name, lines] of ltspConfLines(text)) {
+        if (name !== "") sections.set(name, []);
+        for (const { text: line, line: number } of lines) {
+            const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+            const value = assignment ? shellValue(assignment[2]) : undefined;
+            if (!assignment || value === undefined || name === "") unparsed.push({ line: number, text: line });
+            else sections.get(name)!.push({ key: assignment[1], value, line: number });
         }
-        const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-        const value = assignment ? shellValue(assignment[2]) : undefined;
-        if (!assignment || value === undefined || current === "") {
-            unparsed.push({ line: i + 1, text: line });
-            return;
-        }
-        sections.get(current)!.push({ key: assignment[1], value, line: i + 1 });
-    });
+    }
+    // In file order: a section may stand in several places.
+    unparsed.sort((a, b) => a.line - b.line);
     return { sections, unparsed };
 }
 
@@ -94,15 +87,8 @@ function merge(into: LtspConfSection, part: LtspConfSection): LtspConfSection {
 }
 
 /** A node as the lab site's `netboot:nodes` holds it. */
-export interface AdoptedNode {
-    hostname: string;
-    mac: string;
-    image: string;
-    ip?: string;
-    kernelParameters?: string;
-    menuTimeout?: number;
-    ltspConf?: Record<string, string>;
-}
+export type AdoptedNode = Pick<NodeSpec, "hostname" | "mac" | "image" | "ip" | "kernelParameters" | "menuTimeout"> &
+    Partial<Pick<NodeSpec, "ltspConf">>;
 
 export interface AdoptedLtspConf {
     ltspConf: { server?: LtspConfSection; common?: LtspConfSection; clients?: LtspConfSection };
@@ -114,7 +100,7 @@ export interface AdoptedLtspConf {
  * ltsp.conf -> `ltspConf` and `nodes`. A [MAC] section needs HOSTNAME; its image is its
  * DEFAULT_IMAGE, else the site-wide one, else the only image served (what LTSP's menu boots).
  */
-export function adoptLtspConf(text: string, images: readonly string[], file = "/etc/ltsp/ltsp.conf"): AdoptedLtspConf {
+export function adoptLtspConf(text: string, images: readonly string[], file = LTSP_CONF): AdoptedLtspConf {
     const parsed = parseLtspConf(text);
     const notExpressed: NotExpressed[] = parsed.unparsed.map((u) => ({
         where: `${file} line ${u.line}`,
@@ -151,7 +137,7 @@ export function adoptLtspConf(text: string, images: readonly string[], file = "/
     const nodes: AdoptedNode[] = [];
     for (const [name, params] of parsed.sections) {
         if (["server", "common", "clients"].includes(name)) continue;
-        const mac = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(name) ? normalizeMac(name) : undefined;
+        const mac = NORMAL_MAC.test(name) ? normalizeMac(name) : undefined;
         if (!mac) {
             notExpressed.push({
                 where: `${file} [${name}]`,

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LDMINFOD_SCRIPT, ldminfodUnits } from "../balance/units";
 import { parseSubnet } from "../core/fields";
+import { APT_PROXY_CONF } from "../core/hostPaths";
 import { stackOf } from "../core/ownership";
 import { sha256Hex } from "../core/sha256";
 import { SSH_SERVICE, SSHD_CHECK } from "../core/sshd";
@@ -18,7 +19,6 @@ import { type AppServerSpec, type AppServerUser, homeOf } from "./spec";
 
 /** sshd's drop-in directory, which Debian's sshd_config includes before its own settings. */
 export const SSHD_DROPIN = "/etc/ssh/sshd_config.d/netboot-sessions.conf";
-export const APT_PROXY_CONF = "/etc/apt/apt.conf.d/01netboot-proxy";
 export const UNIT_DIR = "/etc/systemd/system";
 export const LDMINFOD_SOCKET = "ldminfod.socket";
 export const SERVICES = [SSH_SERVICE, LDMINFOD_SOCKET];
@@ -63,6 +63,7 @@ export function renderAppServerFiles(spec: AppServerSpec, resource: string): App
         network,
         port: spec.ldminfod.port,
         sessionsPerCore: spec.ldminfod.sessionsPerCore,
+        unitDir: UNIT_DIR,
     });
     for (const [name, content] of Object.entries(units)) files.push(desired(`${UNIT_DIR}/${name}`, content));
     for (const user of spec.users) {

@@ -1,7 +1,18 @@
 import { z } from "zod";
 import { LDMINFOD_PORT } from "../balance/spec";
 import { connectionSchema } from "../core/connection";
-import { cidr, debianPackage, formatIssues, homeBaseReason, port, SECRET_VALUE, systemAccountReason, unixUser, type Validated } from "../core/fields";
+import {
+    aptProxyUrl,
+    cidr,
+    debianPackage,
+    formatIssues,
+    homeBaseReason,
+    port,
+    SECRET_VALUE,
+    systemAccountReason,
+    unixUser,
+    type Validated,
+} from "../core/fields";
 
 /**
  * An application server of a school site: thin clients open their sessions on it with `ssh -X`.
@@ -64,10 +75,7 @@ export const appServerSchema = z
     .object({
         connection: connectionSchema,
         /** http_proxy for apt. */
-        aptProxy: z
-            .string()
-            .regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, "is not a proxy URL like http://10.0.0.1:3142")
-            .optional(),
+        aptProxy: aptProxyUrl.optional(),
         /**
          * The server's address on the thin clients' LAN, with the LAN's prefix (like 10.0.0.11/24):
          * ldminfod listens there only, and sshd asks for passwords only from that subnet (keys

@@ -69,25 +69,16 @@ export const balanceSchema = z
     .superRefine((spec, ctx) => {
         const names = new Map<string, number>();
         const addresses = new Map<string, number>();
+        /** Records servers[i]'s `field` under `key` in `seen`, or refuses it naming the server that has it. */
+        const once = (seen: Map<string, number>, key: string, i: number, field: "name" | "address", input: string) => {
+            const same = seen.get(key);
+            if (same !== undefined)
+                ctx.addIssue({ code: "custom", path: ["servers", i, field], input, message: `is also the ${field} of servers[${same}]` });
+            else seen.set(key, i);
+        };
         spec.servers.forEach((server, i) => {
-            const sameName = names.get(server.name);
-            if (sameName !== undefined) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["servers", i, "name"],
-                    input: server.name,
-                    message: `is also the name of servers[${sameName}]`,
-                });
-            } else names.set(server.name, i);
-            const sameAddress = addresses.get(server.address.toLowerCase());
-            if (sameAddress !== undefined) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["servers", i, "address"],
-                    input: server.address,
-                    message: `is also the address of servers[${sameAddress}]`,
-                });
-            } else addresses.set(server.address.toLowerCase(), i);
+            once(names, server.name, i, "name", server.name);
+            once(addresses, server.address.toLowerCase(), i, "address", server.address);
         });
         const known = () => `known servers: ${[...names.keys()].join(", ")}`;
         const fixedClients = new Map<string, string>();

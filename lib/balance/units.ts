@@ -15,6 +15,8 @@ export function ldminfodUnits(opts: {
     port?: number;
     sessionsPerCore?: number;
     scriptPath?: string;
+    /** Where the units go (/etc/systemd/system): their first line names the file. */
+    unitDir: string;
 }): Record<string, string> {
     const context = {
         resource: opts.resource,
@@ -24,8 +26,6 @@ export function ldminfodUnits(opts: {
         sessionsPerCore: opts.sessionsPerCore ?? 10,
         scriptPath: opts.scriptPath ?? LDMINFOD_SCRIPT,
     };
-    return {
-        "ldminfod.socket": renderTemplate("ldminfod.socket", context),
-        "ldminfod@.service": renderTemplate("ldminfod@.service", context),
-    };
+    const unit = (name: string) => renderTemplate(name, { ...context, path: `${opts.unitDir}/${name}` });
+    return { "ldminfod.socket": unit("ldminfod.socket"), "ldminfod@.service": unit("ldminfod@.service") };
 }

@@ -67,6 +67,9 @@ export const ipv4 = z.string().refine(isIPv4, "is not an IPv4 address (like 192.
 
 export const cidr = z.string().refine((v) => parseSubnet(v) !== undefined, "is not an IPv4 address with a prefix length 1-30 (like 192.168.67.1/24)");
 
+/** An http_proxy for apt (and debootstrap), like the site's apt-cacher-ng: http://10.0.0.1:3142. */
+export const aptProxyUrl = z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, "is not a proxy URL like http://10.0.0.1:3142");
+
 export const hostOrAddress = z.string().refine((v) => isIPv4(v) || HOSTNAME.test(v), "is neither an IPv4 address nor a valid host name");
 
 export const dnsLabel = z

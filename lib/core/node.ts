@@ -13,6 +13,9 @@ import {
     type Validated,
 } from "./fields";
 
+/** A MAC as normalizeMac writes it (lower case, colons): 52:54:00:12:34:56. */
+export const NORMAL_MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/;
+
 /** MAC in any common notation -> 52:54:00:12:34:56, or undefined. */
 export function normalizeMac(value: string): string | undefined {
     const hex = value.trim().toLowerCase();

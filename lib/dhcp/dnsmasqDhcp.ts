@@ -1,5 +1,8 @@
 import type { Subnet } from "../core/fields";
 
+/** dnsmasq's own check of a candidate config (its path as $1), run before it replaces anything. */
+export const DNSMASQ_CHECK = 'dnsmasq --test --conf-file="$1"';
+
 /**
  * The one dnsmasq DHCP rendering (templates/_dnsmasq-dhcp.hbs), for LtspServer `dhcp` and
  * DhcpScope kind `dnsmasq` alike: range or proxyDHCP, options, a reservation for every node with

@@ -1,7 +1,7 @@
 import { parseSubnet } from "../core/fields";
 import { sha256Hex } from "../core/sha256";
 import { renderTemplate } from "../render/templates";
-import { dnsmasqDhcpContext } from "./dnsmasqDhcp";
+import { DNSMASQ_CHECK, dnsmasqDhcpContext } from "./dnsmasqDhcp";
 import { reservations, type ScopeSpec } from "./scopeSpec";
 
 export interface BackendFile {
@@ -74,7 +74,7 @@ export function linuxBackend(spec: ScopeSpec, resource: string): LinuxBackend {
             return {
                 package: "dnsmasq",
                 service: "dnsmasq",
-                files: [file(path, renderTemplate("dhcp-dnsmasq.conf", ctx), 'dnsmasq --test --conf-file="$1"')],
+                files: [file(path, renderTemplate("dhcp-dnsmasq.conf", ctx), DNSMASQ_CHECK)],
             };
         }
         case "isc": {

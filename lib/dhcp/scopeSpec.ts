@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { connectionSchema } from "../core/connection";
 import { cidr, formatIssues, hostAddressProblem, inRange, ipv4, ipv4ToNumber, parseSubnet, type Validated } from "../core/fields";
+import { BIOS_BOOT_FILE, IPXE_SCRIPT, UEFI_BOOT_FILE } from "../core/hostPaths";
 import { checkNodeSet, nodeSchema } from "../core/node";
 
 export const DHCP_KINDS = ["dnsmasq", "isc", "kea", "windows"] as const;
@@ -11,10 +12,10 @@ const bootSchema = z
     .object({
         /** The TFTP server (option 66 / siaddr): an address, because Windows clients need one. */
         nextServer: ipv4,
-        biosBootFile: bootFile.default("ltsp/undionly.kpxe"),
-        uefiBootFile: bootFile.default("ltsp/snponly.efi"),
+        biosBootFile: bootFile.default(BIOS_BOOT_FILE),
+        uefiBootFile: bootFile.default(UEFI_BOOT_FILE),
         /** For clients already running iPXE (option 175 / user class "iPXE"): the LTSP menu. */
-        ipxeScript: bootFile.default("ltsp/ltsp.ipxe"),
+        ipxeScript: bootFile.default(IPXE_SCRIPT),
         /** Option 17, e.g. 10.0.0.1:/ltsp/i386 for NFS-root clients. */
         rootPath: z
             .string()

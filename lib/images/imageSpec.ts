@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { connectionSchema } from "../core/connection";
-import { debianPackage, formatIssues, httpUrl, type Validated } from "../core/fields";
+import { aptProxyUrl, debianPackage, formatIssues, httpUrl, type Validated } from "../core/fields";
 import { imageName } from "../core/node";
 import { sha256Hex } from "../core/sha256";
 
@@ -70,10 +70,7 @@ export const imageSchema = z
     .object({
         connection: connectionSchema,
         /** http_proxy for debootstrap and apt, e.g. the site's apt-cacher-ng. */
-        aptProxy: z
-            .string()
-            .regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, "is not a proxy URL like http://10.0.0.1:3142")
-            .optional(),
+        aptProxy: aptProxyUrl.optional(),
         name: imageName.refine((n) => !LTSP_OWN_NAMES.includes(n), "is LTSP's own directory (/srv/ltsp/images); choose another name"),
         source: sourceSchema,
         /** mksquashfs compression: zstd builds in seconds where LTSP's default (gzip) takes minutes. */

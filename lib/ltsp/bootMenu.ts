@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: iPXE scripts name their settings ${like_this}; these strings are iPXE, not templates
 import { z } from "zod";
 import { ipxeSafeValue } from "../core/fields";
+import { IPXE_SCRIPT, TFTP_ROOT } from "../core/hostPaths";
 import type { NodeSpec } from "../core/node";
 import { renderTemplate } from "../render/templates";
 import type { LtspConfSection } from "./ltspConf";
@@ -13,7 +14,7 @@ import type { LtspConfSection } from "./ltspConf";
  */
 
 /** The menu file `ltsp ipxe` would write; we own it as a managed file. */
-export const LTSP_IPXE = "/srv/tftp/ltsp/ltsp.ipxe";
+export const LTSP_IPXE = `${TFTP_ROOT}/${IPXE_SCRIPT}`;
 /** nbd-server's configuration (Debian's path). */
 export const NBD_SERVER_CONF = "/etc/nbd-server/config";
 /** nbd-server's allow list (authfile of every export): the LAN subnet. */

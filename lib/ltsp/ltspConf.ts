@@ -114,14 +114,43 @@ export function sectionLines(section: LtspConfSection): string[] {
     return lines;
 }
 
+/** One line of ltsp.conf that counts (not blank, not a comment), trimmed, with its line number. */
+export interface LtspConfLine {
+    text: string;
+    line: number;
+}
+
+/**
+ * ltsp.conf(5) by section: each [header]'s name (lower case, as LTSP matches it) -> its lines in
+ * order. Lines before the first header are under "". Reading only: what a line means is the
+ * caller's (adopt reads assignments, the report compares sections).
+ */
+export function ltspConfLines(text: string): Map<string, LtspConfLine[]> {
+    const sections = new Map<string, LtspConfLine[]>();
+    let current = "";
+    text.split("\n").forEach((raw, i) => {
+        const line = raw.trim();
+        if (!line || line.startsWith("#")) return;
+        const header = /^\[([^\]]+)\]$/.exec(line);
+        if (header) current = header[1].toLowerCase();
+        if (!sections.has(current)) sections.set(current, []);
+        if (!header) sections.get(current)!.push({ text: line, line: i + 1 });
+    });
+    return sections;
+}
+
 export interface NamedSection {
     /** server, common, clients, a MAC address, or a name INCLUDEd elsewhere. */
     name: string;
     section: LtspConfSection;
 }
 
+/** Where LTSP 23 reads its configuration. */
+export const LTSP_CONF = "/etc/ltsp/ltsp.conf";
+
 export function renderLtspConf(resource: string, sections: readonly NamedSection[]): string {
     return renderTemplate("ltsp.conf", {
+        path: LTSP_CONF,
         resource,
         sections: sections.map(({ name, section }) => ({ name, lines: sectionLines(section) })),
     });

@@ -1,4 +1,5 @@
 import { parseSubnet } from "../core/fields";
+import { TFTP_ROOT } from "../core/hostPaths";
 import { OWNED_DIR, ownedFile } from "../core/ownership";
 import { converge, inConfigTurn, journalFor, othersThings, recoverInterrupted, restoreOriginal } from "../engine/converge";
 import type { Host } from "../engine/host";
@@ -19,7 +20,6 @@ import {
     SERVICES,
     type Step,
     serverPackages,
-    TFTP_ROOT,
 } from "./serverPlan";
 import type { LtspServerSpec } from "./serverSpec";
 

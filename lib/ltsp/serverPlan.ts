@@ -1,6 +1,7 @@
 import { ipv4ToNumber, parseSubnet } from "../core/fields";
+import { APT_PROXY_CONF, BIOS_BOOT_FILE, IPXE_SCRIPT, TFTP_ROOT, UEFI_BOOT_FILE } from "../core/hostPaths";
 import { sha256Hex } from "../core/sha256";
-import { dnsmasqDhcpContext } from "../dhcp/dnsmasqDhcp";
+import { DNSMASQ_CHECK, dnsmasqDhcpContext } from "../dhcp/dnsmasqDhcp";
 import type { DesiredFile, ManagedFileRecord, Step } from "../engine/steps";
 import type { HostObservation } from "../host/observe";
 import { renderTemplate } from "../render/templates";
@@ -14,21 +15,19 @@ import {
     renderNbdServerAllow,
     renderNbdServerConf,
 } from "./bootMenu";
-import { type NamedSection, nodeSection, renderLtspConf } from "./ltspConf";
+import { LTSP_CONF, type NamedSection, nodeSection, renderLtspConf } from "./ltspConf";
 import { type LtspServerSpec, nodeExporterAddress } from "./serverSpec";
 
-/** Paths as LTSP 23 and Debian lay them out. */
-export const TFTP_ROOT = "/srv/tftp";
-export const LTSP_CONF = "/etc/ltsp/ltsp.conf";
+// Paths as LTSP 23 and Debian lay them out (the TFTP tree: lib/core/hostPaths.ts).
+
 /** The file `ltsp dnsmasq` writes; we render the same settings into it from a template. */
 export const DNSMASQ_CONF = "/etc/dnsmasq.d/ltsp-dnsmasq.conf";
-export const APT_PROXY_CONF = "/etc/apt/apt.conf.d/01netboot-proxy";
 export const NFS_EXPORTS = "/etc/exports.d/ltsp-nfs.exports";
 /** Debian's prometheus-node-exporter reads its command line ($ARGS) from here. */
 export const NODE_EXPORTER_DEFAULTS = "/etc/default/prometheus-node-exporter";
 export const NODE_EXPORTER_SERVICE = "prometheus-node-exporter";
 /** What `ltsp ipxe` and `ltsp initrd` produce in TFTP. */
-export const IPXE_FILES = ["ltsp.ipxe", "undionly.kpxe", "snponly.efi"].map((f) => `${TFTP_ROOT}/ltsp/${f}`);
+export const IPXE_FILES = [IPXE_SCRIPT, BIOS_BOOT_FILE, UEFI_BOOT_FILE].map((f) => `${TFTP_ROOT}/${f}`);
 export const LTSP_IMG = `${TFTP_ROOT}/ltsp/ltsp.img`;
 
 export const BASE_PACKAGES = ["ltsp", "ipxe", "dnsmasq", "squashfs-tools", "openssh-server"];
@@ -59,9 +58,6 @@ export function serverServices(spec: Pick<LtspServerSpec, "boot" | "monitoring">
 }
 
 export type { DesiredFile, Step };
-
-/** dnsmasq's own check of a candidate config, run before it replaces anything. */
-export const DNSMASQ_CHECK = 'dnsmasq --test --conf-file="$1"';
 
 function desired(path: string, content: string, mode = "0644"): DesiredFile {
     return { path, content, mode, sha256: sha256Hex(content) };
@@ -124,7 +120,7 @@ export function renderServerFiles(spec: LtspServerSpec, resource: string): Desir
 function renderServerDnsmasq(spec: LtspServerSpec, resource: string): string {
     const dhcp = spec.dhcp;
     const subnet = parseSubnet(spec.lan.address)!;
-    const ltspBoot = { biosBootFile: "ltsp/undionly.kpxe", uefiBootFile: "ltsp/snponly.efi", ipxeScript: "ltsp/ltsp.ipxe", sendBootOptions: false };
+    const ltspBoot = { biosBootFile: BIOS_BOOT_FILE, uefiBootFile: UEFI_BOOT_FILE, ipxeScript: IPXE_SCRIPT, sendBootOptions: false };
     const reservations = [...spec.nodes]
         .filter((n) => n.ip !== undefined)
         .map((n) => ({ mac: n.mac, ip: n.ip!, hostname: n.hostname }))

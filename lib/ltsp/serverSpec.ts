@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { connectionSchema } from "../core/connection";
 import {
+    aptProxyUrl,
     cidr,
     debianPackage,
     dhcpLeaseTime,
@@ -49,10 +50,7 @@ export const ltspServerSchema = z
     .object({
         connection: connectionSchema,
         /** Acquire::http::Proxy for apt, e.g. the site's apt-cacher-ng. */
-        aptProxy: z
-            .string()
-            .refine((v) => /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/.test(v), "is not a proxy URL like http://10.0.0.1:3142")
-            .optional(),
+        aptProxy: aptProxyUrl.optional(),
         /** More Debian packages to install. */
         extraPackages: z.array(debianPackage).default([]),
         /** On delete, also purge the packages this resource installed. */

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { RESOURCE_TYPE_PREFIX } from "../core/resourceKinds";
 
 /** The directory of the nearest package.json at or above `start`. */
 export function packageRootOf(start: string): string {
@@ -70,7 +71,7 @@ export function providerText(modulePath: string, exportName: string): string {
  */
 export abstract class LazyDynamicResource extends pulumi.CustomResource {
     constructor(modulePath: string, exportName: string, type: string, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
-        super(`pulumi-nodejs:dynamic/netboot:${type}`, name, { ...props, __provider: providerText(modulePath, exportName) }, opts);
+        super(`${RESOURCE_TYPE_PREFIX}${type}`, name, { ...props, __provider: providerText(modulePath, exportName) }, opts);
     }
 }
 

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
+import { NORMAL_MAC } from "../core/node";
 import { filesOf } from "./files";
 import { changedSections } from "./ltspConfText";
 import { appServerNames, type FieldChange, fieldChanges, type NodeView, nodeView } from "./nodes";
@@ -50,8 +51,6 @@ export interface ClientImpact {
  * ltsp.conf key) is in the client's [MAC] section or its image, read at boot.
  */
 const NO_REBOOT_FIELDS = new Set(["IP", "role"]);
-
-const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/;
 
 function nodesOf(props: Props | undefined): Array<{ mac: string; hostname: string; image: string }> {
     const nodes = props?.nodes;
@@ -152,7 +151,7 @@ export function clientImpact(changes: readonly ResourceChange[]): ClientImpact {
             if (path.endsWith("/ltsp.conf")) {
                 for (const section of changedSections(before[path], after[path])) {
                     if (section === "clients" || section === "common") add(reboot, `ltsp.conf [${section}] changed on ${c.name}`, served);
-                    else if (MAC.test(section) && !ownChange.has(section))
+                    else if (NORMAL_MAC.test(section) && !ownChange.has(section))
                         add(
                             reboot,
                             `its ltsp.conf section changed`,

@@ -1,22 +1,10 @@
 import { isDeepStrictEqual } from "node:util";
+import { NORMAL_MAC } from "../core/node";
+import { ltspConfLines } from "../ltsp/ltspConf";
 
-/** ltsp.conf sections by name -> their lines (comments and blank lines left out). */
-export function ltspConfSections(text: string): Map<string, string[]> {
-    const sections = new Map<string, string[]>();
-    let current = "";
-    for (const raw of text.split("\n")) {
-        const line = raw.trim();
-        if (!line || line.startsWith("#")) continue;
-        const header = /^\[(.+)\]$/.exec(line);
-        if (header) {
-            current = header[1].toLowerCase();
-            if (!sections.has(current)) sections.set(current, []);
-            continue;
-        }
-        if (!sections.has(current)) sections.set(current, []);
-        sections.get(current)!.push(line);
-    }
-    return sections;
+/** ltsp.conf sections by name -> their lines' text (comments and blank lines left out). */
+function ltspConfSections(text: string): Map<string, string[]> {
+    return new Map([...ltspConfLines(text)].map(([name, lines]) => [name, lines.map((l) => l.text)]));
 }
 
 /** Names of the sections that differ between two ltsp.conf texts. */
@@ -34,7 +22,7 @@ export function describeSectionChanges(before: string, after: string): string {
     const added = changed.filter((n) => !a.has(n)).length;
     const removed = changed.filter((n) => !b.has(n)).length;
     const modified = changed.filter((n) => a.has(n) && b.has(n));
-    const named = modified.filter((n) => !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(n)).map((n) => `[${n}]`);
+    const named = modified.filter((n) => !NORMAL_MAC.test(n)).map((n) => `[${n}]`);
     const clients = modified.length - named.length;
     const what = [...named, ...(clients ? [`${clients} client section${clients === 1 ? "" : "s"}`] : [])].join(", ");
     return `ltsp.conf sections: ${modified.length} changed${what ? ` (${what})` : ""}, ${added} added, ${removed} removed.`;

@@ -1,7 +1,8 @@
+import { RESOURCE_KINDS } from "../core/resourceKinds";
 import { type FileChange, fileChanges, MAX_EDITS } from "./files";
 import { type ClientImpact, clientImpact, type ImpactGroup } from "./impact";
 import { appServerMoves, describeAppServerMove, describeMove, nodeMoves } from "./nodes";
-import { KINDS, type Kind, type Op, type Preview, type ResourceChange } from "./preview";
+import type { Kind, Op, Preview, ResourceChange } from "./preview";
 import { renderMermaid, topologyOf } from "./topology";
 
 /** GitHub refuses comments longer than this many characters. */
@@ -28,6 +29,9 @@ const KIND_WORDS: Record<Kind, string> = {
     ChrootImage: "images",
     NodeAssignment: "nodes",
     AppServer: "app servers",
+    SessionBalance: "session balances",
+    SlurmController: "Slurm controllers",
+    ClonezillaRepository: "Clonezilla repositories",
     other: "other resources",
 };
 
@@ -67,7 +71,7 @@ function summary(changes: readonly ResourceChange[], sameCount: number | undefin
     const same = listedSame || sameCount || 0;
     const headline = ops.length ? ops.map((op) => `${count(undefined, op)} ${OP_WORDS[op]}`).join(", ") : "no changes";
     const lines = [`**${headline}**${same ? `, ${same} unchanged` : ""}`];
-    const kinds = [...KINDS, "other" as const].filter(
+    const kinds = [...RESOURCE_KINDS, "other" as const].filter(
         (k) => ours.some((c) => c.kind === k && c.op !== "same") || (listedSame && ours.some((c) => c.kind === k)),
     );
     if (kinds.length) {

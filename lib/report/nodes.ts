@@ -1,18 +1,9 @@
 import { isDeepStrictEqual } from "node:util";
+import type { NodeSpec } from "../core/node";
 import { ofKind, type Props, type ResourceChange } from "./preview";
 
-/** A client as the report sees it: the NodeAssignment's checked inputs. */
-export interface NodeView {
-    name: string;
-    hostname: string;
-    mac: string;
-    image: string;
-    ip?: string;
-    kernelParameters?: string;
-    menuTimeout?: number;
-    ltspConf: Record<string, string>;
-    role: string;
-}
+/** A client as the report sees it: the NodeAssignment's checked inputs, under its resource name. */
+export type NodeView = Omit<NodeSpec, "nodeName"> & { name: string };
 
 export function nodeView(name: string, props: Props): NodeView {
     return {

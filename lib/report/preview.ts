@@ -6,8 +6,10 @@
  * are recognised by their fields.
  */
 
-export const KINDS = ["LtspServer", "DhcpScope", "ChrootImage", "NodeAssignment", "AppServer"] as const;
-export type Kind = (typeof KINDS)[number] | "other";
+import { RESOURCE_KINDS, RESOURCE_TYPE_PREFIX, type ResourceKind } from "../core/resourceKinds";
+
+/** A resource's kind in the report: one of ours (RESOURCE_KINDS), or another provider's. */
+export type Kind = ResourceKind | "other";
 
 /** What happens to a resource, in the report's words (Pulumi's ops folded). */
 export type Op = "create" | "update" | "replace" | "delete" | "same";
@@ -57,8 +59,6 @@ interface RawStep {
     detailedDiff?: Record<string, unknown> | null;
 }
 
-const DYNAMIC_PREFIX = "pulumi-nodejs:dynamic/netboot:";
-
 export function urnType(urn: string): string {
     // urn:pulumi:STACK::PROJECT::[PARENT$]TYPE::NAME
     const parts = urn.split("::");
@@ -73,9 +73,9 @@ export function urnName(urn: string): string {
 
 /** The kind of one of our resources from its type, or (older states) from its fields. */
 export function kindOf(type: string, props: Props | undefined): Kind {
-    if (type.startsWith(DYNAMIC_PREFIX)) {
-        const name = type.slice(DYNAMIC_PREFIX.length);
-        return (KINDS as readonly string[]).includes(name) ? (name as Kind) : "other";
+    if (type.startsWith(RESOURCE_TYPE_PREFIX)) {
+        const name = type.slice(RESOURCE_TYPE_PREFIX.length);
+        return (RESOURCE_KINDS as readonly string[]).includes(name) ? (name as Kind) : "other";
     }
     if (type !== "pulumi-nodejs:dynamic:Resource" || !props) return "other";
     if ("nodeName" in props && "mac" in props) return "NodeAssignment";
@@ -191,7 +191,7 @@ export function mergeState(preview: Preview, state: unknown): Preview {
 
 /** Servers, scopes, images, nodes, others; by name within a kind (the engine's step order varies from run to run). */
 function sorted(changes: ResourceChange[]): ResourceChange[] {
-    const rank = (k: Kind) => (k === "other" ? KINDS.length : KINDS.indexOf(k));
+    const rank = (k: Kind) => (k === "other" ? RESOURCE_KINDS.length : RESOURCE_KINDS.indexOf(k));
     return changes.sort((a, b) => rank(a.kind) - rank(b.kind) || a.name.localeCompare(b.name, "en", { numeric: true }) || a.urn.localeCompare(b.urn));
 }
 

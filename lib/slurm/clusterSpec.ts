@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { connectionSchema } from "../core/connection";
 import { cidr, dnsLabel, formatIssues, hostAddressProblem, ipv4, ownedDirectory, parseSubnet, SECRET_VALUE, type Validated } from "../core/fields";
-import { macAddress } from "../core/node";
+import { macAddress, NORMAL_MAC } from "../core/node";
 import { sha256Hex } from "../core/sha256";
 import type { DesiredFile } from "../engine/steps";
 import { ANY_MACHINE, allowList, closeDoorArgs, doorClient, doorImageParts, doorObservedFiles, planDoor } from "../keydoor/door";
@@ -242,7 +242,7 @@ export function parseDnsmasqLeases(text: string): Lease[] {
     return text
         .split("\n")
         .map((l) => l.trim().split(/\s+/))
-        .filter((f) => f.length >= 4 && /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(f[1]))
+        .filter((f) => f.length >= 4 && NORMAL_MAC.test(f[1].toLowerCase()))
         .map((f) => ({ mac: f[1].toLowerCase(), address: f[2], hostname: f[3] === "*" ? "" : f[3] }))
         .sort((a, b) => a.address.localeCompare(b.address, undefined, { numeric: true }));
 }

@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { adoptServer, stackConfigYaml } from "../../lib/adopt/adopt";
 import { adoptDnsmasq, parseIpAddr } from "../../lib/adopt/dnsmasq";
 import { adoptLtspConf, parseLtspConf, shellValue } from "../../lib/adopt/ltspConf";
-import { DNSMASQ_CONF, LTSP_CONF, renderServerFiles } from "../../lib/ltsp/serverPlan";
+import { LTSP_CONF, ltspConfLines } from "../../lib/ltsp/ltspConf";
+import { DNSMASQ_CONF, renderServerFiles } from "../../lib/ltsp/serverPlan";
 import { validateLtspServer } from "../../lib/ltsp/serverSpec";
 import { TEST_KEY, TEST_PIN } from "./helpers";
 
@@ -83,6 +84,36 @@ describe("adopting ltsp.conf", () => {
         ]);
         expect(adopted.notExpressed[1].why).toBe("a node needs HOSTNAME");
         expect(parseLtspConf(ADMIN_LTSP_CONF).sections.get("52:54:00:00:01:04")).toEqual([{ key: "HOSTNAME", value: "pc04", line: 31 }]);
+    });
+});
+
+describe("reading ltsp.conf (one reader for adopt and the PR report)", () => {
+    const conf = "X=0\n# note\n[Clients]\nA=1\n\n[52:54:00:00:01:01]\nHOSTNAME=pc01\n[clients]\nB=$(date)\n";
+
+    it('sections in lower case, their lines in order with line numbers; lines before any header under ""', () => {
+        expect([...ltspConfLines(conf)]).toEqual([
+            ["", [{ text: "X=0", line: 1 }]],
+            [
+                "clients",
+                [
+                    { text: "A=1", line: 4 },
+                    { text: "B=$(date)", line: 9 },
+                ],
+            ],
+            ["52:54:00:00:01:01", [{ text: "HOSTNAME=pc01", line: 7 }]],
+        ]);
+    });
+
+    it("adopt's parse: assignments by section; what is no plain assignment, or stands before any header, unparsed in file order", () => {
+        const parsed = parseLtspConf(conf);
+        expect([...parsed.sections]).toEqual([
+            ["clients", [{ key: "A", value: "1", line: 4 }]],
+            ["52:54:00:00:01:01", [{ key: "HOSTNAME", value: "pc01", line: 7 }]],
+        ]);
+        expect(parsed.unparsed).toEqual([
+            { line: 1, text: "X=0" },
+            { line: 9, text: "B=$(date)" },
+        ]);
     });
 });
 

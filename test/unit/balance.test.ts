@@ -215,7 +215,20 @@ describe("balancing in ltsp.conf", () => {
     });
 
     it("renders ldminfod's units: a socket per connection and a sandboxed service", () => {
-        const units = ldminfodUnits({ resource: "school", address: "10.0.1.2", network: "10.0.1.0/24", port: 9571, sessionsPerCore: 12 });
+        const units = ldminfodUnits({
+            resource: "school",
+            address: "10.0.1.2",
+            network: "10.0.1.0/24",
+            port: 9571,
+            sessionsPerCore: 12,
+            unitDir: "/etc/systemd/system",
+        });
+        expect(units["ldminfod.socket"].split("\n")[0]).toBe(
+            "# /etc/systemd/system/ldminfod.socket, managed by netboot (school). `pulumi up` reverts hand edits.",
+        );
+        expect(units["ldminfod@.service"].split("\n")[0]).toBe(
+            "# /etc/systemd/system/ldminfod@.service, managed by netboot (school). `pulumi up` reverts hand edits.",
+        );
         expect(units["ldminfod.socket"]).toMatch(/^ListenStream=10\.0\.1\.2:9571$/m);
         expect(units["ldminfod.socket"]).toMatch(/^Accept=yes$/m);
         expect(units["ldminfod@.service"]).toMatch(/^StandardOutput=socket$/m);

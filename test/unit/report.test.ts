@@ -1,6 +1,7 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { RESOURCE_KINDS } from "../../lib/core/resourceKinds";
 import { renderServerFiles } from "../../lib/ltsp/serverPlan";
 import { validateLtspServer } from "../../lib/ltsp/serverSpec";
 import { clientImpact } from "../../lib/report/impact";
@@ -47,6 +48,16 @@ describe("reading previews", () => {
             "NodeAssignment rn01",
             "NodeAssignment rn02",
         ]);
+    });
+
+    it("knows every resource this package defines: each class in resources/ is a kind of its own", () => {
+        const dir = join(__dirname, "..", "..", "resources");
+        const classes = readdirSync(dir)
+            .filter((f) => f.endsWith(".ts"))
+            .map((f) => /export class (\w+) extends LazyDynamicResource/.exec(readFileSync(join(dir, f), "utf8"))?.[1]);
+        expect(classes).toHaveLength(8);
+        expect([...RESOURCE_KINDS].sort()).toEqual([...classes].sort());
+        for (const kind of classes) expect(kindOf(`pulumi-nodejs:dynamic/netboot:${kind}`, {})).toBe(kind);
     });
 
     it("recognises states written before the type hints by their fields", () => {

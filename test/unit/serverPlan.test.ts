@@ -1,18 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { APT_PROXY_CONF } from "../../lib/core/hostPaths";
 import type { HostObservation } from "../../lib/host/observe";
 import { LTSP_IPXE } from "../../lib/ltsp/bootMenu";
-import { renderLtspConf } from "../../lib/ltsp/ltspConf";
-import {
-    APT_PROXY_CONF,
-    DNSMASQ_CONF,
-    IPXE_FILES,
-    LTSP_CONF,
-    LTSP_IMG,
-    NFS_EXPORTS,
-    planServer,
-    renderServerFiles,
-    serverPackages,
-} from "../../lib/ltsp/serverPlan";
+import { LTSP_CONF, renderLtspConf } from "../../lib/ltsp/ltspConf";
+import { DNSMASQ_CONF, IPXE_FILES, LTSP_IMG, NFS_EXPORTS, planServer, renderServerFiles, serverPackages } from "../../lib/ltsp/serverPlan";
 import { type LtspServerSpec, validateLtspServer } from "../../lib/ltsp/serverSpec";
 import { validServerInputs } from "./helpers";
 
