@@ -3,6 +3,7 @@ import { sha256Hex } from "../core/sha256";
 import { remoteScript } from "../remote/scripts";
 import { beforeStep, candidateUnderFault } from "./faults";
 import { type Host, SshConnectError } from "./host";
+import { readLinks } from "./links";
 import { enableService, installPackages, restartService } from "./services";
 import { type DesiredFile, describeStep, type ManagedFileRecord, type Step } from "./steps";
 
@@ -107,6 +108,11 @@ export async function restoreOriginal(host: Host, path: string, record: ManagedF
     const ownership = owner ? [ownerRecordOf(ownedFile(path)), owner] : [];
     const out = await host.mutate(what, remoteScript("restore-original"), [path, record.backup ?? "", ...ownership]);
     return !out.startsWith("kept\t");
+}
+
+/** Removes the symbolic links at `paths` (delete's side of a link step; anything else there stays). */
+export async function removeLinks(host: Host, paths: readonly string[]): Promise<void> {
+    await host.mutate(`unlink ${paths.join(" ")}`, remoteScript("unlink"), paths);
 }
 
 /** Which of `things` (ownership.ts keys: file/<path>, image/<name>) a stack other than `owner`'s owns on the host: thing -> owner. Reads only. */
@@ -235,6 +241,19 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
             });
         }
     }
+    // A link must point at a directory that is there (an image's root the clients are served).
+    const targets = [...new Set(steps.flatMap((s) => (s.kind === "link" ? [s.target] : [])))];
+    if (targets.length) {
+        opts.progress?.(`check ${targets.join(" ")}`);
+        const absent = (await host.run("check link targets", remoteScript("link-targets-check"), targets)).split("\n").filter(Boolean);
+        if (absent.length) {
+            throw new ConvergeError(
+                `${host.label}: ${absent.join(", ")} ${absent.length === 1 ? "is not a directory" : "are not directories"} to link to, so nothing was changed`,
+                [],
+                [],
+            );
+        }
+    }
     // What the applets and scripts of this plan rewrite is saved once, before the first step.
     const touched = [...new Set(steps.flatMap((s) => (s.kind === "applet" || s.kind === "run" ? (s.touches ?? []) : [])))];
     if (touched.length) {
@@ -279,6 +298,13 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
                 }
                 case "install":
                     installed.push(...(await installPackages(host, step.packages, step.aptProxy)));
+                    break;
+                case "link":
+                case "unlink":
+                    journaled = true;
+                    await host.mutate(`save ${step.path}`, remoteScript("journal-save"), [opts.journal, step.path]);
+                    if (step.kind === "link") await host.mutate(describeStep(step), remoteScript("link"), [step.path, step.target]);
+                    else await removeLinks(host, [step.path]);
                     break;
                 case "applet":
                 case "run": {
@@ -340,8 +366,9 @@ async function failed(host: Host, err: Error, journaled: boolean, services: stri
     return new ConvergeError(`${err.message}${restoredText}${problemText}`, restored, problems);
 }
 
-/** Every written file must now hold what was sent: one read-only round trip. */
+/** Every written file must now hold what was sent, every link point where it should: read-only round trips. */
 async function readBack(host: Host, steps: readonly Step[]): Promise<void> {
+    await readBackLinks(host, steps);
     // A file written into a build directory (an image's chroot, `confineTo`) moves with it when a
     // later step publishes the build: its checksum was verified as it was written.
     const written = steps.flatMap((s) => (s.kind === "write" && !s.confineTo ? [s.file] : []));
@@ -357,6 +384,21 @@ async function readBack(host: Host, steps: readonly Step[]): Promise<void> {
     for (const file of written) {
         if (sums.get(file.path) !== file.sha256) {
             throw new Error(`${host.label}: read-back of ${file.path} gives ${sums.get(file.path) ?? "nothing"}, expected ${file.sha256}`);
+        }
+    }
+}
+
+/** Each link step's path is now that link, each unlink step's no link. */
+async function readBackLinks(host: Host, steps: readonly Step[]): Promise<void> {
+    const wanted = new Map<string, string | null>();
+    for (const s of steps) if (s.kind === "link" || s.kind === "unlink") wanted.set(s.path, s.kind === "link" ? s.target : null);
+    if (!wanted.size) return;
+    const links = await readLinks(host, [...wanted.keys()]);
+    for (const [path, target] of wanted) {
+        if (links[path] !== target) {
+            throw new Error(
+                `${host.label}: read-back of ${path} gives ${links[path] ? `a link to ${links[path]}` : "no link"}, expected ${target ? `a link to ${target}` : "no link"}`,
+            );
         }
     }
 }

@@ -244,3 +244,24 @@ export function planServer(
     }
     return steps;
 }
+
+/** The link that makes a NUL-suffixed root path (Windows DHCP) resolve: DIR/000 -> DIR. */
+export function nulLinkOf(dir: string): string {
+    return `${dir}/000`;
+}
+
+/** The paths whose links planNulLinks reads: the wanted ones and those this resource made before. */
+export function nulLinkPaths(wanted: readonly string[], had: readonly string[]): string[] {
+    return [...new Set([...wanted, ...had])].map(nulLinkOf);
+}
+
+/** A link for each wanted DIR whose DIR/000 is not yet a link to it; the links no longer wanted go. */
+export function planNulLinks(wanted: readonly string[], had: readonly string[], links: Record<string, string | null>): Step[] {
+    const make: Step[] = wanted
+        .filter((dir) => links[nulLinkOf(dir)] !== dir)
+        .map((dir) => ({ kind: "link", path: nulLinkOf(dir), target: dir, why: "NUL-suffixed root path" }));
+    const remove: Step[] = had
+        .filter((dir) => !wanted.includes(dir) && links[nulLinkOf(dir)] != null)
+        .map((dir) => ({ kind: "unlink", path: nulLinkOf(dir), why: "no longer wanted" }));
+    return [...make, ...remove];
+}

@@ -9,6 +9,8 @@ import {
     LTSP_CONF,
     LTSP_IMG,
     NFS_EXPORTS,
+    nulLinkPaths,
+    planNulLinks,
     planServer,
     renderServerFiles,
     serverPackages,
@@ -92,6 +94,29 @@ describe("planning LtspServer changes", () => {
         const noProxy = renderServerFiles(spec({ aptProxy: undefined }), "test");
         const steps = planServer(noProxy, packages, false, managedOf(files), matchingHost(files, packages));
         expect(steps).toEqual([{ kind: "release", path: APT_PROXY_CONF, why: "no longer managed" }]);
+    });
+});
+
+describe("planning NUL-suffix links (DIR/000 -> DIR)", () => {
+    it("reads the wanted and the formerly made links", () => {
+        expect(nulLinkPaths(["/srv/ltsp/i386"], ["/srv/ltsp/i386", "/srv/ltsp/old"])).toEqual(["/srv/ltsp/i386/000", "/srv/ltsp/old/000"]);
+    });
+
+    it("links what is missing or points elsewhere, unlinks what is no longer wanted, nothing when the host matches", () => {
+        const links = {
+            "/srv/ltsp/i386/000": null,
+            "/srv/ltsp/amd64/000": "/elsewhere",
+            "/srv/ltsp/ok/000": "/srv/ltsp/ok",
+            "/srv/ltsp/old/000": "/srv/ltsp/old",
+        };
+        expect(planNulLinks(["/srv/ltsp/i386", "/srv/ltsp/amd64", "/srv/ltsp/ok"], ["/srv/ltsp/ok", "/srv/ltsp/old"], links)).toEqual([
+            { kind: "link", path: "/srv/ltsp/i386/000", target: "/srv/ltsp/i386", why: "NUL-suffixed root path" },
+            { kind: "link", path: "/srv/ltsp/amd64/000", target: "/srv/ltsp/amd64", why: "NUL-suffixed root path" },
+            { kind: "unlink", path: "/srv/ltsp/old/000", why: "no longer wanted" },
+        ]);
+        expect(planNulLinks(["/srv/ltsp/ok"], ["/srv/ltsp/ok"], links)).toEqual([]);
+        // A link no longer wanted that is already gone: nothing to do.
+        expect(planNulLinks([], ["/srv/ltsp/i386"], links)).toEqual([]);
     });
 });
 
