@@ -1,8 +1,7 @@
 import { OWNED_DIR, originalOf, ownedFile, ownerRecordOf, stackOf } from "../core/ownership";
 import { sha256Hex } from "../core/sha256";
 import { remoteScript } from "../remote/scripts";
-import { beforeStep, candidateUnderFault } from "./faults";
-import { type Host, SshConnectError } from "./host";
+import { type Host, RemoteCommandError, SshConnectError } from "./host";
 import { readLinks } from "./links";
 import { enableService, installPackages, restartService } from "./services";
 import { type DesiredFile, describeStep, type ManagedFileRecord, type Step } from "./steps";
@@ -73,10 +72,10 @@ export class ConvergeError extends Error {
 
 /** The daemon's own check of candidate content; throws with the checker's words when it refuses. */
 export async function checkCandidate(host: Host, path: string, content: string, command: string): Promise<void> {
-    const result = await host.exec(remoteScript("check-candidate"), [command], { stdin: content });
-    if (result.code !== 0) {
-        throw new Error(`${host.label}: ${command.split(" ")[0]} rejects the rendered ${path}:\n${(result.stdout + result.stderr).trim()}`);
-    }
+    await host.run(`check ${path}`, remoteScript("check-candidate"), [command], { stdin: content }).catch((err: Error) => {
+        if (!(err instanceof RemoteCommandError)) throw err;
+        throw new Error(`${host.label}: ${command.split(" ")[0]} rejects the rendered ${path}:\n${(err.result.stdout + err.result.stderr).trim()}`);
+    });
 }
 
 /**
@@ -175,7 +174,7 @@ export async function recordOwners(host: Host, owner: string, records: readonly 
 /** The host paths an apply of `steps` changes as its own (files confined to a build are the build's). */
 function ownedPaths(steps: readonly Step[]): string[] {
     return steps.flatMap((s) =>
-        s.kind === "write" ? (s.confineTo ? [] : [s.file.path]) : s.kind === "release" ? [s.path] : s.kind === "applet" ? (s.touches ?? []) : [],
+        s.kind === "write" ? (s.confineTo ? [] : [s.file.path]) : s.kind === "release" ? [s.path] : s.kind === "run" ? (s.touches ?? []) : [],
     );
 }
 
@@ -213,8 +212,8 @@ export async function recoverInterrupted(host: Host, journal: string, services: 
 
 /**
  * Applies `steps` in order. Each write is checked by the daemon's own check first, then written
- * atomically after what it replaces (content, mode, owner) is saved in the apply's journal; an
- * applet or script first saves the files it rewrites. On any failure every file of this apply is
+ * atomically after what it replaces (content, mode, owner) is saved in the apply's journal; a
+ * script first saves the files it rewrites. On any failure every file of this apply is
  * restored from the journal and the services that read them restarted; a dropped connection is
  * dialed again (`reconnect`) to do that, and failing that, the journal stays on the host and
  * `recoverInterrupted` restores it at the next apply. After success the written files are read
@@ -235,8 +234,7 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
     for (const step of steps) {
         if (step.kind === "write" && step.check && !checkedLate.has(step)) {
             opts.progress?.(`check ${step.file.path}`);
-            const candidate = candidateUnderFault(describeStep(step), step.file.content);
-            await checkCandidate(host, step.file.path, candidate, step.check).catch((err: Error) => {
+            await checkCandidate(host, step.file.path, step.file.content, step.check).catch((err: Error) => {
                 throw new ConvergeError(err.message, [], []);
             });
         }
@@ -254,8 +252,8 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
             );
         }
     }
-    // What the applets and scripts of this plan rewrite is saved once, before the first step.
-    const touched = [...new Set(steps.flatMap((s) => (s.kind === "applet" || s.kind === "run" ? (s.touches ?? []) : [])))];
+    // What the scripts of this plan rewrite is saved once, before the first step.
+    const touched = [...new Set(steps.flatMap((s) => (s.kind === "run" ? (s.touches ?? []) : [])))];
     if (touched.length) {
         journaled = true;
         await host.mutate(`save ${touched.join(" ")}`, remoteScript("journal-save"), [opts.journal, ...touched]).catch(async (err: Error) => {
@@ -265,13 +263,10 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
     for (const step of steps) {
         opts.progress?.(`${describeStep(step)}${step.why ? ` (${step.why})` : ""}`);
         try {
-            // The fault suite's hook (NETBOOT_FAULT, test only): does nothing unless it names this step.
-            const injected = await beforeStep(host, describeStep(step), step.kind === "write" ? step.file.path : undefined);
-            if (injected) opts.progress?.(injected);
             switch (step.kind) {
                 case "write": {
                     if (checkedLate.has(step)) {
-                        await checkCandidate(host, step.file.path, candidateUnderFault(describeStep(step), step.file.content), step.check!);
+                        await checkCandidate(host, step.file.path, step.file.content, step.check!);
                     }
                     for (const s of step.reload ?? []) reloadOnRestore.add(s);
                     journaled = true;
@@ -306,11 +301,8 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
                     if (step.kind === "link") await host.mutate(describeStep(step), remoteScript("link"), [step.path, step.target]);
                     else await removeLinks(host, [step.path]);
                     break;
-                case "applet":
                 case "run": {
-                    if (step.kind === "applet") {
-                        await host.mutate(`ltsp ${step.applet}`, remoteScript("ltsp-applet"), [step.applet], { timeoutMs: 10 * 60_000 });
-                    } else if (step.exclusive) {
+                    if (step.exclusive) {
                         await host.exclusive(step.exclusive, () =>
                             host.mutate(step.what, remoteScript(step.script), step.args, { timeoutMs: step.timeoutMs, stdin: step.stdin }),
                         );

@@ -42,14 +42,13 @@ export type Step =
     | { kind: "link"; path: string; target: string; why?: string }
     /** The symbolic link at `path` goes (anything else there stays). */
     | { kind: "unlink"; path: string; why?: string }
-    /** An `ltsp` applet; `touches` are the files it rewrites (saved first, restored on failure). */
-    | { kind: "applet"; applet: "ipxe" | "initrd" | "nfs"; touches?: string[]; why?: string }
     /** A script of lib/remote by name, with its arguments. */
     | {
           kind: "run";
           what: string;
           script: string;
           args: string[];
+          /** Host files the script rewrites: saved first, restored on failure, and the resource's own (ownership) like the files it writes. */
           touches?: string[];
           timeoutMs?: number;
           /** Runs when no other step or command holding this host lock runs (e.g. "ltsp": one `ltsp image` at a time). */
@@ -75,8 +74,6 @@ export function describeStep(step: Step): string {
             return `link ${step.path} -> ${step.target}`;
         case "unlink":
             return `unlink ${step.path}`;
-        case "applet":
-            return `ltsp ${step.applet}`;
         case "run":
             return step.what;
         case "restart":

@@ -148,6 +148,14 @@ function renderServerDnsmasq(spec: LtspServerSpec, resource: string): string {
     return renderTemplate("dnsmasq-ltsp.conf", { path: DNSMASQ_CONF, resource, interface: spec.lan.interface, tftpRoot: TFTP_ROOT, dhcp: context });
 }
 
+/** How long an `ltsp ipxe`, `initrd` or `nfs` run may take before its step fails. */
+const APPLET_TIMEOUT_MS = 10 * 60_000;
+
+/** `ltsp APPLET` (lib/remote/ltsp-applet.sh) as a step; `touches` are the files it rewrites (saved first, restored on failure). */
+export function ltspApplet(applet: "ipxe" | "initrd" | "nfs", touches: readonly string[], why?: string): Step {
+    return { kind: "run", what: `ltsp ${applet}`, script: "ltsp-applet", args: [applet], touches: [...touches], timeoutMs: APPLET_TIMEOUT_MS, why };
+}
+
 /** What to look at on the host before planning. */
 export function observationFor(files: readonly DesiredFile[], managed: Record<string, ManagedFileRecord>, packages: readonly string[]) {
     return {
@@ -208,14 +216,14 @@ export function planServer(
     let ipxeRan = false;
     if (confChanged || imagesChanged || IPXE_BINARIES.some((f) => observed.files[f] === null)) {
         const why = confChanged ? "ltsp.conf changed" : imagesChanged ? "the served images changed" : "iPXE binaries missing";
-        steps.push({ kind: "applet", applet: "ipxe", touches: IPXE_FILES, why });
+        steps.push(ltspApplet("ipxe", IPXE_FILES, why));
         ipxeRan = true;
     }
     if (confChanged || observed.files[LTSP_IMG] === null) {
-        steps.push({ kind: "applet", applet: "initrd", touches: [LTSP_IMG], why: confChanged ? "ltsp.conf changed" : "ltsp.img missing" });
+        steps.push(ltspApplet("initrd", [LTSP_IMG], confChanged ? "ltsp.conf changed" : "ltsp.img missing"));
     }
     if (nfs && observed.files[NFS_EXPORTS] === null) {
-        steps.push({ kind: "applet", applet: "nfs", touches: [NFS_EXPORTS], why: "NFS exports missing" });
+        steps.push(ltspApplet("nfs", [NFS_EXPORTS], "NFS exports missing"));
     }
     const menu = files.find((f) => f.path === LTSP_IPXE);
     if (menu && (ipxeRan || changed(LTSP_IPXE))) {

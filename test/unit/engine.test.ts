@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../lib/core/sha256";
 import { ConvergeError, converge, journalFor, recoverInterrupted } from "../../lib/engine/converge";
 import type { DesiredFile, Step } from "../../lib/engine/steps";
+import { ltspApplet } from "../../lib/ltsp/serverPlan";
 import { ChrootHost, FaultyHost } from "./support/chrootHost";
 
 const hosts: ChrootHost[] = [];
@@ -38,7 +39,7 @@ const plan = (): Step[] => [
     { kind: "write", file: file(CONF, "ours\n"), check: DNSMASQ_CHECK, reload: ["dnsmasq"] },
     { kind: "write", file: file(LTSP_CONF, "[server]\n"), why: "content differs" },
     { kind: "write", file: file("/etc/new.conf", "new\n", "0600") },
-    { kind: "applet", applet: "ipxe", touches: ["/srv/tftp/ltsp/ltsp.ipxe"] },
+    ltspApplet("ipxe", ["/srv/tftp/ltsp/ltsp.ipxe"]),
     { kind: "restart", service: "dnsmasq" },
 ];
 

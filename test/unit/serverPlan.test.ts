@@ -51,7 +51,7 @@ describe("planning LtspServer changes", () => {
         for (const p of [...files.map((f) => f.path), ...IPXE_FILES, LTSP_IMG, NFS_EXPORTS]) fresh.files[p] = null;
         for (const p of packages) fresh.packages[p] = null;
         const steps = planServer(files, packages, false, {}, fresh).map(
-            (s) => `${s.kind}:${"file" in s ? s.file.path : "applet" in s ? s.applet : ""}`,
+            (s) => `${s.kind}:${"file" in s ? s.file.path : s.kind === "run" ? s.what : ""}`,
         );
         // The menu after `ltsp ipxe`, which overwrites it.
         expect(steps).toEqual([
@@ -59,8 +59,8 @@ describe("planning LtspServer changes", () => {
             "install:",
             `write:${LTSP_CONF}`,
             `write:${DNSMASQ_CONF}`,
-            "applet:ipxe",
-            "applet:initrd",
+            "run:ltsp ipxe",
+            "run:ltsp initrd",
             `write:${LTSP_IPXE}`,
             "restart:",
         ]);
@@ -70,10 +70,10 @@ describe("planning LtspServer changes", () => {
         const changed = renderServerFiles(spec({ ltspConf: { server: { menuTimeout: 0 } } }), "test");
         const steps = planServer(changed, packages, false, managedOf(files), matchingHost(files, packages));
         // MENU_TIMEOUT is a menu setting too: our menu is rewritten, after `ltsp ipxe` has overwritten it.
-        expect(steps.map((s) => s.kind + ("applet" in s ? `:${s.applet}` : "") + ("file" in s ? `:${s.file.path}` : ""))).toEqual([
+        expect(steps.map((s) => s.kind + (s.kind === "run" ? `:${s.what}` : "") + ("file" in s ? `:${s.file.path}` : ""))).toEqual([
             `write:${LTSP_CONF}`,
-            "applet:ipxe",
-            "applet:initrd",
+            "run:ltsp ipxe",
+            "run:ltsp initrd",
             `write:${LTSP_IPXE}`,
         ]);
     });
