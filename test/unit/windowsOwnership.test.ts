@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { WindowsState } from "../../lib/dhcp/windows";
+import type { WindowsState } from "../../lib/dhcp/windows/state";
 import { useHostsForTests } from "../../lib/ssh/pool";
 import { dhcpScopeProvider } from "../../resources/dhcpScope";
 import { validScopeInputs } from "./helpers";
