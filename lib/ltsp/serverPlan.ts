@@ -1,6 +1,7 @@
 import { ipv4ToNumber, parseSubnet } from "../core/fields";
 import { sha256Hex } from "../core/sha256";
 import { dnsmasqDhcpContext } from "../dhcp/dnsmasqDhcp";
+import { type ManagedFile, planFile, planReleases, planService } from "../engine/managedFiles";
 import type { DesiredFile, ManagedFileRecord, Step } from "../engine/steps";
 import type { HostObservation } from "../host/observe";
 import { renderTemplate } from "../render/templates";
@@ -156,6 +157,14 @@ export function ltspApplet(applet: "ipxe" | "initrd" | "nfs", touches: readonly 
     return { kind: "run", what: `ltsp ${applet}`, script: "ltsp-applet", args: [applet], touches: [...touches], timeoutMs: APPLET_TIMEOUT_MS, why };
 }
 
+/** A server file with its daemon's check and the services that read it. */
+function managedServerFile(file: DesiredFile): ManagedFile {
+    if (file.path === DNSMASQ_CONF) return { file, check: DNSMASQ_CHECK, reload: ["dnsmasq"] };
+    if (file.path === LIGHTTPD_CONF) return { file, check: 'lighttpd -tt -f "$1"', reload: ["lighttpd"] };
+    if (file.path === NBD_SERVER_CONF) return { file, reload: ["nbd-server"] };
+    return { file };
+}
+
 /** What to look at on the host before planning. */
 export function observationFor(files: readonly DesiredFile[], managed: Record<string, ManagedFileRecord>, packages: readonly string[]) {
     return {
@@ -185,13 +194,7 @@ export function planServer(
     };
     const write = (path: string) => {
         const file = files.find((f) => f.path === path);
-        if (file && changed(path)) {
-            const why = observed.files[path] === null ? "missing" : "content differs";
-            if (path === DNSMASQ_CONF) steps.push({ kind: "write", file, check: DNSMASQ_CHECK, reload: ["dnsmasq"], why });
-            else if (path === LIGHTTPD_CONF) steps.push({ kind: "write", file, check: 'lighttpd -tt -f "$1"', reload: ["lighttpd"], why });
-            else if (path === NBD_SERVER_CONF) steps.push({ kind: "write", file, reload: ["nbd-server"], why });
-            else steps.push({ kind: "write", file, why });
-        }
+        if (file) steps.push(...planFile(managedServerFile(file), observed));
     };
 
     // The proxy first: installing needs it.
@@ -200,14 +203,13 @@ export function planServer(
     if (missing.length > 0) steps.push({ kind: "install", packages: missing, why: "not installed" });
     write(LTSP_CONF);
     write(DNSMASQ_CONF);
-    for (const path of Object.keys(managed)) {
-        if (files.some((f) => f.path === path)) continue;
-        steps.push(
-            path === DNSMASQ_CONF
-                ? { kind: "release", path, reload: ["dnsmasq"], why: "no longer managed" }
-                : { kind: "release", path, why: "no longer managed" },
-        );
-    }
+    steps.push(
+        ...planReleases(
+            managed,
+            files.map((f) => f.path),
+            (path) => (path === DNSMASQ_CONF ? ["dnsmasq"] : undefined),
+        ),
+    );
 
     // ltsp.conf reaches the clients through `ltsp initrd`. `ltsp ipxe` installs the iPXE
     // binaries (and, as before, runs when ltsp.conf or the served images change); it also
@@ -242,13 +244,7 @@ export function planServer(
     // A service restarts only when its config changed or it is not running.
     for (const { service, config, package: pkg } of SERVICE_CONFIGS) {
         if (!files.some((f) => f.path === config)) continue;
-        const state = observed.services[service] ?? { active: "unknown", enabled: "unknown" };
-        if (changed(config) || state.active !== "active" || missing.includes(pkg)) {
-            steps.push({ kind: "restart", service, why: changed(config) ? "config changed" : `service is ${state.active}` });
-        }
-        if (state.enabled !== "enabled" && !missing.includes(pkg)) {
-            steps.push({ kind: "enable", service, why: `service is ${state.enabled}` });
-        }
+        steps.push(...planService(service, observed.services[service], changed(config), missing.includes(pkg)));
     }
     return steps;
 }
