@@ -6,6 +6,7 @@ import { APT_PROXY_CONF } from "../core/hostPaths";
 import { stackOf } from "../core/ownership";
 import { sha256Hex } from "../core/sha256";
 import { SSH_SERVICE, SSHD_CHECK } from "../core/sshd";
+import { type ManagedFile, planFile, planReleases, planService } from "../engine/managedFiles";
 import type { DesiredFile, ManagedFileRecord, Step } from "../engine/steps";
 import type { HostObservation } from "../host/observe";
 import { renderTemplate } from "../render/templates";
@@ -360,11 +361,9 @@ export function planAppServer(
         const file = files.find((f) => f.path === path);
         return file !== undefined && observed.files[path] !== file.sha256;
     };
-    const why = (path: string) => (observed.files[path] === null || observed.files[path] === undefined ? "missing" : "content differs");
-    const write = (file: AppServerFile, extra: Partial<Extract<Step, { kind: "write" }>> = {}) => {
-        if (!changed(file.path)) return;
+    const write = (file: AppServerFile, extra: Pick<ManagedFile, "check" | "reload" | "confineTo"> = {}) => {
         const { owner, ...plain } = file;
-        steps.push({ kind: "write", file: plain, ...(owner ? { owner } : {}), ...extra, why: why(file.path) });
+        steps.push(...planFile({ file: plain, owner, ...extra }, observed));
     };
     const byPath = (path: string) => files.find((f) => f.path === path);
 
@@ -388,14 +387,13 @@ export function planAppServer(
     const unitsChanged = unitFiles.some((f) => changed(f.path));
     for (const f of unitFiles) write(f);
 
-    for (const path of Object.keys(managed)) {
-        if (files.some((f) => f.path === path)) continue;
-        steps.push(
-            path === SSHD_DROPIN
-                ? { kind: "release", path, reload: [SSH_SERVICE], why: "no longer managed" }
-                : { kind: "release", path, why: "no longer managed" },
-        );
-    }
+    steps.push(
+        ...planReleases(
+            managed,
+            files.map((f) => f.path),
+            (path) => (path === SSHD_DROPIN ? [SSH_SERVICE] : undefined),
+        ),
+    );
 
     const socket = observed.services[LDMINFOD_SOCKET] ?? { active: "unknown", enabled: "unknown" };
     if (unitsChanged || socket.active !== "active" || socket.enabled !== "enabled") {
@@ -407,12 +405,7 @@ export function planAppServer(
             why: unitsChanged ? "its units changed" : `socket is ${socket.active}/${socket.enabled}`,
         });
     }
-    const ssh = observed.services[SSH_SERVICE] ?? { active: "unknown", enabled: "unknown" };
     // Debian's ssh.service kills only the listener on restart (KillMode=process): open sessions, ours included, stay.
-    if (changed(SSHD_DROPIN) || ssh.active !== "active" || missing.includes("openssh-server")) {
-        steps.push({ kind: "restart", service: SSH_SERVICE, why: changed(SSHD_DROPIN) ? "config changed" : `service is ${ssh.active}` });
-    }
-    if (ssh.enabled !== "enabled" && !missing.includes("openssh-server"))
-        steps.push({ kind: "enable", service: SSH_SERVICE, why: `service is ${ssh.enabled}` });
+    steps.push(...planService(SSH_SERVICE, observed.services[SSH_SERVICE], changed(SSHD_DROPIN), missing.includes("openssh-server")));
     return steps;
 }

@@ -1,5 +1,6 @@
 import { converge, inConfigTurn, journalFor, recoverInterrupted, restoreOriginal } from "../engine/converge";
 import type { Host } from "../engine/host";
+import { type ManagedFile, planFile, planReleases, planService } from "../engine/managedFiles";
 import type { ManagedFileRecord, Step } from "../engine/steps";
 import { type HostObservation, observeHost, type ServiceState } from "../host/observe";
 import { progress } from "../provider/progress";
@@ -24,29 +25,21 @@ export function planLinuxScope(
 ): Step[] {
     const steps: Step[] = [];
     if (observed.packages[backend.package] == null) steps.push({ kind: "install", packages: [backend.package], aptProxy, why: "not installed" });
-    for (const file of backend.files) {
-        if (observed.files[file.path] === file.sha256) continue;
-        steps.push({
-            kind: "write",
-            file: { path: file.path, content: file.content, mode: "0644", sha256: file.sha256 },
-            check: file.validate,
-            reload: [backend.service],
-            why: observed.files[file.path] == null ? "missing" : "content differs",
-        });
-    }
-    for (const path of Object.keys(previous)) {
-        if (!backend.files.some((f) => f.path === path)) steps.push({ kind: "release", path, reload: [backend.service], why: "no longer managed" });
-    }
-    const service = observed.services[backend.service];
+    const files: ManagedFile[] = backend.files.map((f) => ({
+        file: { path: f.path, content: f.content, mode: "0644", sha256: f.sha256 },
+        check: f.validate,
+        reload: [backend.service],
+    }));
+    for (const managed of files) steps.push(...planFile(managed, observed));
+    steps.push(
+        ...planReleases(
+            previous,
+            backend.files.map((f) => f.path),
+            () => [backend.service],
+        ),
+    );
     const filesChanged = steps.some((s) => s.kind === "write" || s.kind === "release");
-    if (filesChanged || service?.active !== "active") {
-        steps.push({
-            kind: "restart",
-            service: backend.service,
-            why: filesChanged ? "config changed" : `service is ${service?.active ?? "unknown"}`,
-        });
-    }
-    if (service?.enabled !== "enabled") steps.push({ kind: "enable", service: backend.service, why: `service is ${service?.enabled ?? "unknown"}` });
+    steps.push(...planService(backend.service, observed.services[backend.service], filesChanged));
     return steps;
 }
 

@@ -6,18 +6,13 @@ import { progress } from "../provider/progress";
 import { applyLinuxScope, removeLinuxScope } from "./linuxApply";
 import { linuxBackend } from "./linuxBackends";
 import type { ScopeSpec } from "./scopeSpec";
-import {
-    desiredWindowsScope,
-    parseWindowsState,
-    planWindows,
-    planWindowsScope,
-    removalCmdlets,
-    type WindowsOwned,
-    type WindowsState,
-    windowsActionSteps,
-    windowsReadCommandLine,
-    windowsRemovalSteps,
-} from "./windows";
+import type { WindowsOwned } from "./windows/actions";
+import { desiredWindowsScope } from "./windows/desired";
+import { planWindows, planWindowsScope, removalCmdlets } from "./windows/plan";
+import { windowsReadCommandLine } from "./windows/read";
+import { windowsRemovalSteps } from "./windows/removal";
+import { parseWindowsState, type WindowsState } from "./windows/state";
+import { windowsActionSteps } from "./windows/steps";
 
 export interface ScopeState {
     managedFiles: Record<string, ManagedFileRecord>;

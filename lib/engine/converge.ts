@@ -1,8 +1,8 @@
 import { OWNED_DIR, originalOf, ownedFile, ownerRecordOf, stackOf } from "../core/ownership";
 import { sha256Hex } from "../core/sha256";
 import { remoteScript } from "../remote/scripts";
-import { beforeStep, candidateUnderFault } from "./faults";
-import { type Host, SshConnectError } from "./host";
+import { type Host, RemoteCommandError, SshConnectError } from "./host";
+import { readLinks } from "./links";
 import { enableService, installPackages, restartService } from "./services";
 import { type DesiredFile, describeStep, type ManagedFileRecord, type Step } from "./steps";
 
@@ -72,10 +72,10 @@ export class ConvergeError extends Error {
 
 /** The daemon's own check of candidate content; throws with the checker's words when it refuses. */
 export async function checkCandidate(host: Host, path: string, content: string, command: string): Promise<void> {
-    const result = await host.exec(remoteScript("check-candidate"), [command], { stdin: content });
-    if (result.code !== 0) {
-        throw new Error(`${host.label}: ${command.split(" ")[0]} rejects the rendered ${path}:\n${(result.stdout + result.stderr).trim()}`);
-    }
+    await host.run(`check ${path}`, remoteScript("check-candidate"), [command], { stdin: content }).catch((err: Error) => {
+        if (!(err instanceof RemoteCommandError)) throw err;
+        throw new Error(`${host.label}: ${command.split(" ")[0]} rejects the rendered ${path}:\n${(err.result.stdout + err.result.stderr).trim()}`);
+    });
 }
 
 /**
@@ -107,6 +107,11 @@ export async function restoreOriginal(host: Host, path: string, record: ManagedF
     const ownership = owner ? [ownerRecordOf(ownedFile(path)), owner] : [];
     const out = await host.mutate(what, remoteScript("restore-original"), [path, record.backup ?? "", ...ownership]);
     return !out.startsWith("kept\t");
+}
+
+/** Removes the symbolic links at `paths` (delete's side of a link step; anything else there stays). */
+export async function removeLinks(host: Host, paths: readonly string[]): Promise<void> {
+    await host.mutate(`unlink ${paths.join(" ")}`, remoteScript("unlink"), paths);
 }
 
 /** Which of `things` (ownership.ts keys: file/<path>, image/<name>) a stack other than `owner`'s owns on the host: thing -> owner. Reads only. */
@@ -169,7 +174,7 @@ export async function recordOwners(host: Host, owner: string, records: readonly 
 /** The host paths an apply of `steps` changes as its own (files confined to a build are the build's). */
 function ownedPaths(steps: readonly Step[]): string[] {
     return steps.flatMap((s) =>
-        s.kind === "write" ? (s.confineTo ? [] : [s.file.path]) : s.kind === "release" ? [s.path] : s.kind === "applet" ? (s.touches ?? []) : [],
+        s.kind === "write" ? (s.confineTo ? [] : [s.file.path]) : s.kind === "release" ? [s.path] : s.kind === "run" ? (s.touches ?? []) : [],
     );
 }
 
@@ -207,8 +212,8 @@ export async function recoverInterrupted(host: Host, journal: string, services: 
 
 /**
  * Applies `steps` in order. Each write is checked by the daemon's own check first, then written
- * atomically after what it replaces (content, mode, owner) is saved in the apply's journal; an
- * applet or script first saves the files it rewrites. On any failure every file of this apply is
+ * atomically after what it replaces (content, mode, owner) is saved in the apply's journal; a
+ * script first saves the files it rewrites. On any failure every file of this apply is
  * restored from the journal and the services that read them restarted; a dropped connection is
  * dialed again (`reconnect`) to do that, and failing that, the journal stays on the host and
  * `recoverInterrupted` restores it at the next apply. After success the written files are read
@@ -229,14 +234,26 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
     for (const step of steps) {
         if (step.kind === "write" && step.check && !checkedLate.has(step)) {
             opts.progress?.(`check ${step.file.path}`);
-            const candidate = candidateUnderFault(describeStep(step), step.file.content);
-            await checkCandidate(host, step.file.path, candidate, step.check).catch((err: Error) => {
+            await checkCandidate(host, step.file.path, step.file.content, step.check).catch((err: Error) => {
                 throw new ConvergeError(err.message, [], []);
             });
         }
     }
-    // What the applets and scripts of this plan rewrite is saved once, before the first step.
-    const touched = [...new Set(steps.flatMap((s) => (s.kind === "applet" || s.kind === "run" ? (s.touches ?? []) : [])))];
+    // A link must point at a directory that is there (an image's root the clients are served).
+    const targets = [...new Set(steps.flatMap((s) => (s.kind === "link" ? [s.target] : [])))];
+    if (targets.length) {
+        opts.progress?.(`check ${targets.join(" ")}`);
+        const absent = (await host.run("check link targets", remoteScript("link-targets-check"), targets)).split("\n").filter(Boolean);
+        if (absent.length) {
+            throw new ConvergeError(
+                `${host.label}: ${absent.join(", ")} ${absent.length === 1 ? "is not a directory" : "are not directories"} to link to, so nothing was changed`,
+                [],
+                [],
+            );
+        }
+    }
+    // What the scripts of this plan rewrite is saved once, before the first step.
+    const touched = [...new Set(steps.flatMap((s) => (s.kind === "run" ? (s.touches ?? []) : [])))];
     if (touched.length) {
         journaled = true;
         await host.mutate(`save ${touched.join(" ")}`, remoteScript("journal-save"), [opts.journal, ...touched]).catch(async (err: Error) => {
@@ -246,13 +263,10 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
     for (const step of steps) {
         opts.progress?.(`${describeStep(step)}${step.why ? ` (${step.why})` : ""}`);
         try {
-            // The fault suite's hook (NETBOOT_FAULT, test only): does nothing unless it names this step.
-            const injected = await beforeStep(host, describeStep(step), step.kind === "write" ? step.file.path : undefined);
-            if (injected) opts.progress?.(injected);
             switch (step.kind) {
                 case "write": {
                     if (checkedLate.has(step)) {
-                        await checkCandidate(host, step.file.path, candidateUnderFault(describeStep(step), step.file.content), step.check!);
+                        await checkCandidate(host, step.file.path, step.file.content, step.check!);
                     }
                     for (const s of step.reload ?? []) reloadOnRestore.add(s);
                     journaled = true;
@@ -280,11 +294,15 @@ export async function converge(host: Host, steps: readonly Step[], opts: Converg
                 case "install":
                     installed.push(...(await installPackages(host, step.packages, step.aptProxy)));
                     break;
-                case "applet":
+                case "link":
+                case "unlink":
+                    journaled = true;
+                    await host.mutate(`save ${step.path}`, remoteScript("journal-save"), [opts.journal, step.path]);
+                    if (step.kind === "link") await host.mutate(describeStep(step), remoteScript("link"), [step.path, step.target]);
+                    else await removeLinks(host, [step.path]);
+                    break;
                 case "run": {
-                    if (step.kind === "applet") {
-                        await host.mutate(`ltsp ${step.applet}`, remoteScript("ltsp-applet"), [step.applet], { timeoutMs: 10 * 60_000 });
-                    } else if (step.exclusive) {
+                    if (step.exclusive) {
                         await host.exclusive(step.exclusive, () =>
                             host.mutate(step.what, remoteScript(step.script), step.args, { timeoutMs: step.timeoutMs, stdin: step.stdin }),
                         );
@@ -340,8 +358,9 @@ async function failed(host: Host, err: Error, journaled: boolean, services: stri
     return new ConvergeError(`${err.message}${restoredText}${problemText}`, restored, problems);
 }
 
-/** Every written file must now hold what was sent: one read-only round trip. */
+/** Every written file must now hold what was sent, every link point where it should: read-only round trips. */
 async function readBack(host: Host, steps: readonly Step[]): Promise<void> {
+    await readBackLinks(host, steps);
     // A file written into a build directory (an image's chroot, `confineTo`) moves with it when a
     // later step publishes the build: its checksum was verified as it was written.
     const written = steps.flatMap((s) => (s.kind === "write" && !s.confineTo ? [s.file] : []));
@@ -357,6 +376,21 @@ async function readBack(host: Host, steps: readonly Step[]): Promise<void> {
     for (const file of written) {
         if (sums.get(file.path) !== file.sha256) {
             throw new Error(`${host.label}: read-back of ${file.path} gives ${sums.get(file.path) ?? "nothing"}, expected ${file.sha256}`);
+        }
+    }
+}
+
+/** Each link step's path is now that link, each unlink step's no link. */
+async function readBackLinks(host: Host, steps: readonly Step[]): Promise<void> {
+    const wanted = new Map<string, string | null>();
+    for (const s of steps) if (s.kind === "link" || s.kind === "unlink") wanted.set(s.path, s.kind === "link" ? s.target : null);
+    if (!wanted.size) return;
+    const links = await readLinks(host, [...wanted.keys()]);
+    for (const [path, target] of wanted) {
+        if (links[path] !== target) {
+            throw new Error(
+                `${host.label}: read-back of ${path} gives ${links[path] ? `a link to ${links[path]}` : "no link"}, expected ${target ? `a link to ${target}` : "no link"}`,
+            );
         }
     }
 }

@@ -1,21 +1,25 @@
 import { remoteScript } from "../remote/scripts";
-import { type Host, SshConnectError } from "./host";
+import { type ExecOptions, type Host, SshConnectError } from "./host";
 
 /**
- * Fault injection for the fault suite (test/lab/faults.lab.test.ts) ONLY: nothing sets it in
- * normal use, and without NETBOOT_FAULT every function here does nothing.
+ * Fault injection for the fault suite (test/lab/faults.lab.test.ts) ONLY: `faultyHost` wraps a
+ * Host and realizes one fault at a named step. connectHost (lib/ssh/pool.ts) puts it around a
+ * real connection only when NETBOOT_FAULT is set; nothing sets it in normal use. converge knows
+ * nothing of it: the fault comes in through the host converge is given.
  *
  *   NETBOOT_FAULT="<step match>@<fault>[=<argument>]"
  *
- * `<step match>` is a substring of a step's description (describeStep: "write /etc/ltsp/ltsp.conf",
- * "ltsp image thin", "restart dnsmasq", ...); the first step whose description contains it gets
- * the fault, once per process, right before it runs (so the restore that follows runs unharmed).
- * The dynamic provider inherits the environment of the `pulumi` CLI that started it.
+ * `<step match>` is a substring of the `what` of a command that changes the host (what the host
+ * audits; for a step, its description, describeStep: "write /etc/ltsp/ltsp.conf", "ltsp image
+ * thin", "restart dnsmasq", ...); the first such command that contains it gets the fault, once
+ * per process, right before it runs (so the restore that follows runs unharmed). The dynamic
+ * provider inherits the environment of the `pulumi` CLI that started it.
  *
  *   drop               the SSH socket is destroyed; the step then fails with a connection error.
  *   reboot             `systemctl reboot` on the host; we wait until the connection is gone.
- *   corrupt-candidate  the candidate of the matching write step gets an invalid line before the
- *                      daemon's own check (dnsmasq --test, kea-dhcp4 -t, dhcpd -t), which refuses it.
+ *   corrupt-candidate  the candidate of the matching write step (its check, "check PATH" for
+ *                      "write PATH") gets an invalid line before the daemon's own check
+ *                      (dnsmasq --test, kea-dhcp4 -t, dhcpd -t), which refuses it.
  *   fill-disk[=DIR]    the filesystem holding DIR (default: the written file's directory, else
  *                      /srv/ltsp) is filled; refused on a filesystem over 8 GiB (never a real disk).
  */
@@ -57,18 +61,15 @@ export function resetFaultForTests(): void {
     spent = false;
 }
 
-function armed(description: string, kinds: readonly FaultKind[], env: NodeJS.ProcessEnv): Fault | undefined {
-    if (spent) return undefined;
-    const fault = parseFault(env[FAULT_ENV]);
-    if (!fault || !kinds.includes(fault.kind) || !description.includes(fault.match)) return undefined;
+/** Fires the fault (true) when it is not spent yet. */
+function fire(): boolean {
+    if (spent) return false;
     spent = true;
-    return fault;
+    return true;
 }
 
-/** What the daemon's check sees of a write step's candidate: the content, or with corrupt-candidate an invalid line added. */
-export function candidateUnderFault(description: string, content: string, env: NodeJS.ProcessEnv = process.env): string {
-    const fault = armed(description, ["corrupt-candidate"], env);
-    if (!fault) return content;
+/** A candidate with the invalid line added: what the daemon's check sees under corrupt-candidate. */
+export function corruptCandidate(content: string): string {
     return `${content}${content.endsWith("\n") || !content ? "" : "\n"}${INVALID_LINE}\n`;
 }
 
@@ -79,34 +80,63 @@ export function fillTarget(fault: Fault, writtenPath: string | undefined): strin
     return "/srv/ltsp";
 }
 
-/**
- * Right before a step runs (converge calls it for every step): realizes drop, reboot or
- * fill-disk when NETBOOT_FAULT names this step. Returns what was done, for the progress line.
- */
-export async function beforeStep(
-    host: Host,
-    description: string,
-    writtenPath: string | undefined,
-    env: NodeJS.ProcessEnv = process.env,
-): Promise<string | undefined> {
-    const fault = armed(description, ["drop", "reboot", "fill-disk"], env);
-    if (!fault) return undefined;
+export interface FaultyHostOptions {
+    /** Destroys the connection's socket, as a cable cut would (RemoteHost.cutConnection); drop needs it. */
+    cut?: () => void;
+    /** Where the line saying what the fault did goes (the provider's progress log). */
+    report?: (line: string) => void;
+}
+
+/** The host wrapper: `host` as it is, except that `fault` is realized at the first command it names. */
+export function faultyHost(host: Host, fault: Fault, opts: FaultyHostOptions = {}): Host {
+    const beforeChange = async (what: string): Promise<void> => {
+        if (fault.kind === "corrupt-candidate" || !what.includes(fault.match) || !fire()) return;
+        const done = await realize(host, fault, what, opts.cut);
+        opts.report?.(done);
+    };
+    /** The check of the candidate of a write the fault names (converge: checkCandidate runs "check PATH"). */
+    const candidate = (what: string, script: string, exec: ExecOptions | undefined): ExecOptions | undefined => {
+        if (fault.kind !== "corrupt-candidate" || script !== remoteScript("check-candidate") || !what.startsWith("check ")) return exec;
+        const write = `write ${what.slice("check ".length)}`;
+        if (!write.includes(fault.match) || typeof exec?.stdin !== "string" || !fire()) return exec;
+        opts.report?.(`fault: an invalid line added to the candidate of "${write}"`);
+        return { ...exec, stdin: corruptCandidate(exec.stdin) };
+    };
+    const wrapped: Host = {
+        label: host.label,
+        exec: (script, args, exec) => host.exec(script, args, exec),
+        run: (what, script, args, exec) => host.run(what, script, args, candidate(what, script, exec)),
+        mutate: async (what, script, args, exec) => {
+            await beforeChange(what);
+            return host.mutate(what, script, args, exec);
+        },
+        runCommandLine: async (what, commandLine, exec) => {
+            if (exec?.mutating) await beforeChange(what);
+            return host.runCommandLine(what, commandLine, exec);
+        },
+        readFile: (path) => host.readFile(path),
+        exclusive: (name, fn) => host.exclusive(name, fn),
+    };
+    if (host.holdApplyLock) wrapped.holdApplyLock = () => host.holdApplyLock!();
+    return wrapped;
+}
+
+/** Realizes drop, reboot or fill-disk right before the command `what`. Returns what was done, for the progress line. */
+async function realize(host: Host, fault: Fault, what: string, cut: (() => void) | undefined): Promise<string> {
     switch (fault.kind) {
         case "drop":
-            if (!host.cutConnection) throw new Error(`${FAULT_ENV}: ${host.label} cannot cut its connection (not an SSH host)`);
-            host.cutConnection();
-            return `fault: cut the SSH connection before "${description}"`;
+            if (!cut) throw new Error(`${FAULT_ENV}: ${host.label} cannot cut its connection (not an SSH host)`);
+            cut();
+            return `fault: cut the SSH connection before "${what}"`;
         case "reboot":
             await host.exec("systemctl reboot").catch(() => undefined);
             await waitUntilGone(host);
-            return `fault: rebooted ${host.label} before "${description}"`;
-        case "fill-disk": {
-            const dir = fillTarget(fault, writtenPath);
+            return `fault: rebooted ${host.label} before "${what}"`;
+        default: {
+            const dir = fillTarget(fault, what.startsWith("write /") ? what.slice("write ".length) : undefined);
             const out = await host.run(`fault: fill the filesystem of ${dir}`, remoteScript("fault-fill-disk"), [dir]);
-            return `fault: ${out.trim()} before "${description}"`;
+            return `fault: ${out.trim()} before "${what}"`;
         }
-        default:
-            return undefined;
     }
 }
 

@@ -34,8 +34,6 @@ export interface Host {
      * the holder, while another stack's run holds it. Hosts without it (fakes, Windows) have no lock.
      */
     holdApplyLock?(): Promise<void>;
-    /** The fault suite only (faults.ts): destroys the connection's socket, as a cable cut would. */
-    cutConnection?(): void;
 }
 
 /** The connection is gone (or could not be made): nothing more can be sent over it. */

@@ -38,14 +38,17 @@ export type Step =
     /** Stop managing a file: the original goes back, or the file we created goes. */
     | { kind: "release"; path: string; reload?: string[]; why?: string }
     | { kind: "install"; packages: string[]; aptProxy?: string; why?: string }
-    /** An `ltsp` applet; `touches` are the files it rewrites (saved first, restored on failure). */
-    | { kind: "applet"; applet: "ipxe" | "initrd" | "nfs"; touches?: string[]; why?: string }
+    /** `path` becomes a symbolic link to the directory `target` (checked to be one before anything changes). */
+    | { kind: "link"; path: string; target: string; why?: string }
+    /** The symbolic link at `path` goes (anything else there stays). */
+    | { kind: "unlink"; path: string; why?: string }
     /** A script of lib/remote by name, with its arguments. */
     | {
           kind: "run";
           what: string;
           script: string;
           args: string[];
+          /** Host files the script rewrites: saved first, restored on failure, and the resource's own (ownership) like the files it writes. */
           touches?: string[];
           timeoutMs?: number;
           /** Runs when no other step or command holding this host lock runs (e.g. "ltsp": one `ltsp image` at a time). */
@@ -67,8 +70,10 @@ export function describeStep(step: Step): string {
             return `release ${step.path}`;
         case "install":
             return `install ${step.packages.join(" ")}`;
-        case "applet":
-            return `ltsp ${step.applet}`;
+        case "link":
+            return `link ${step.path} -> ${step.target}`;
+        case "unlink":
+            return `unlink ${step.path}`;
         case "run":
             return step.what;
         case "restart":

@@ -1,8 +1,9 @@
 import { parseSubnet } from "../core/fields";
 import { TFTP_ROOT } from "../core/hostPaths";
 import { OWNED_DIR, ownedFile } from "../core/ownership";
-import { converge, inConfigTurn, journalFor, othersThings, recoverInterrupted, restoreOriginal } from "../engine/converge";
+import { converge, inConfigTurn, journalFor, othersThings, recoverInterrupted, removeLinks, restoreOriginal } from "../engine/converge";
 import type { Host } from "../engine/host";
+import { readLinks } from "../engine/links";
 import type { ManagedFileRecord } from "../engine/steps";
 import { type HostObservation, observeHost, type ServiceState } from "../host/observe";
 import { progress } from "../provider/progress";
@@ -14,7 +15,10 @@ import {
     IPXE_FILES,
     LTSP_IMG,
     NFS_EXPORTS,
+    nulLinkOf,
+    nulLinkPaths,
     observationFor,
+    planNulLinks,
     planServer,
     renderServerFiles,
     SERVICES,
@@ -71,7 +75,12 @@ async function applyServerInTurn(
     const packages = serverPackages(spec);
     const request = observationFor(files, previous.managedFiles, packages);
     const before = await observeHost(host, request);
-    const steps = planServer(files, packages, spec.nfs, previous.managedFiles, before, imagesChanged);
+    const linkPaths = nulLinkPaths(spec.nulSuffixLinks, previous.nulLinks ?? []);
+    const links = await readLinks(host, linkPaths);
+    const steps = [
+        ...planServer(files, packages, spec.nfs, previous.managedFiles, before, imagesChanged),
+        ...planNulLinks(spec.nulSuffixLinks, previous.nulLinks ?? [], links),
+    ];
     const result = await converge(host, steps, {
         journal,
         managed: previous.managedFiles,
@@ -83,8 +92,8 @@ async function applyServerInTurn(
         managedFiles: result.managedFiles,
         generatedFiles: [...previous.generatedFiles],
         installedPackages: [...new Set([...previous.installedPackages, ...result.installedPackages])],
+        nulLinks: [...spec.nulSuffixLinks],
     };
-    record.nulLinks = await reconcileNulLinks(host, spec.nulSuffixLinks, previous.nulLinks ?? [], resource, started);
     const after = steps.length ? await observeHost(host, request) : before;
     for (const path of [...IPXE_FILES, LTSP_IMG, NFS_EXPORTS]) {
         if (before.files[path] === null && after.files[path] !== null && !record.generatedFiles.includes(path)) {
@@ -92,30 +101,6 @@ async function applyServerInTurn(
         }
     }
     return { ...record, steps, observation: after, files };
-}
-
-/** Makes DIR/000 point at DIR for each wanted DIR, removes the links no longer wanted. */
-async function reconcileNulLinks(
-    host: Host,
-    wanted: readonly string[],
-    had: readonly string[],
-    resource: string,
-    started: number,
-): Promise<string[]> {
-    const missing = wanted.length
-        ? (await host.run("check NUL-suffix links", remoteScript("nul-links-missing"), wanted)).split("\n").filter(Boolean)
-        : [];
-    if (missing.length) {
-        progress(`${resource}: link ${missing.map((d) => `${d}/000`).join(" ")}`, started);
-        await host.mutate("link NUL-suffixed root paths", remoteScript("nul-links-make"), missing);
-    }
-    const unwanted = had.filter((d) => !wanted.includes(d));
-    if (unwanted.length) await removeNulLinks(host, unwanted);
-    return [...wanted];
-}
-
-async function removeNulLinks(host: Host, dirs: readonly string[]): Promise<void> {
-    await host.mutate("remove NUL-suffix links", remoteScript("nul-links-remove"), dirs);
 }
 
 /** What an LtspServer reports besides its inputs. */
@@ -190,7 +175,7 @@ async function removeServerInTurn(host: Host, record: ServerRecord, removePackag
         progress(`${resource}: ${file.backup ? "restore" : "remove"} ${path}`, started);
         await restoreOriginal(host, path, file, resource);
     }
-    if (record.nulLinks?.length) await removeNulLinks(host, record.nulLinks);
+    if (record.nulLinks?.length) await removeLinks(host, record.nulLinks.map(nulLinkOf));
     if (record.generatedFiles.length) {
         progress(`${resource}: remove ${record.generatedFiles.join(" ")}`, started);
         await host.mutate("remove generated TFTP files", remoteScript("remove-owned-files"), [OWNED_DIR, resource, ...record.generatedFiles]);

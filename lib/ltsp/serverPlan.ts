@@ -2,6 +2,7 @@ import { ipv4ToNumber, parseSubnet } from "../core/fields";
 import { APT_PROXY_CONF, BIOS_BOOT_FILE, IPXE_SCRIPT, TFTP_ROOT, UEFI_BOOT_FILE } from "../core/hostPaths";
 import { sha256Hex } from "../core/sha256";
 import { DNSMASQ_CHECK, dnsmasqDhcpContext } from "../dhcp/dnsmasqDhcp";
+import { type ManagedFile, planFile, planReleases, planService } from "../engine/managedFiles";
 import type { DesiredFile, ManagedFileRecord, Step } from "../engine/steps";
 import type { HostObservation } from "../host/observe";
 import { renderTemplate } from "../render/templates";
@@ -144,6 +145,22 @@ function renderServerDnsmasq(spec: LtspServerSpec, resource: string): string {
     return renderTemplate("dnsmasq-ltsp.conf", { path: DNSMASQ_CONF, resource, interface: spec.lan.interface, tftpRoot: TFTP_ROOT, dhcp: context });
 }
 
+/** How long an `ltsp ipxe`, `initrd` or `nfs` run may take before its step fails. */
+const APPLET_TIMEOUT_MS = 10 * 60_000;
+
+/** `ltsp APPLET` (lib/remote/ltsp-applet.sh) as a step; `touches` are the files it rewrites (saved first, restored on failure). */
+export function ltspApplet(applet: "ipxe" | "initrd" | "nfs", touches: readonly string[], why?: string): Step {
+    return { kind: "run", what: `ltsp ${applet}`, script: "ltsp-applet", args: [applet], touches: [...touches], timeoutMs: APPLET_TIMEOUT_MS, why };
+}
+
+/** A server file with its daemon's check and the services that read it. */
+function managedServerFile(file: DesiredFile): ManagedFile {
+    if (file.path === DNSMASQ_CONF) return { file, check: DNSMASQ_CHECK, reload: ["dnsmasq"] };
+    if (file.path === LIGHTTPD_CONF) return { file, check: 'lighttpd -tt -f "$1"', reload: ["lighttpd"] };
+    if (file.path === NBD_SERVER_CONF) return { file, reload: ["nbd-server"] };
+    return { file };
+}
+
 /** What to look at on the host before planning. */
 export function observationFor(files: readonly DesiredFile[], managed: Record<string, ManagedFileRecord>, packages: readonly string[]) {
     return {
@@ -173,13 +190,7 @@ export function planServer(
     };
     const write = (path: string) => {
         const file = files.find((f) => f.path === path);
-        if (file && changed(path)) {
-            const why = observed.files[path] === null ? "missing" : "content differs";
-            if (path === DNSMASQ_CONF) steps.push({ kind: "write", file, check: DNSMASQ_CHECK, reload: ["dnsmasq"], why });
-            else if (path === LIGHTTPD_CONF) steps.push({ kind: "write", file, check: 'lighttpd -tt -f "$1"', reload: ["lighttpd"], why });
-            else if (path === NBD_SERVER_CONF) steps.push({ kind: "write", file, reload: ["nbd-server"], why });
-            else steps.push({ kind: "write", file, why });
-        }
+        if (file) steps.push(...planFile(managedServerFile(file), observed));
     };
 
     // The proxy first: installing needs it.
@@ -188,14 +199,13 @@ export function planServer(
     if (missing.length > 0) steps.push({ kind: "install", packages: missing, why: "not installed" });
     write(LTSP_CONF);
     write(DNSMASQ_CONF);
-    for (const path of Object.keys(managed)) {
-        if (files.some((f) => f.path === path)) continue;
-        steps.push(
-            path === DNSMASQ_CONF
-                ? { kind: "release", path, reload: ["dnsmasq"], why: "no longer managed" }
-                : { kind: "release", path, why: "no longer managed" },
-        );
-    }
+    steps.push(
+        ...planReleases(
+            managed,
+            files.map((f) => f.path),
+            (path) => (path === DNSMASQ_CONF ? ["dnsmasq"] : undefined),
+        ),
+    );
 
     // ltsp.conf reaches the clients through `ltsp initrd`. `ltsp ipxe` installs the iPXE
     // binaries (and, as before, runs when ltsp.conf or the served images change); it also
@@ -204,14 +214,14 @@ export function planServer(
     let ipxeRan = false;
     if (confChanged || imagesChanged || IPXE_BINARIES.some((f) => observed.files[f] === null)) {
         const why = confChanged ? "ltsp.conf changed" : imagesChanged ? "the served images changed" : "iPXE binaries missing";
-        steps.push({ kind: "applet", applet: "ipxe", touches: IPXE_FILES, why });
+        steps.push(ltspApplet("ipxe", IPXE_FILES, why));
         ipxeRan = true;
     }
     if (confChanged || observed.files[LTSP_IMG] === null) {
-        steps.push({ kind: "applet", applet: "initrd", touches: [LTSP_IMG], why: confChanged ? "ltsp.conf changed" : "ltsp.img missing" });
+        steps.push(ltspApplet("initrd", [LTSP_IMG], confChanged ? "ltsp.conf changed" : "ltsp.img missing"));
     }
     if (nfs && observed.files[NFS_EXPORTS] === null) {
-        steps.push({ kind: "applet", applet: "nfs", touches: [NFS_EXPORTS], why: "NFS exports missing" });
+        steps.push(ltspApplet("nfs", [NFS_EXPORTS], "NFS exports missing"));
     }
     const menu = files.find((f) => f.path === LTSP_IPXE);
     if (menu && (ipxeRan || changed(LTSP_IPXE))) {
@@ -230,13 +240,28 @@ export function planServer(
     // A service restarts only when its config changed or it is not running.
     for (const { service, config, package: pkg } of SERVICE_CONFIGS) {
         if (!files.some((f) => f.path === config)) continue;
-        const state = observed.services[service] ?? { active: "unknown", enabled: "unknown" };
-        if (changed(config) || state.active !== "active" || missing.includes(pkg)) {
-            steps.push({ kind: "restart", service, why: changed(config) ? "config changed" : `service is ${state.active}` });
-        }
-        if (state.enabled !== "enabled" && !missing.includes(pkg)) {
-            steps.push({ kind: "enable", service, why: `service is ${state.enabled}` });
-        }
+        steps.push(...planService(service, observed.services[service], changed(config), missing.includes(pkg)));
     }
     return steps;
+}
+
+/** The link that makes a NUL-suffixed root path (Windows DHCP) resolve: DIR/000 -> DIR. */
+export function nulLinkOf(dir: string): string {
+    return `${dir}/000`;
+}
+
+/** The paths whose links planNulLinks reads: the wanted ones and those this resource made before. */
+export function nulLinkPaths(wanted: readonly string[], had: readonly string[]): string[] {
+    return [...new Set([...wanted, ...had])].map(nulLinkOf);
+}
+
+/** A link for each wanted DIR whose DIR/000 is not yet a link to it; the links no longer wanted go. */
+export function planNulLinks(wanted: readonly string[], had: readonly string[], links: Record<string, string | null>): Step[] {
+    const make: Step[] = wanted
+        .filter((dir) => links[nulLinkOf(dir)] !== dir)
+        .map((dir) => ({ kind: "link", path: nulLinkOf(dir), target: dir, why: "NUL-suffixed root path" }));
+    const remove: Step[] = had
+        .filter((dir) => !wanted.includes(dir) && links[nulLinkOf(dir)] != null)
+        .map((dir) => ({ kind: "unlink", path: nulLinkOf(dir), why: "no longer wanted" }));
+    return [...make, ...remove];
 }

@@ -1,6 +1,8 @@
 import { stackOf } from "../core/ownership";
 import { sha256Hex } from "../core/sha256";
+import { FAULT_ENV, faultyHost, parseFault } from "../engine/faults";
 import type { Host } from "../engine/host";
+import { progress } from "../provider/progress";
 import { RemoteHost, type SshTarget } from "./remoteHost";
 
 /**
@@ -23,10 +25,14 @@ function poolKey(t: SshTarget): string {
     return [t.user, t.host, t.port, t.hostKeyFingerprint, t.sudo, secretPart].join("|");
 }
 
-/** The connection's stack, from the first resource that names its owner. */
-function named(host: RemoteHost, owner: string | undefined): RemoteHost {
+/**
+ * The connection's stack, from the first resource that names its owner; under the fault suite's
+ * NETBOOT_FAULT (test only, lib/engine/faults.ts) wrapped in the host that injects the fault.
+ */
+function named(host: RemoteHost, owner: string | undefined): Host {
     if (owner !== undefined) host.stack ??= stackOf(owner);
-    return host;
+    const fault = parseFault(process.env[FAULT_ENV]);
+    return fault ? faultyHost(host, fault, { cut: () => host.cutConnection(), report: (line) => progress(line) }) : host;
 }
 
 /**
@@ -45,13 +51,13 @@ export async function connectHost(target: SshTarget, owner?: string): Promise<Ho
     const dialing = RemoteHost.connect(target);
     connections.set(key, dialing);
     dialing.catch(() => connections.delete(key));
-    const host = named(await dialing, owner);
+    const remote = await dialing;
     if (target.sudo) {
-        await host.run("check passwordless sudo (sudo -n true)", "true").catch((err: Error) => {
+        await remote.run("check passwordless sudo (sudo -n true)", "true").catch((err: Error) => {
             connections.delete(key);
-            host.close();
-            throw new Error(`${host.label}: connection.sudo is set but sudo -n does not work: ${err.message}`);
+            remote.close();
+            throw new Error(`${remote.label}: connection.sudo is set but sudo -n does not work: ${err.message}`);
         });
     }
-    return host;
+    return named(remote, owner);
 }

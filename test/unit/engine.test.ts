@@ -1,7 +1,9 @@
+import { mkdirSync, readdirSync, readlinkSync, symlinkSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../lib/core/sha256";
 import { ConvergeError, converge, journalFor, recoverInterrupted } from "../../lib/engine/converge";
 import type { DesiredFile, Step } from "../../lib/engine/steps";
+import { ltspApplet } from "../../lib/ltsp/serverPlan";
 import { ChrootHost, FaultyHost } from "./support/chrootHost";
 
 const hosts: ChrootHost[] = [];
@@ -37,7 +39,7 @@ const plan = (): Step[] => [
     { kind: "write", file: file(CONF, "ours\n"), check: DNSMASQ_CHECK, reload: ["dnsmasq"] },
     { kind: "write", file: file(LTSP_CONF, "[server]\n"), why: "content differs" },
     { kind: "write", file: file("/etc/new.conf", "new\n", "0600") },
-    { kind: "applet", applet: "ipxe", touches: ["/srv/tftp/ltsp/ltsp.ipxe"] },
+    ltspApplet("ipxe", ["/srv/tftp/ltsp/ltsp.ipxe"]),
     { kind: "restart", service: "dnsmasq" },
 ];
 
@@ -161,6 +163,57 @@ describe("converge engine (real lib/remote scripts in a busybox chroot)", () => 
         expect(released.managedFiles).toEqual({});
         expect(host.text(CONF)).toBe("admin dnsmasq\n");
         expect(host.modeOwner(CONF)).toBe("0640 0:117");
+    });
+
+    it("link steps: made, corrected and removed, read back; a missing target refuses the plan before anything changes", async () => {
+        const host = adminHost();
+        for (const dir of ["/srv/ltsp/i386", "/srv/ltsp/amd64", "/srv/ltsp/old"]) mkdirSync(host.path(dir), { recursive: true });
+        symlinkSync("/srv/ltsp/elsewhere", host.path("/srv/ltsp/amd64/000"));
+        symlinkSync("/srv/ltsp/old", host.path("/srv/ltsp/old/000"));
+        const steps: Step[] = [
+            { kind: "link", path: "/srv/ltsp/i386/000", target: "/srv/ltsp/i386" },
+            { kind: "link", path: "/srv/ltsp/amd64/000", target: "/srv/ltsp/amd64" },
+            { kind: "unlink", path: "/srv/ltsp/old/000" },
+        ];
+        await converge(host, steps, { journal: JOURNAL, managed: {} });
+        expect(readlinkSync(host.path("/srv/ltsp/i386/000"))).toBe("/srv/ltsp/i386");
+        expect(readlinkSync(host.path("/srv/ltsp/amd64/000"))).toBe("/srv/ltsp/amd64");
+        expect(host.exists("/srv/ltsp/old/000")).toBe(false);
+        // The link replaced the old one, and nothing landed inside the directory it pointed at.
+        expect(host.exists("/srv/ltsp/amd64/000/000")).toBe(false);
+        expect(host.exists(JOURNAL)).toBe(false);
+
+        const refused = host.mutations.length;
+        const err = await converge(host, [{ kind: "link", path: "/srv/ltsp/x86/000", target: "/srv/ltsp/x86" }, ...plan()], {
+            journal: JOURNAL,
+            managed: {},
+        }).catch((e: Error) => e);
+        expect(err).toBeInstanceOf(ConvergeError);
+        expect((err as Error).message).toBe(`${host.label}: /srv/ltsp/x86 is not a directory to link to, so nothing was changed`);
+        expect(host.mutations.length).toBe(refused);
+        expect(host.text(CONF)).toBe("admin dnsmasq\n");
+    });
+
+    it("a failure after link steps puts every link back as it was (absent, another target, present)", async () => {
+        const host = adminHost();
+        for (const dir of ["/srv/ltsp/i386", "/srv/ltsp/amd64", "/srv/ltsp/old"]) mkdirSync(host.path(dir), { recursive: true });
+        symlinkSync("/srv/ltsp/elsewhere", host.path("/srv/ltsp/amd64/000"));
+        symlinkSync("/srv/ltsp/old", host.path("/srv/ltsp/old/000"));
+        host.failing("restart-dnsmasq");
+        const steps: Step[] = [
+            { kind: "link", path: "/srv/ltsp/i386/000", target: "/srv/ltsp/i386" },
+            { kind: "link", path: "/srv/ltsp/amd64/000", target: "/srv/ltsp/amd64" },
+            { kind: "unlink", path: "/srv/ltsp/old/000" },
+            { kind: "restart", service: "dnsmasq" },
+        ];
+        const err = (await converge(host, steps, { journal: JOURNAL, managed: {} }).catch((e: Error) => e)) as ConvergeError;
+        expect(err.message).toContain("restart dnsmasq failed");
+        expect(err.restored.sort()).toEqual(["/srv/ltsp/amd64/000", "/srv/ltsp/i386/000", "/srv/ltsp/old/000"]);
+        expect(host.exists("/srv/ltsp/i386/000")).toBe(false);
+        expect(readlinkSync(host.path("/srv/ltsp/amd64/000"))).toBe("/srv/ltsp/elsewhere");
+        expect(readlinkSync(host.path("/srv/ltsp/old/000"))).toBe("/srv/ltsp/old");
+        expect(readdirSync(host.path("/srv/ltsp/old"))).toEqual(["000"]);
+        expect(host.exists(JOURNAL)).toBe(false);
     });
 
     it("a write confined to a chroot refuses a path that a link inside it leads out of; nothing is written outside", async () => {

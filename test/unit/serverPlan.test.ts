@@ -3,7 +3,17 @@ import { APT_PROXY_CONF } from "../../lib/core/hostPaths";
 import type { HostObservation } from "../../lib/host/observe";
 import { LTSP_IPXE } from "../../lib/ltsp/bootMenu";
 import { LTSP_CONF, renderLtspConf } from "../../lib/ltsp/ltspConf";
-import { DNSMASQ_CONF, IPXE_FILES, LTSP_IMG, NFS_EXPORTS, planServer, renderServerFiles, serverPackages } from "../../lib/ltsp/serverPlan";
+import {
+    DNSMASQ_CONF,
+    IPXE_FILES,
+    LTSP_IMG,
+    NFS_EXPORTS,
+    nulLinkPaths,
+    planNulLinks,
+    planServer,
+    renderServerFiles,
+    serverPackages,
+} from "../../lib/ltsp/serverPlan";
 import { type LtspServerSpec, validateLtspServer } from "../../lib/ltsp/serverSpec";
 import { validServerInputs } from "./helpers";
 
@@ -40,7 +50,7 @@ describe("planning LtspServer changes", () => {
         for (const p of [...files.map((f) => f.path), ...IPXE_FILES, LTSP_IMG, NFS_EXPORTS]) fresh.files[p] = null;
         for (const p of packages) fresh.packages[p] = null;
         const steps = planServer(files, packages, false, {}, fresh).map(
-            (s) => `${s.kind}:${"file" in s ? s.file.path : "applet" in s ? s.applet : ""}`,
+            (s) => `${s.kind}:${"file" in s ? s.file.path : s.kind === "run" ? s.what : ""}`,
         );
         // The menu after `ltsp ipxe`, which overwrites it.
         expect(steps).toEqual([
@@ -48,8 +58,8 @@ describe("planning LtspServer changes", () => {
             "install:",
             `write:${LTSP_CONF}`,
             `write:${DNSMASQ_CONF}`,
-            "applet:ipxe",
-            "applet:initrd",
+            "run:ltsp ipxe",
+            "run:ltsp initrd",
             `write:${LTSP_IPXE}`,
             "restart:",
         ]);
@@ -59,10 +69,10 @@ describe("planning LtspServer changes", () => {
         const changed = renderServerFiles(spec({ ltspConf: { server: { menuTimeout: 0 } } }), "test");
         const steps = planServer(changed, packages, false, managedOf(files), matchingHost(files, packages));
         // MENU_TIMEOUT is a menu setting too: our menu is rewritten, after `ltsp ipxe` has overwritten it.
-        expect(steps.map((s) => s.kind + ("applet" in s ? `:${s.applet}` : "") + ("file" in s ? `:${s.file.path}` : ""))).toEqual([
+        expect(steps.map((s) => s.kind + (s.kind === "run" ? `:${s.what}` : "") + ("file" in s ? `:${s.file.path}` : ""))).toEqual([
             `write:${LTSP_CONF}`,
-            "applet:ipxe",
-            "applet:initrd",
+            "run:ltsp ipxe",
+            "run:ltsp initrd",
             `write:${LTSP_IPXE}`,
         ]);
     });
@@ -83,6 +93,29 @@ describe("planning LtspServer changes", () => {
         const noProxy = renderServerFiles(spec({ aptProxy: undefined }), "test");
         const steps = planServer(noProxy, packages, false, managedOf(files), matchingHost(files, packages));
         expect(steps).toEqual([{ kind: "release", path: APT_PROXY_CONF, why: "no longer managed" }]);
+    });
+});
+
+describe("planning NUL-suffix links (DIR/000 -> DIR)", () => {
+    it("reads the wanted and the formerly made links", () => {
+        expect(nulLinkPaths(["/srv/ltsp/i386"], ["/srv/ltsp/i386", "/srv/ltsp/old"])).toEqual(["/srv/ltsp/i386/000", "/srv/ltsp/old/000"]);
+    });
+
+    it("links what is missing or points elsewhere, unlinks what is no longer wanted, nothing when the host matches", () => {
+        const links = {
+            "/srv/ltsp/i386/000": null,
+            "/srv/ltsp/amd64/000": "/elsewhere",
+            "/srv/ltsp/ok/000": "/srv/ltsp/ok",
+            "/srv/ltsp/old/000": "/srv/ltsp/old",
+        };
+        expect(planNulLinks(["/srv/ltsp/i386", "/srv/ltsp/amd64", "/srv/ltsp/ok"], ["/srv/ltsp/ok", "/srv/ltsp/old"], links)).toEqual([
+            { kind: "link", path: "/srv/ltsp/i386/000", target: "/srv/ltsp/i386", why: "NUL-suffixed root path" },
+            { kind: "link", path: "/srv/ltsp/amd64/000", target: "/srv/ltsp/amd64", why: "NUL-suffixed root path" },
+            { kind: "unlink", path: "/srv/ltsp/old/000", why: "no longer wanted" },
+        ]);
+        expect(planNulLinks(["/srv/ltsp/ok"], ["/srv/ltsp/ok"], links)).toEqual([]);
+        // A link no longer wanted that is already gone: nothing to do.
+        expect(planNulLinks([], ["/srv/ltsp/i386"], links)).toEqual([]);
     });
 });
 

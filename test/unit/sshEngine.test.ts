@@ -4,7 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Fingerprint } from "../../lib/core/hostKey";
 import { sha256Hex } from "../../lib/core/sha256";
 import { ConvergeError, converge, journalFor } from "../../lib/engine/converge";
+import { resetFaultForTests } from "../../lib/engine/faults";
 import type { Step } from "../../lib/engine/steps";
+import { ltspApplet } from "../../lib/ltsp/serverPlan";
+import { connectHost } from "../../lib/ssh/pool";
 import { RemoteHost, type SshTarget } from "../../lib/ssh/remoteHost";
 import { TEST_KEY } from "./helpers";
 import { ChrootHost } from "./support/chrootHost";
@@ -74,14 +77,10 @@ describe("the engine over SSH (ssh2 server in process, real scripts in the fake 
     it("converges, audits every mutation on the host, reads back", async () => {
         const remote = await RemoteHost.connect(target);
         try {
-            const result = await converge(
-                remote,
-                [write("/etc/ltsp/ltsp.conf", "[server]\n"), { kind: "applet", applet: "ipxe", touches: ["/srv/tftp/ltsp/ltsp.ipxe"] }],
-                {
-                    journal: journalFor("ssh test"),
-                    managed: {},
-                },
-            );
+            const result = await converge(remote, [write("/etc/ltsp/ltsp.conf", "[server]\n"), ltspApplet("ipxe", ["/srv/tftp/ltsp/ltsp.ipxe"])], {
+                journal: journalFor("ssh test"),
+                managed: {},
+            });
             expect(result.managedFiles["/etc/ltsp/ltsp.conf"]).toEqual({ sha256: sha256Hex("[server]\n"), backup: null });
             expect(host.text("/etc/ltsp/ltsp.conf")).toBe("[server]\n");
             expect(
@@ -116,7 +115,7 @@ describe("the engine over SSH (ssh2 server in process, real scripts in the fake 
         const steps: Step[] = [
             write("/etc/dnsmasq.d/ltsp-dnsmasq.conf", "ours\n", { check: 'dnsmasq --test --conf-file="$1"', reload: ["dnsmasq"] }),
             write("/etc/ltsp/ltsp.conf", "[server]\nMENU_TIMEOUT=0\n"),
-            { kind: "applet", applet: "ipxe", touches: ["/srv/tftp/ltsp/ltsp.ipxe"] },
+            ltspApplet("ipxe", ["/srv/tftp/ltsp/ltsp.ipxe"]),
         ];
         const err = (await converge(remote, steps, {
             journal: journalFor("ssh test"),
@@ -130,6 +129,37 @@ describe("the engine over SSH (ssh2 server in process, real scripts in the fake 
         expect(host.text("/etc/ltsp/ltsp.conf")).toBe("[server]\n");
         expect(host.calls().at(-1)).toBe("systemctl is-active --quiet dnsmasq");
         expect(host.calls()).toContain("systemctl restart dnsmasq");
+    });
+
+    it("NETBOOT_FAULT reaches a pooled connection (the lab's path): drop at `ltsp ipxe` cuts the real socket; a new connection restores", async () => {
+        host.put("/etc/dnsmasq.d/ltsp-dnsmasq.conf", "admin again\n", 0o640, 0, 117);
+        host.put("/etc/ltsp/ltsp.conf", "[server]\n", 0o644);
+        process.env.NETBOOT_FAULT = "ltsp ipxe@drop";
+        resetFaultForTests();
+        try {
+            const steps: Step[] = [
+                write("/etc/dnsmasq.d/ltsp-dnsmasq.conf", "ours again\n", { check: 'dnsmasq --test --conf-file="$1"', reload: ["dnsmasq"] }),
+                write("/etc/ltsp/ltsp.conf", "[server]\nMENU_TIMEOUT=5\n"),
+                ltspApplet("ipxe", ["/srv/tftp/ltsp/ltsp.ipxe"]),
+            ];
+            const sent = commands.length;
+            const err = (await converge(await connectHost(target), steps, {
+                journal: journalFor("ssh fault test"),
+                managed: {},
+                reconnect: () => connectHost(target),
+            }).catch((e: Error) => e)) as ConvergeError;
+            expect(err).toBeInstanceOf(ConvergeError);
+            expect(err.message).toMatch(/closed|connection/i);
+            // The applet never reached the server: the socket went first.
+            expect(commands.slice(sent).some((c) => c.includes("'ltsp ipxe'"))).toBe(false);
+            expect(err.restored.sort()).toEqual(["/etc/dnsmasq.d/ltsp-dnsmasq.conf", "/etc/ltsp/ltsp.conf", "/srv/tftp/ltsp/ltsp.ipxe"]);
+            expect(host.text("/etc/dnsmasq.d/ltsp-dnsmasq.conf")).toBe("admin again\n");
+            expect(host.modeOwner("/etc/dnsmasq.d/ltsp-dnsmasq.conf")).toBe("0640 0:117");
+            expect(host.text("/etc/ltsp/ltsp.conf")).toBe("[server]\n");
+        } finally {
+            delete process.env.NETBOOT_FAULT;
+            resetFaultForTests();
+        }
     });
 
     it("a server with another host key is refused before anything is sent", async () => {

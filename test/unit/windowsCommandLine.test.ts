@@ -1,12 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { decodeCommandLine, desiredWindowsScope, readScript, windowsApplySteps, windowsReadCommandLine } from "../../lib/dhcp/windows";
 import {
     CMD_EXE_COMMAND_LINE_LIMIT,
     COMMAND_LINE_BUDGET,
+    decodeCommandLine,
     encodedCommand,
     encodedCommandLength,
     packScripts,
 } from "../../lib/dhcp/windows/commandLine";
+import { desiredWindowsScope } from "../../lib/dhcp/windows/desired";
+import { readScript, windowsReadCommandLine } from "../../lib/dhcp/windows/read";
+import { windowsApplySteps } from "../../lib/dhcp/windows/steps";
 import { bigWindowsScope, windowsScope, windowsState } from "./windowsFixtures";
 
 const RESERVATIONS = 1400;

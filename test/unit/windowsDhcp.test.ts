@@ -1,16 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { validateScope } from "../../lib/dhcp/scopeSpec";
-import {
-    decodeCommandLine,
-    desiredWindowsScope,
-    encodedCommand,
-    leaseDuration,
-    planWindowsScope,
-    readScript,
-    windowsApplySteps,
-    windowsRemovalSteps,
-    windowsReplaceKeys,
-} from "../../lib/dhcp/windows";
+import { leaseDuration } from "../../lib/dhcp/windows/actions";
+import { decodeCommandLine, encodedCommand } from "../../lib/dhcp/windows/commandLine";
+import { desiredWindowsScope } from "../../lib/dhcp/windows/desired";
+import { planWindowsScope } from "../../lib/dhcp/windows/plan";
+import { readScript } from "../../lib/dhcp/windows/read";
+import { windowsRemovalSteps } from "../../lib/dhcp/windows/removal";
+import { windowsReplaceKeys } from "../../lib/dhcp/windows/replace";
+import { windowsApplySteps } from "../../lib/dhcp/windows/steps";
 import { expectGolden, ownsAll, windowsScope as scope, windowsState as state } from "./windowsFixtures";
 
 /*

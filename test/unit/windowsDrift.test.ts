@@ -1,6 +1,7 @@
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { desiredWindowsScope, planWindowsActions, planWindowsScope } from "../../lib/dhcp/windows";
+import { desiredWindowsScope } from "../../lib/dhcp/windows/desired";
+import { planWindowsActions, planWindowsScope } from "../../lib/dhcp/windows/plan";
 import { ownsAll, WINDOWS_FIXTURES, windowsScope, windowsState } from "./windowsFixtures";
 
 /*

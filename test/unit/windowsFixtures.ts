@@ -2,7 +2,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { validateScope } from "../../lib/dhcp/scopeSpec";
-import { parseWindowsState, type WindowsOwned, type WindowsState } from "../../lib/dhcp/windows";
+import type { WindowsOwned } from "../../lib/dhcp/windows/actions";
+import { parseWindowsState, type WindowsState } from "../../lib/dhcp/windows/state";
 import { TEST_KEY, TEST_PIN } from "./helpers";
 
 export const WINDOWS_FIXTURES = join(__dirname, "..", "fixtures", "windows");

@@ -1,7 +1,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { decodeCommandLine, desiredWindowsScope, readScript, windowsApplySteps, windowsRemovalSteps } from "../../lib/dhcp/windows";
+import { decodeCommandLine } from "../../lib/dhcp/windows/commandLine";
+import { desiredWindowsScope } from "../../lib/dhcp/windows/desired";
+import { readScript } from "../../lib/dhcp/windows/read";
+import { windowsRemovalSteps } from "../../lib/dhcp/windows/removal";
+import { windowsApplySteps } from "../../lib/dhcp/windows/steps";
 import { powershellSyntaxErrors, powershellTree } from "./powershellGrammar";
 import { bigWindowsScope, ownsAll, WINDOWS_FIXTURES, windowsScope, windowsState } from "./windowsFixtures";
 

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { WindowsState } from "../../lib/dhcp/windows";
+import type { WindowsState } from "../../lib/dhcp/windows/state";
 import { useHostsForTests } from "../../lib/ssh/pool";
 import { dhcpScopeProvider } from "../../resources/dhcpScope";
 import { validScopeInputs } from "./helpers";

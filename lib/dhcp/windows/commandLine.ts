@@ -81,3 +81,8 @@ export function packScripts(statements: readonly ScriptStatement[], budget = COM
     if (lines.length) scripts.push(render(lines));
     return scripts;
 }
+
+/** PowerShell single-quoted literal: nothing inside is interpreted. */
+export function psQuote(value: string | number): string {
+    return `'${String(value).replace(/'/g, "''")}'`;
+}

@@ -1,5 +1,5 @@
 # Reads what DhcpScope manages on a Windows DHCP Server as one JSON document (see WindowsState in
-# ../windows.ts). The caller puts `$id = '<scope id>'` in front of this file. Each object is reduced to
+# state.ts). The caller puts `$id = '<scope id>'` in front of this file. Each object is reduced to
 # strings, numbers and booleans; arrays stay arrays (the TypeScript side also accepts the single element
 # that ConvertTo-Json writes for a one-element array, and null for an empty one).
 $ErrorActionPreference = 'Stop'

@@ -189,6 +189,11 @@ export class FaultyHost implements Host {
         this.label = inner.label;
     }
 
+    /** The connection goes now, as a cable cut would (RemoteHost.cutConnection). */
+    cut(): void {
+        this.dropped = true;
+    }
+
     dropAfter(mutations: number): this {
         this.dropIn = mutations;
         return this;
@@ -205,6 +210,11 @@ export class FaultyHost implements Host {
 
     async exec(script: string, args?: readonly string[], opts?: ExecOptions): Promise<ExecResult> {
         this.gate();
+        // A reboot takes the connection with it.
+        if (script === "systemctl reboot") {
+            this.dropped = true;
+            return { stdout: "", stderr: "", code: 0 };
+        }
         return this.inner.exec(script, args, opts);
     }
 

@@ -29,7 +29,8 @@ case $name in
   dnsmasq)
     fail dnsmasq-test
     conf=${2#--conf-file=}
-    if grep -q BROKEN "$conf"; then echo "dnsmasq: bad option at line 1 of $conf" >&2; exit 1; fi
+    # BROKEN: a test's bad line; the fault suite's invalid line (lib/engine/faults.ts), which the real dnsmasq refuses too.
+    if grep -q -e BROKEN -e '^netboot-fault-suite: ' "$conf"; then echo "dnsmasq: bad option at line 1 of $conf" >&2; exit 1; fi
     echo "dnsmasq: syntax check OK." ;;
   apt-get)
     while [ $# -gt 0 ] && [ "$1" != install ] && [ "$1" != purge ]; do shift; done

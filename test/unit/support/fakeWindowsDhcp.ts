@@ -1,4 +1,5 @@
-import { decodeCommandLine, POLICY_CRITERIA, type WindowsPolicy, type WindowsState } from "../../../lib/dhcp/windows";
+import { decodeCommandLine } from "../../../lib/dhcp/windows/commandLine";
+import { POLICY_CRITERIA, type WindowsPolicy, type WindowsState } from "../../../lib/dhcp/windows/state";
 
 /**
  * A Windows DHCP Server for the provider tests: it decodes `powershell.exe -EncodedCommand`, answers
