@@ -20,6 +20,7 @@ import { parseArgs } from "node:util";
 import type { ScaleFile } from "../stacks/scale";
 import { ROOT, TestStack } from "../test/lab/harness";
 import { type FakeSshHost, startFakeSshHost } from "./fakeSshHosts";
+import { medianOf, timed } from "./timing";
 
 const { values } = parseArgs({
     args: process.argv.slice(2),
@@ -30,30 +31,6 @@ const SERVERS = Number(values.servers);
 const ROUNDS = Number(values.rounds);
 const KEY_FILE = join(ROOT, "test", "fixtures", "unit-test-key");
 const IMAGES = ["thin", "fat"];
-
-const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
-
-/**
- * CPU seconds (user + system) of this process's waited-for children and theirs: the pulumi CLI, its
- * language host, the program and the dynamic-provider process. Less bent by other load on the
- * machine than wall time (the fake hosts run in this process and are not counted).
- */
-function childrenCpuSeconds(): number {
-    const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ");
-    return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS; // cutime, cstime: fields 16 and 17 of proc(5)
-}
-
-/** Runs `fn`: its result, wall seconds and the CPU seconds of the processes it started. */
-async function timed<T>(fn: () => Promise<T>): Promise<[T, number, number]> {
-    const started = process.hrtime.bigint();
-    const cpuBefore = childrenCpuSeconds();
-    const result = await fn();
-    return [result, Number(process.hrtime.bigint() - started) / 1e9, childrenCpuSeconds() - cpuBefore];
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-/** The median of one column (0: wall, 1: CPU) of a figure's runs. */
-const medianOf = (runs: Array<[number, number]>, column: 0 | 1) => median(runs.map((r) => r[column]));
 
 /** The inventory as scripts/gen-inventory writes it (CSV), read back into node inputs. */
 function generatedNodes(): ScaleFile["nodes"] {

@@ -39,6 +39,9 @@ export class ChrootHost implements Host {
     private constructor(readonly root: string) {}
 
     static create(): ChrootHost {
+        if (process.getuid?.() !== 0) {
+            throw new Error("a fake host needs root (chroot, mknod); as another user run the tests that need none: vitest run --project pure");
+        }
         const root = mkdtempSync(join(tmpdir(), "netboot-fake-host-"));
         mkdirSync(join(root, "bin"));
         copyFileSync("/bin/busybox", join(root, "bin", "busybox"));
