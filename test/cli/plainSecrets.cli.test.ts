@@ -19,7 +19,7 @@ describe("the render site's munge key", () => {
 
     beforeAll(async () => {
         dir = cloneCheckout(join(scratch, "project"));
-        env = pulumiEnv(join(scratch, "state"), { PULUMI_NODEJS_TRANSPILE_ONLY: "true", NO_COLOR: "1" });
+        env = pulumiEnv(join(scratch, "state"), { NO_COLOR: "1" });
         const config = readFileSync(join(dir, "Pulumi.render.yaml"), "utf8")
             .replaceAll("/var/lib/netboot-lab/ssh/id_ed25519", KEY)
             .replace(/ {2}netboot:mungeKey:\n {4}secure: \S+\n/, "")

@@ -191,8 +191,6 @@ export class TestStack {
             PULUMI_SKIP_UPDATE_CHECK: "true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
             PULUMI_HOME: join(this.dir, "pulumi-home"),
-            // tsc --noEmit is a test of its own; the program need not be type-checked each run.
-            PULUMI_NODEJS_TRANSPILE_ONLY: "true",
             NO_COLOR: "1",
         };
     }
