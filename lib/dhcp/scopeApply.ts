@@ -27,6 +27,18 @@ export interface ScopeState {
     observedWindows?: WindowsState;
 }
 
+/** The refusal a plan would end in, as the one PowerShell comment line refresh and preview show instead of cmdlets. */
+const REFUSED = "# refused: ";
+
+/** The cmdlets `spec` needs on a scope read as `state`, or the apply's refusal as one comment line. */
+function plannedCmdlets(spec: ScopeSpec, resource: string | undefined, state: WindowsState, owned?: WindowsOwned): string[] {
+    try {
+        return planWindowsScope(desiredWindowsScope(spec, resource), state, owned);
+    } catch (err) {
+        return [`${REFUSED}${(err as Error).message}`];
+    }
+}
+
 /**
  * What a preview can say before an up talks to a Windows server: the cmdlets that would remove
  * something if `spec` were applied to the scope as the last refresh read it (none known without a
@@ -34,11 +46,8 @@ export interface ScopeState {
  */
 export function removalsAtPreview(spec: ScopeSpec, resource: string | undefined, observed: WindowsState | undefined, owned?: WindowsOwned): string[] {
     if (spec.kind !== "windows" || !observed) return [];
-    try {
-        return removalCmdlets(planWindowsScope(desiredWindowsScope(spec, resource), observed, owned));
-    } catch (err) {
-        return [`# refused: ${(err as Error).message}`];
-    }
+    const cmdlets = plannedCmdlets(spec, resource, observed, owned);
+    return cmdlets[0]?.startsWith(REFUSED) ? cmdlets : removalCmdlets(cmdlets);
 }
 
 async function windowsState(host: Host, spec: ScopeSpec) {
@@ -97,12 +106,9 @@ export async function readScope(
 ): Promise<Partial<ScopeState>> {
     if (spec.kind === "windows") {
         const state = await windowsState(host, spec);
-        try {
-            const pendingCommands = planWindowsScope(desiredWindowsScope(spec, resource), state, owned);
-            return { pendingCommands, pendingRemovals: removalCmdlets(pendingCommands), observedWindows: state };
-        } catch (err) {
-            return { pendingCommands: [`# refused: ${(err as Error).message}`], pendingRemovals: [], observedWindows: state };
-        }
+        // A refusal is one comment line: no Remove- cmdlet among the pending ones.
+        const pendingCommands = plannedCmdlets(spec, resource, state, owned);
+        return { pendingCommands, pendingRemovals: removalCmdlets(pendingCommands), observedWindows: state };
     }
     const service = linuxBackend(spec, resource).service;
     const observed = await observeHost(host, { files: Object.keys(managed), services: [service] });
