@@ -245,10 +245,14 @@ export interface ClonezillaImageParts {
 /** The repository key's door on the server (lib/keydoor). */
 export const OCS_DOOR = "ocs";
 
+/** OpenSSH's from= of a key the clients use: a comma-separated pattern list, CIDR allowed. */
+function keyFrom(spec: Pick<RepositorySpec, "clientNetworks">): string {
+    return spec.clientNetworks.join(",");
+}
+
 /** The door's allow list (the PCs in `clients`) and the networks its asking key is good from. */
 export function ocsDoor(spec: Pick<RepositorySpec, "clients" | "clientNetworks">) {
-    // OpenSSH's from= takes a comma-separated pattern list, CIDR allowed.
-    return { allow: allowList(OCS_DOOR, spec.clients), from: spec.clientNetworks.join(",") };
+    return { allow: allowList(OCS_DOOR, spec.clients), from: keyFrom(spec) };
 }
 
 /**
@@ -307,8 +311,7 @@ export function sshdDropIn(spec: Pick<RepositorySpec, "account" | "repository">)
 
 /** Arguments of lib/remote/clonezilla-setup.sh. */
 export function setupArgs(spec: RepositorySpec): string[] {
-    // OpenSSH's from= takes a comma-separated pattern list, CIDR allowed.
-    return [spec.repository, PATHS.imagesDir, spec.account, PATHS.keyDir, HOST_KEY_ALIAS, spec.clientNetworks.join(",")];
+    return [spec.repository, PATHS.imagesDir, spec.account, PATHS.keyDir, HOST_KEY_ALIAS, keyFrom(spec)];
 }
 
 export interface RepositoryFacts {
